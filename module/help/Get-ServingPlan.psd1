@@ -1,0 +1,28 @@
+@{
+    Synopsis    = 'Computes what Start-ServingHost would do, without starting or changing anything.'
+    Description = @'
+Applies the platform rules and your options to a service (the embedded demo service by default) and
+returns the plan: protocol, mode, API worker count, address and port, whether workers respawn, the
+runner transport, the private socket directory and one endpoint per runner. Raises the same errors
+Start-ServingHost would raise (GrpcRequiresReusePort, UnixSocketPathTooLong, UnixSocketsUnsupported,
+InvalidHostAddress, UnsupportedPlatform, InvalidServiceManifest ...) and writes the same warnings.
+'@
+    Parameters  = @{
+        Service         = 'The service manifest (.psd1) or the directory holding it. The embedded demo service (runners echo and classifier) when omitted.'
+        Protocol        = 'Http (default) or Grpc. Production gRPC is refused on Windows (GrpcRequiresReusePort) and warned about on macOS and FreeBSD.'
+        Development     = 'Development mode: the API and every runner in one process. Allows gRPC on every OS.'
+        Transport       = 'Runner transport: Auto (Unix sockets on POSIX, TCP on Windows and WSL), Uds or Tcp.'
+        Respawn         = 'Respawn crashed workers: Auto (not inside a container), Always or Never.'
+        ApiWorkers      = 'The number of API worker processes. Default: the processor count, capped by a cgroup CPU quota.'
+        Port            = 'The API port. Default 3000. 0 picks a free port (HTTP only).'
+        HostAddress     = 'The address to listen on: an IP literal or localhost. Default 127.0.0.1, or 0.0.0.0 inside a container.'
+        SocketDirectory = 'The base directory for the host''s private socket directory. Default: the temp directory (shortened to /tmp when socket paths would exceed 103 characters).'
+        Platform        = 'Plan for this platform (from Get-ServingPlatform, e.g. with -Assume) instead of this machine. Accepts pipeline input.'
+        Assume          = 'Plan for assumed platform facts; the same keys as Get-ServingPlatform -Assume.'
+    }
+    Examples    = @(
+        @{ Code = 'Get-ServingPlan | Format-List'; Remarks = 'The plan for the demo service on this machine.' }
+        @{ Code = "Get-ServingPlan -Assume @{ OS = 'Windows' } -Protocol Grpc"; Remarks = 'Fails with GrpcRequiresReusePort: add -Development to serve gRPC from one process on Windows.' }
+        @{ Code = "Get-ServingPlatform -Assume @{ OS = 'MacOS' } | Get-ServingPlan -Protocol Grpc"; Remarks = 'Plans gRPC on macOS and warns that SO_REUSEPORT does not spread connections there.' }
+    )
+}

@@ -1,0 +1,26 @@
+@{
+    Synopsis    = 'Shows what this machine supports for serving and what the host will choose on it.'
+    Description = @'
+Probes the operating system, kernel release, WSL version, container evidence and CPU quota, and applies
+the platform rules: Unix domain sockets for runner IPC on POSIX, TCP on 127.0.0.1 on Windows and WSL;
+no production gRPC on Windows (it needs SO_REUSEPORT) and a warning on macOS and FreeBSD; no worker
+respawn inside a container (the orchestrator restarts it); Unix socket paths of at most 103 characters.
+
+With -Assume the same rules are applied to the facts you give and nothing is probed, so you can see
+what the host would do on another platform.
+'@
+    Parameters  = @{
+        Assume = @'
+Facts to assume instead of probing this machine. Keys: OS (Linux, Windows, MacOS, FreeBSD or anything
+else for an unsupported OS), KernelRelease, Architecture, Environment (a hashtable of environment
+variables), Files (a hashtable of path = content, e.g. '/.dockerenv' or '/proc/self/cgroup'),
+ProcessorCount, CpuQuota ('quota period' as in cgroup v2 cpu.max) and TempDirectory. A fact you do not
+give is absent. An unknown key is an error (InvalidAssumption) that lists the valid keys.
+'@
+    }
+    Examples    = @(
+        @{ Code = 'Get-ServingPlatform | Format-List'; Remarks = 'Shows every fact and decision for this machine.' }
+        @{ Code = "Get-ServingPlatform -Assume @{ OS = 'Linux'; KernelRelease = '5.15.90.1-microsoft-standard-WSL2' }"; Remarks = 'What the host does under WSL 2: runners over TCP on 127.0.0.1.' }
+        @{ Code = "Get-ServingPlatform -Assume @{ OS = 'Linux'; Files = @{ '/.dockerenv' = '' }; ProcessorCount = 16; CpuQuota = '200000 100000' }"; Remarks = 'Inside a container with a 2-CPU quota: IsContainer is true, RespawnWorkers false, ProcessorCount 2.' }
+    )
+}

@@ -1,0 +1,44 @@
+@{
+    Synopsis    = 'Starts a multi-process serving host (API workers and runner workers) as a job, or in the foreground with -Wait.'
+    Description = @'
+Computes the plan (exactly as Get-ServingPlan shows it) and carries it out: binds the API port and
+one socket per runner (a Unix socket in a private 0700 directory, or a loopback TCP port with a
+per-host secret), starts each runner's worker processes and the API worker processes - all API
+workers share one listening socket, all workers of a runner share the runner's socket - and returns
+a ServingHostJob once /readyz answers 200. A progress bar shows the start.
+
+Every error - a port in use, a bad address, an invalid manifest, a worker that cannot start or
+does not become ready within -StartTimeout - is a terminating error with a stable ErrorId, and
+leaves nothing running and no socket directory behind.
+
+The job: Receive-Job gives the workers' log lines tagged with the worker; Get-Job shows one child
+job per worker; Wait-Job waits until the host ends; Stop-Job or Stop-ServingHost stops it
+gracefully. Workers exit within a second or two when this pwsh process dies, even by SIGKILL.
+Crashed workers are respawned with exponential backoff unless the host runs inside a container
+(where the orchestrator restarts it); -Respawn overrides.
+'@
+    Parameters  = @{
+        Service         = 'The service manifest (.psd1) or the directory holding it. The embedded demo service (POST /echo, POST /classify) when omitted.'
+        Protocol        = 'Http (default) or Grpc.'
+        Development     = 'Development mode: the API and every runner in one process.'
+        Transport       = 'Runner transport: Auto (Unix sockets on POSIX, TCP on Windows and WSL), Uds or Tcp.'
+        Respawn         = 'Respawn crashed workers: Auto (not inside a container), Always or Never.'
+        ApiWorkers      = 'The number of API worker processes. Default: the processor count, capped by a cgroup CPU quota.'
+        Port            = 'The API port. Default 3000. 0 picks a free port; the job''s Location and Get-ServingHost show the URL.'
+        HostAddress     = 'The address to listen on: an IP literal or localhost. Default 127.0.0.1, or 0.0.0.0 inside a container.'
+        SocketDirectory = 'The base directory for the host''s private socket directory. Default: the temp directory.'
+        Name            = 'The host''s name, for Get-ServingHost and Stop-ServingHost. Default: the service name (demo, demo-2, ...).'
+        StartTimeout    = 'Seconds to wait for the host to become ready (/readyz 200). Default 60.'
+        RequestTimeout  = 'The deadline of one API-to-runner call, in seconds; a call over it answers 504. Default 60.'
+        StopTimeout     = 'With -Wait: seconds to drain in-flight requests on Ctrl+C or SIGTERM before workers are killed. Default 30.'
+        Wait            = 'Run in the foreground, writing worker log lines, until Ctrl+C or SIGTERM; then stop gracefully. For containers: pwsh -c ''Import-Module Serving; Start-ServingHost -Wait''.'
+    }
+    Examples    = @(
+        @{ Code = @'
+$h = Start-ServingHost -Port 3000
+Invoke-RestMethod http://127.0.0.1:3000/classify -Method Post -Body '{"features":[5.1,3.5,1.4,0.2]}'
+'@; Remarks = 'Starts the demo service and classifies one flower.' }
+        @{ Code = 'Start-ServingHost -Service ./svc/service.psd1 -ApiWorkers 4 -Respawn Always'; Remarks = 'Serves your own runners with four API workers, respawning crashed workers even in a container.' }
+        @{ Code = "pwsh -c 'Import-Module Serving; Start-ServingHost -Service ./svc -HostAddress 0.0.0.0 -Wait'"; Remarks = 'The foreground form for a container entry point; SIGTERM drains and stops.' }
+    )
+}

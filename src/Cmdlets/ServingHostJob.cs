@@ -1,0 +1,153 @@
+using System.ComponentModel;
+using System.Management.Automation;
+
+namespace Serving.Commands;
+
+/// <summary>
+/// A running host as a PowerShell job: Get-Job finds it, Receive-Job gives its workers' log lines
+/// (one child job per worker), Wait-Job waits until the host ends, Stop-Job stops it gracefully.
+/// The job's state follows the supervisor's events; nothing else sets it.
+/// </summary>
+public sealed class ServingHostJob : Job2
+{
+    /// <summary>The drain timeout Stop-Job uses (Stop-ServingHost -Timeout chooses its own).</summary>
+    public static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly Dictionary<string, ServingWorkerJob> _workers = new(StringComparer.Ordinal);
+    private bool _stopRequested;
+
+    internal ServingHostJob(ServingHost host, string command) : base(command, host.Name)
+    {
+        Host = host;
+        PSJobTypeName = "ServingHost";
+        host.Log += OnLog;
+        host.WorkerChanged += OnWorkerChanged;
+        host.StateChanged += OnHostStateChanged;
+    }
+
+    /// <summary>The supervisor behind this job.</summary>
+    public ServingHost Host { get; }
+
+    public override string StatusMessage
+    {
+        get
+        {
+            var info = Host.Snapshot();
+            return info.Reason.Length > 0 ? $"{info.State}: {info.Reason}" : info.State.ToString();
+        }
+    }
+
+    public override bool HasMoreData
+    {
+        get
+        {
+            lock (_workers) return Output.Count > 0 || Error.Count > 0 || _workers.Values.Any(w => w.HasMoreData);
+        }
+    }
+
+    public override string Location => Host.Url;
+
+    /// <summary>Called once the host is ready: from here on the job mirrors the host.</summary>
+    internal void MarkRunning() => SetJobState(JobState.Running);
+
+    private ServingWorkerJob Child(string worker)
+    {
+        lock (_workers)
+        {
+            if (!_workers.TryGetValue(worker, out var job))
+            {
+                job = new ServingWorkerJob(Host, worker);
+                _workers[worker] = job;
+                ChildJobs.Add(job);
+            }
+            return job;
+        }
+    }
+
+    private void OnLog(WorkerLogEntry entry) => Child(entry.Worker).Add(entry);
+
+    private void OnWorkerChanged(WorkerSlot slot)
+    {
+        var child = Child(slot.Name);
+        switch (slot.State)
+        {
+            case WorkerState.Failed:
+                child.Finish(JobState.Failed, $"Worker {slot.Name} failed (last exit code {slot.LastExitCode}); see Receive-Job for its last lines.");
+                break;
+            case WorkerState.Exited:
+                child.Finish(JobState.Failed, $"Worker {slot.Name} exited with code {slot.LastExitCode} and is not respawned (Respawn is off).");
+                break;
+            case WorkerState.Stopped:
+                child.Finish(JobState.Stopped, null);
+                break;
+        }
+    }
+
+    private void OnHostStateChanged(HostState state)
+    {
+        switch (state)
+        {
+            case HostState.Stopped:
+                if (IsFinishedOrNotStarted()) return;
+                SetJobState(_stopRequested ? JobState.Stopped : JobState.Completed);
+                break;
+            case HostState.Failed:
+                if (IsFinishedOrNotStarted()) return;
+                Error.Add(ErrorRecords.From(ErrorIds.HostFailed, ErrorCategory.InvalidResult,
+                    $"Host '{Host.Name}' failed: {Host.Snapshot().Reason}", Host.Name));
+                SetJobState(JobState.Failed);
+                break;
+        }
+    }
+
+    private bool IsFinishedOrNotStarted() =>
+        JobStateInfo.State is JobState.NotStarted || ServingWorkerJob.IsFinished(JobStateInfo.State);
+
+    /// <summary>Stops the host; used by Stop-ServingHost so the job ends as Stopped.</summary>
+    internal Task StopHostAsync(TimeSpan timeout, bool force)
+    {
+        _stopRequested = true;
+        if (!ServingWorkerJob.IsFinished(JobStateInfo.State)) SetJobState(JobState.Stopping);
+        return Host.StopAsync(timeout, force);
+    }
+
+    public override void StopJob() => StopJob(force: false, reason: null);
+
+    public override void StopJob(bool force, string? reason) => StopHostAsync(DefaultStopTimeout, force).GetAwaiter().GetResult();
+
+    public override void StopJobAsync() => StopJobAsync(force: false, reason: null);
+
+    public override void StopJobAsync(bool force, string? reason)
+    {
+        // Stop-Job waits for OnStopJobCompleted: it must be raised, success or not.
+        StopHostAsync(DefaultStopTimeout, force).ContinueWith(
+            t => OnStopJobCompleted(new AsyncCompletedEventArgs(t.Exception?.GetBaseException(), false, null)),
+            TaskScheduler.Default);
+    }
+
+    public override void StartJob() => throw new PSNotSupportedException("A serving host job starts with Start-ServingHost.");
+    public override void StartJobAsync() => throw new PSNotSupportedException("A serving host job starts with Start-ServingHost.");
+    public override void SuspendJob() => throw new PSNotSupportedException("A serving host cannot be suspended; stop it with Stop-ServingHost.");
+    public override void SuspendJobAsync() => SuspendJob();
+    public override void SuspendJob(bool force, string? reason) => SuspendJob();
+    public override void SuspendJobAsync(bool force, string? reason) => SuspendJob();
+    public override void ResumeJob() => throw new PSNotSupportedException("A serving host cannot be suspended or resumed.");
+    public override void ResumeJobAsync() => ResumeJob();
+    public override void UnblockJob() => throw new PSNotSupportedException("A serving host job never blocks.");
+    public override void UnblockJobAsync() => UnblockJob();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Host.Log -= OnLog;
+            Host.WorkerChanged -= OnWorkerChanged;
+            Host.StateChanged -= OnHostStateChanged;
+            // Remove-Job of a live host stops it: nothing may outlive its job.
+            if (!Host.Completion.IsCompleted) Host.StopAsync(TimeSpan.Zero, force: true).GetAwaiter().GetResult();
+            HostRegistry.Remove(Host);
+            Host.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,42 @@
+using System.Management.Automation;
+
+namespace Serving.Commands;
+
+/// <summary>
+/// The child job of one worker slot: its log lines are this job's output (Receive-Job), the reason
+/// a worker is gone for good is its error. A respawned worker stays in the same child job.
+/// </summary>
+public sealed class ServingWorkerJob : Job
+{
+    private readonly ServingHost _host;
+
+    internal ServingWorkerJob(ServingHost host, string workerName) : base(host.Name + " " + workerName, workerName)
+    {
+        _host = host;
+        PSJobTypeName = "ServingWorker";
+        SetJobState(JobState.Running);
+    }
+
+    public override string StatusMessage =>
+        _host.Workers.FirstOrDefault(w => w.Name == Name) is { } slot ? $"{slot.State} (pid {slot.Pid}, restarts {slot.Restarts})" : "";
+
+    public override bool HasMoreData => Output.Count > 0 || Error.Count > 0 || Warning.Count > 0;
+
+    public override string Location => _host.Url;
+
+    public override void StopJob() => _host.StopAsync(TimeSpan.FromSeconds(30), force: false).GetAwaiter().GetResult();
+
+    internal void Add(WorkerLogEntry entry) => Output.Add(PSObject.AsPSObject(entry));
+
+    /// <summary>Moves to a finished state once; later calls are ignored (finished states are final).</summary>
+    internal void Finish(JobState state, string? reason)
+    {
+        if (IsFinished(JobStateInfo.State)) return;
+        if (reason != null)
+            Error.Add(ErrorRecords.From(ErrorIds.WorkerFailed, ErrorCategory.InvalidResult, reason, Name));
+        SetJobState(state);
+    }
+
+    internal static bool IsFinished(JobState state) =>
+        state is JobState.Completed or JobState.Failed or JobState.Stopped;
+}

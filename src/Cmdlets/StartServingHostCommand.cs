@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+
+namespace Serving.Commands;
+
+/// <summary>
+/// <para type="synopsis">Starts a multi-process serving host (API workers + runner workers) as a job, or in the foreground with -Wait.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "ServingHost", SupportsShouldProcess = true)]
+[OutputType(typeof(ServingHostJob))]
+[OutputType(typeof(WorkerLogEntry))]
+public sealed class StartServingHostCommand : PlanningCommandBase
+{
+    /// <summary>The host's name; default: the service name (then name-2, ...).</summary>
+    [Parameter][ValidatePattern("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")] public string? Name { get; set; }
+
+    /// <summary>Seconds to wait for /readyz to answer 200. Default 60.</summary>
+    [Parameter][ValidateRange(1, 3600)] public int StartTimeout { get; set; } = 60;
+
+    /// <summary>Deadline of one API → runner call, in seconds. Default 60.</summary>
+    [Parameter][ValidateRange(1, 3600)] public int RequestTimeout { get; set; } = 60;
+
+    /// <summary>Seconds -Wait drains in-flight requests on Ctrl+C / SIGTERM before killing. Default 30.</summary>
+    [Parameter][ValidateRange(0, 3600)] public int StopTimeout { get; set; } = 30;
+
+    /// <summary>Run in the foreground, writing worker log lines, until Ctrl+C or SIGTERM.</summary>
+    [Parameter] public SwitchParameter Wait { get; set; }
+
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly BlockingCollection<Action> _mainThread = new();
+
+    protected override void StopProcessing() => _cancel.Cancel();
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            var plan = HostPlanner.Plan(PlatformSource.Resolve(null), LoadService(), BuildOptions());
+            foreach (var warning in plan.Warnings) WriteWarning(warning);
+            var name = HostRegistry.ChooseName(Name, plan.Service);
+            if (!ShouldProcess($"{plan.Url} ({plan.ApiWorkers} API workers, runners {string.Join(", ", plan.Runners.Select(r => $"{r.Name} x{r.Workers}"))}, {plan.Transport})",
+                    $"Start serving host '{name}' of service '{plan.Service}'"))
+                return;
+
+            var launcher = ProcessWorkerLauncher.Locate(Path.Combine(ModuleFiles.ModuleBase, "worker"));
+            var host = new ServingHost(plan, new HostOptions
+            {
+                Name = name,
+                StartTimeout = TimeSpan.FromSeconds(StartTimeout),
+                RequestTimeout = TimeSpan.FromSeconds(RequestTimeout),
+            }, launcher, HostRegistry.NextId());
+            var job = new ServingHostJob(host, MyInvocation.Line.Trim() is { Length: > 0 } line ? line : "Start-ServingHost");
+            HostRegistry.Add(host);
+            try
+            {
+                StartWithProgress(host);
+            }
+            catch
+            {
+                HostRegistry.Remove(host);
+                job.Dispose();
+                throw;
+            }
+            job.MarkRunning();
+            JobRepository.Add(job);
+            if (Wait) RunInForeground(job);
+            else WriteObject(job);
+        }
+        catch (ServingException e)
+        {
+            ThrowTerminatingError(ErrorRecords.From(e));
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C while starting: everything started was stopped by StartAsync.
+        }
+    }
+
+    /// <summary>Starts the host on the thread pool while this thread writes its progress.</summary>
+    private void StartWithProgress(ServingHost host)
+    {
+        var record = new ProgressRecord(1, $"Starting serving host '{host.Name}'", "Binding listeners");
+        var progress = new Progress(this);
+        var start = host.StartAsync(progress, _cancel.Token);
+        start.ContinueWith(_ => _mainThread.Add(() => { }), TaskScheduler.Default);
+        while (!start.IsCompleted)
+        {
+            if (_mainThread.TryTake(out var action, 100)) action();
+            foreach (var (percent, status) in progress.Drain())
+            {
+                record.PercentComplete = percent;
+                record.StatusDescription = status;
+                WriteProgress(record);
+            }
+        }
+        record.RecordType = ProgressRecordType.Completed;
+        WriteProgress(record);
+        start.GetAwaiter().GetResult();
+    }
+
+    /// <summary>-Wait: stream log lines until the host ends, or stop it on Ctrl+C / SIGTERM.</summary>
+    private void RunInForeground(ServingHostJob job)
+    {
+        var host = job.Host;
+        var lines = new BlockingCollection<WorkerLogEntry>();
+        host.Log += lines.Add;
+        using var sigterm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true; // we stop gracefully ourselves
+            _cancel.Cancel();
+        });
+        try
+        {
+            WriteVerbose($"Serving '{host.Name}' at {host.Url}; Ctrl+C stops it.");
+            Host.UI.WriteLine($"Serving '{host.Name}' at {host.Url} (Ctrl+C to stop)");
+            while (!host.Completion.IsCompleted)
+            {
+                try
+                {
+                    if (lines.TryTake(out var entry, 200, _cancel.Token)) WriteObject(entry);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            host.Log -= lines.Add;
+            if (!host.Completion.IsCompleted)
+                job.StopHostAsync(TimeSpan.FromSeconds(StopTimeout), force: false).GetAwaiter().GetResult();
+            JobRepository.Remove(job);
+            job.Dispose();
+        }
+        foreach (var entry in lines.ToArray()) WriteObject(entry);
+    }
+
+    /// <summary>Collects progress reports from the starting host for the pipeline thread.</summary>
+    private sealed class Progress : IProgress<(int Percent, string Status)>
+    {
+        private readonly ConcurrentQueue<(int, string)> _reports = new();
+        private readonly StartServingHostCommand _owner;
+
+        public Progress(StartServingHostCommand owner) => _owner = owner;
+
+        public void Report((int Percent, string Status) value)
+        {
+            _reports.Enqueue(value);
+            _owner._mainThread.Add(() => { });
+        }
+
+        public IEnumerable<(int Percent, string Status)> Drain()
+        {
+            while (_reports.TryDequeue(out var r)) yield return r;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+namespace Serving;
+
+/// <summary>
+/// The stable ErrorIds of every error the module raises. They are API: scripts match on
+/// <c>$_.FullyQualifiedErrorId</c>, and tests pin each one. Never rename; only add.
+/// </summary>
+public static class ErrorIds
+{
+    /// <summary>gRPC in production mode on Windows, which lacks SO_REUSEPORT.</summary>
+    public const string GrpcRequiresReusePort = nameof(GrpcRequiresReusePort);
+    /// <summary>No Unix socket path fits in 103 characters.</summary>
+    public const string UnixSocketPathTooLong = nameof(UnixSocketPathTooLong);
+    /// <summary>-Transport Uds where the platform cannot use Unix sockets (Windows).</summary>
+    public const string UnixSocketsUnsupported = nameof(UnixSocketsUnsupported);
+    /// <summary>-HostAddress is not an IP literal or 'localhost'.</summary>
+    public const string InvalidHostAddress = nameof(InvalidHostAddress);
+    /// <summary>The OS is none of Linux, Windows, macOS, FreeBSD.</summary>
+    public const string UnsupportedPlatform = nameof(UnsupportedPlatform);
+    /// <summary>-Assume names a key that is not a platform fact, or a value of the wrong shape.</summary>
+    public const string InvalidAssumption = nameof(InvalidAssumption);
+    /// <summary>SERVING_CONTAINERIZED is set to something other than true or false.</summary>
+    public const string InvalidContainerOverride = nameof(InvalidContainerOverride);
+    /// <summary>A plan option is out of range or contradicts another.</summary>
+    public const string InvalidPlanOption = nameof(InvalidPlanOption);
+    /// <summary>The service manifest cannot be read or is invalid.</summary>
+    public const string InvalidServiceManifest = nameof(InvalidServiceManifest);
+    /// <summary>The service manifest names an assembly that does not exist or cannot be read.</summary>
+    public const string ServiceAssemblyNotFound = nameof(ServiceAssemblyNotFound);
+    /// <summary>The service manifest names a runner type or method the assemblies do not define.</summary>
+    public const string RunnerTypeNotFound = nameof(RunnerTypeNotFound);
+    /// <summary>Two APIs claim the same route.</summary>
+    public const string DuplicateRoute = nameof(DuplicateRoute);
+    /// <summary>The HTTP port (or a runner port) is already in use.</summary>
+    public const string PortInUse = nameof(PortInUse);
+    /// <summary>A listening socket could not be created for another reason.</summary>
+    public const string BindFailed = nameof(BindFailed);
+    /// <summary>The worker executable is missing from the module.</summary>
+    public const string WorkerNotFound = nameof(WorkerNotFound);
+    /// <summary>The host did not become ready within -StartTimeout.</summary>
+    public const string HostStartTimeout = nameof(HostStartTimeout);
+    /// <summary>A worker exited while the host was starting.</summary>
+    public const string WorkerStartFailed = nameof(WorkerStartFailed);
+    /// <summary>A worker crashed and was given up on, or exited with respawn off.</summary>
+    public const string WorkerFailed = nameof(WorkerFailed);
+    /// <summary>A running host failed.</summary>
+    public const string HostFailed = nameof(HostFailed);
+    /// <summary>A host with that name is already running in this session.</summary>
+    public const string HostNameInUse = nameof(HostNameInUse);
+    /// <summary>No host matches -Name or -Id.</summary>
+    public const string HostNotFound = nameof(HostNotFound);
+}

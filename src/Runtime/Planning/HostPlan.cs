@@ -1,0 +1,39 @@
+namespace Serving;
+
+/// <summary>One runner's part of a plan.</summary>
+public sealed class RunnerPlan
+{
+    public string Name { get; init; } = "";
+    /// <summary>Worker processes for this runner (0 in development mode: it runs in the API process).</summary>
+    public int Workers { get; init; }
+    public RunnerTransport Transport { get; init; }
+    /// <summary>A Unix socket path, "127.0.0.1:port" (port 0 = assigned when bound), or "in-process".</summary>
+    public string Endpoint { get; init; } = "";
+}
+
+/// <summary>
+/// Everything the supervisor will do, decided before anything starts. Produced by
+/// <see cref="HostPlanner.Plan"/> (pure); shown by Get-ServingPlan; carried out by Start-ServingHost.
+/// </summary>
+public sealed class HostPlan
+{
+    public string HostId { get; init; } = "";
+    public string Service { get; init; } = "";
+    public ServingProtocol Protocol { get; init; }
+    public ServingMode Mode { get; init; }
+    public int ApiWorkers { get; init; }
+    public int Port { get; init; }
+    public string HostAddress { get; init; } = "";
+    /// <summary>The URL a client on this machine uses.</summary>
+    public string Url { get; init; } = "";
+    public bool Respawn { get; init; }
+    public RunnerTransport Transport { get; init; }
+    /// <summary>The host's private socket directory (mode 0700), or empty when no Unix sockets are used.</summary>
+    public string SocketDirectory { get; init; } = "";
+    public RunnerPlan[] Runners { get; init; } = Array.Empty<RunnerPlan>();
+    /// <summary>Things the user should know; Get-ServingPlan and Start-ServingHost write each with Write-Warning.</summary>
+    public string[] Warnings { get; init; } = Array.Empty<string>();
+    public PlatformInfo Platform { get; init; } = new();
+    /// <summary>The service this plan is for.</summary>
+    public ServiceDefinition Definition { get; init; } = ServiceDefinition.Empty;
+}

@@ -1,0 +1,136 @@
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+
+namespace Serving;
+
+/// <summary>
+/// Checks, before any process starts, that a service's assemblies exist and define the runner
+/// types and methods its manifest names. It reads assembly metadata only (System.Reflection.Metadata):
+/// nothing is loaded into pwsh, so a user's dependencies can never clash with PowerShell's.
+/// </summary>
+public static class ServiceAssemblyInspector
+{
+    private const string RunnerMethodAttribute = "RunnerMethodAttribute";
+    private const string AbstractionsNamespace = "Serving.Abstractions";
+
+    public static void Verify(ServiceDefinition service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        var types = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var path in service.Assemblies)
+        {
+            if (!File.Exists(path))
+                throw new ServingException(ErrorIds.ServiceAssemblyNotFound, ServingErrorKind.ObjectNotFound,
+                    $"{service.ManifestPath}: the assembly '{path}' does not exist. Build the runner project, or fix the path in Assemblies (it is relative to the manifest).",
+                    path);
+            try
+            {
+                ReadRunnerMethods(path, types);
+            }
+            catch (Exception e) when (e is BadImageFormatException or IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                throw new ServingException(ErrorIds.ServiceAssemblyNotFound, ServingErrorKind.InvalidData,
+                    $"{service.ManifestPath}: '{path}' is not a readable .NET assembly: {e.Message}", path, e);
+            }
+        }
+
+        foreach (var runner in service.Runners)
+        {
+            if (!types.TryGetValue(runner.Type, out var methods))
+                throw new ServingException(ErrorIds.RunnerTypeNotFound, ServingErrorKind.ObjectNotFound,
+                    $"{service.ManifestPath}: runner '{runner.Name}' names the type '{runner.Type}', which no assembly in Assemblies defines " +
+                    $"as a public class deriving from {AbstractionsNamespace}.Runner. Assemblies searched: {string.Join(", ", service.Assemblies)}.",
+                    runner.Type);
+            foreach (var api in service.Apis)
+            {
+                if (api.Runner != runner.Name || methods.Contains(api.Method)) continue;
+                throw new ServingException(ErrorIds.RunnerTypeNotFound, ServingErrorKind.ObjectNotFound,
+                    $"{service.ManifestPath}: API '{api.Route}' calls method '{api.Method}' of runner '{runner.Name}', but '{runner.Type}' has no " +
+                    $"[RunnerMethod] of that name. It has: {(methods.Count == 0 ? "none" : string.Join(", ", methods.Order(StringComparer.Ordinal)))}.",
+                    api.Method);
+            }
+        }
+    }
+
+    /// <summary>Adds every public non-abstract runner class of the assembly with its [RunnerMethod] names.</summary>
+    private static void ReadRunnerMethods(string path, Dictionary<string, HashSet<string>> types)
+    {
+        using var stream = File.OpenRead(path);
+        using var pe = new PEReader(stream);
+        if (!pe.HasMetadata) throw new BadImageFormatException("no .NET metadata");
+        var md = pe.GetMetadataReader();
+
+        // Local classes by handle, to walk base types defined in the same assembly.
+        foreach (var handle in md.TypeDefinitions)
+        {
+            var type = md.GetTypeDefinition(handle);
+            var attrs = type.Attributes;
+            if ((attrs & System.Reflection.TypeAttributes.Abstract) != 0) continue;
+            if ((attrs & System.Reflection.TypeAttributes.VisibilityMask) != System.Reflection.TypeAttributes.Public) continue;
+            var methods = new HashSet<string>(StringComparer.Ordinal);
+            if (!CollectRunner(md, handle, methods, depth: 0)) continue;
+            types[FullName(md, type)] = methods;
+        }
+    }
+
+    /// <summary>Collects methods up the base chain; true when the chain reaches Serving.Abstractions.Runner.</summary>
+    private static bool CollectRunner(MetadataReader md, TypeDefinitionHandle handle, HashSet<string> methods, int depth)
+    {
+        if (depth > 32) return false;
+        var type = md.GetTypeDefinition(handle);
+        foreach (var mh in type.GetMethods())
+        {
+            var method = md.GetMethodDefinition(mh);
+            foreach (var ah in method.GetCustomAttributes())
+            {
+                var attr = md.GetCustomAttribute(ah);
+                if (AttributeTypeName(md, attr) != RunnerMethodAttribute) continue;
+                var reader = md.GetBlobReader(attr.Value);
+                string? name = null;
+                if (reader.Length >= 2 && reader.ReadUInt16() == 1 && reader.RemainingBytes > 0)
+                    name = reader.ReadSerializedString();
+                methods.Add(string.IsNullOrEmpty(name) ? md.GetString(method.Name) : name);
+            }
+        }
+
+        var baseHandle = type.BaseType;
+        if (baseHandle.IsNil) return false;
+        switch (baseHandle.Kind)
+        {
+            case HandleKind.TypeReference:
+                var tr = md.GetTypeReference((TypeReferenceHandle)baseHandle);
+                return md.GetString(tr.Name) == "Runner" && md.GetString(tr.Namespace) == AbstractionsNamespace;
+            case HandleKind.TypeDefinition:
+                var td = md.GetTypeDefinition((TypeDefinitionHandle)baseHandle);
+                if (md.GetString(td.Name) == "Runner" && md.GetString(td.Namespace) == AbstractionsNamespace) return true;
+                return CollectRunner(md, (TypeDefinitionHandle)baseHandle, methods, depth + 1);
+            default:
+                return false; // a generic base instantiation: not supported as a runner base
+        }
+    }
+
+    private static string AttributeTypeName(MetadataReader md, CustomAttribute attr)
+    {
+        EntityHandle parent = attr.Constructor.Kind switch
+        {
+            HandleKind.MemberReference => md.GetMemberReference((MemberReferenceHandle)attr.Constructor).Parent,
+            HandleKind.MethodDefinition => md.GetMethodDefinition((MethodDefinitionHandle)attr.Constructor).GetDeclaringType(),
+            _ => default,
+        };
+        return parent.Kind switch
+        {
+            HandleKind.TypeReference => md.GetString(md.GetTypeReference((TypeReferenceHandle)parent).Name),
+            HandleKind.TypeDefinition => md.GetString(md.GetTypeDefinition((TypeDefinitionHandle)parent).Name),
+            _ => "",
+        };
+    }
+
+    private static string FullName(MetadataReader md, TypeDefinition type)
+    {
+        var name = md.GetString(type.Name);
+        var declaring = type.GetDeclaringType();
+        if (!declaring.IsNil) return FullName(md, md.GetTypeDefinition(declaring)) + "+" + name;
+        var ns = md.GetString(type.Namespace);
+        return ns.Length == 0 ? name : ns + "." + name;
+    }
+}

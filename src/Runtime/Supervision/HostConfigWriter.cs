@@ -1,0 +1,77 @@
+using System.Text.Json;
+
+namespace Serving;
+
+/// <summary>Writes host.json, the worker's configuration (docs/worker-protocol.md), mode 0600.</summary>
+internal static class HostConfigWriter
+{
+    public static void Write(string path, ServingHost host, IReadOnlyDictionary<string, (RunnerTransport Transport, string Address)> endpoints,
+        string secret, HostOptions options)
+    {
+        var plan = host.Plan;
+        var service = plan.Definition;
+        using (var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            w.WriteStartObject();
+            w.WriteString("hostId", plan.HostId);
+            w.WriteString("hostName", host.Name);
+            w.WriteString("protocol", plan.Protocol.ToString());
+            w.WriteString("serviceDirectory", service.Directory);
+            w.WriteStartObject("service");
+            w.WriteString("name", service.Name);
+            w.WriteStartArray("assemblies");
+            foreach (var a in service.Assemblies) w.WriteStringValue(a);
+            w.WriteEndArray();
+            w.WriteStartArray("runners");
+            foreach (var r in service.Runners)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", r.Name);
+                w.WriteString("type", r.Type);
+                w.WriteNumber("workers", r.Workers);
+                w.WriteStartObject("environment");
+                foreach (var (k, v) in r.Environment) w.WriteString(k, v);
+                w.WriteEndObject();
+                w.WriteStartArray("workerEnvironment");
+                foreach (var env in r.WorkerEnvironment)
+                {
+                    w.WriteStartObject();
+                    foreach (var (k, v) in env) w.WriteString(k, v);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("apis");
+            foreach (var api in service.Apis)
+            {
+                w.WriteStartObject();
+                w.WriteString("route", api.Route);
+                w.WriteString("runner", api.Runner);
+                w.WriteString("method", api.Method);
+                w.WriteString("input", api.Input.ToString());
+                w.WriteString("output", api.Output.ToString());
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteStartObject("runnerEndpoints");
+            foreach (var (name, (transport, address)) in endpoints)
+            {
+                w.WriteStartObject(name);
+                w.WriteString("transport", transport.ToString());
+                w.WriteString("address", address);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+            if (secret.Length > 0) w.WriteString("runnerSecret", secret);
+            w.WriteNumber("requestTimeoutSeconds", options.RequestTimeout.TotalSeconds);
+            w.WriteNumber("maxRequestBodyBytes", options.MaxRequestBodyBytes);
+            w.WriteEndObject();
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Serving;
+
+/// <summary>One listening socket the supervisor owns and hands to workers.</summary>
+public sealed class Listener : IDisposable
+{
+    internal Listener(Socket socket, string endpoint, string? unixPath)
+    {
+        Socket = socket;
+        Endpoint = endpoint;
+        UnixPath = unixPath;
+    }
+
+    internal Socket Socket { get; }
+
+    /// <summary>"127.0.0.1:3000", "[::1]:3000" or a Unix socket path.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>The socket file we created, removed again on dispose.</summary>
+    public string? UnixPath { get; }
+
+    public int Port => Socket.LocalEndPoint is IPEndPoint ip ? ip.Port : 0;
+
+    public IntPtr Handle => Socket.SafeHandle.DangerousGetHandle();
+
+    public bool IsClosed { get; private set; }
+
+    /// <summary>
+    /// Closes only this process's copy of the socket. Socket.Dispose on Unix also calls shutdown(2),
+    /// which acts on the socket itself, not our fd: it would stop the workers that share it from
+    /// accepting. Used when the supervisor no longer needs its copy while workers keep serving.
+    /// </summary>
+    public void Release()
+    {
+        if (IsClosed) return;
+        IsClosed = true;
+        if (OperatingSystem.IsWindows())
+        {
+            Socket.Dispose();
+            return;
+        }
+        var fd = Socket.SafeHandle.DangerousGetHandle();
+        Socket.SafeHandle.SetHandleAsInvalid();
+        NativeFd.CloseOnly(fd);
+    }
+
+    /// <summary>Closes the socket for everyone: shutdown(2) on Unix makes every worker sharing it stop accepting.</summary>
+    public void Dispose()
+    {
+        if (IsClosed) return;
+        IsClosed = true;
+        Socket.Dispose();
+    }
+}
+
+/// <summary>
+/// Binds the sockets a host needs before any worker starts, so that a port in use or a bad
+/// address is a clean error with nothing started. The supervisor keeps its copy of each socket
+/// (to hand it to respawned workers) until the host stops.
+/// </summary>
+public static class HostListeners
+{
+    /// <summary>A generous backlog: bursts of new connections wait in the kernel, not in RST.</summary>
+    public const int Backlog = 1024;
+
+    /// <summary>Binds the API's TCP listening socket. No SO_REUSEADDR: on Linux .NET would add
+    /// SO_REUSEPORT with it, and a second host could then silently share our port.</summary>
+    public static Listener BindTcp(IPAddress address, int port)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
+            socket.Bind(new IPEndPoint(address, port));
+            socket.Listen(Backlog);
+            var bound = (IPEndPoint)socket.LocalEndPoint!;
+            return new Listener(socket, FormatEndpoint(bound), null);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            var where = FormatEndpoint(new IPEndPoint(address, port));
+            if (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+                throw new ServingException(ErrorIds.PortInUse, ServingErrorKind.ResourceUnavailable,
+                    $"Port {port} on {address} is already in use. Stop whatever listens there (Get-ServingHost shows hosts of this session), " +
+                    "or choose another -Port (0 picks a free one).", where, e);
+            throw new ServingException(ErrorIds.BindFailed, ServingErrorKind.ResourceUnavailable,
+                $"Cannot listen on {where}: {e.Message} ({e.SocketErrorCode}). Check -HostAddress names an address of this machine.", where, e);
+        }
+    }
+
+    /// <summary>Binds a runner's Unix socket, removing a stale socket file a dead host left behind.</summary>
+    public static Listener BindUnix(string path)
+    {
+        RemoveStaleSocket(path);
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+            socket.Listen(Backlog);
+            return new Listener(socket, path, path);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new ServingException(ErrorIds.BindFailed, ServingErrorKind.ResourceUnavailable,
+                $"Cannot listen on the Unix socket '{path}': {e.Message} ({e.SocketErrorCode}).", path, e);
+        }
+    }
+
+    /// <summary>Deletes <paramref name="path"/> only if it is a socket: never a file we did not create.</summary>
+    public static void RemoveStaleSocket(string path)
+    {
+        try
+        {
+            if (NativeFd.IsSocketFile(path)) File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    public static string FormatEndpoint(IPEndPoint endpoint) =>
+        endpoint.AddressFamily == AddressFamily.InterNetworkV6
+            ? $"[{endpoint.Address}]:{endpoint.Port}"
+            : $"{endpoint.Address}:{endpoint.Port}";
+}

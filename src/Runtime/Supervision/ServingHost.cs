@@ -1,0 +1,619 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Serving;
+
+/// <summary>
+/// The supervisor of one host: carries out a <see cref="HostPlan"/> — binds the listeners, writes
+/// host.json, starts runner and API workers, watches them, respawns by the plan's policy, and stops
+/// them gracefully. The only code that touches processes (through <see cref="IWorkerLauncher"/>).
+/// </summary>
+public sealed class ServingHost : IDisposable
+{
+    public const string ReadyEvent = "@@serving ready";
+    private const string ControlPrefix = "@@serving ";
+
+    private readonly object _gate = new();
+    private readonly IWorkerLauncher _launcher;
+    private readonly HostOptions _options;
+    private readonly List<WorkerSlot> _slots = new();
+    private readonly List<Listener> _listeners = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _lifetime = new();
+    private Listener? _apiListener;
+    private string _stateDirectory = "";
+    private string _url;
+    private HostState _state = HostState.Starting;
+    private string _reason = "";
+    private bool _stopping;
+    private Task? _stopTask;
+    private DateTimeOffset? _startedAt, _stoppedAt;
+    private TaskCompletionSource<WorkerSlot>? _startFailure;
+
+    public ServingHost(HostPlan plan, HostOptions options, IWorkerLauncher launcher, int id)
+    {
+        Plan = plan;
+        _options = options;
+        _launcher = launcher;
+        Id = id;
+        Name = options.Name;
+        _url = plan.Url;
+    }
+
+    public HostPlan Plan { get; }
+    public string Name { get; }
+    public int Id { get; }
+    public string Url { get { lock (_gate) return _url; } }
+    public HostState State { get { lock (_gate) return _state; } }
+    public IReadOnlyList<WorkerSlot> Workers { get { lock (_gate) return _slots.ToArray(); } }
+
+    /// <summary>Completes when the host has stopped or failed and everything is cleaned up.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Every line any worker writes, plus the supervisor's notes about workers.</summary>
+    public event Action<WorkerLogEntry>? Log;
+
+    /// <summary>A worker slot changed state (started, ready, exited, respawned, failed).</summary>
+    public event Action<WorkerSlot>? WorkerChanged;
+
+    /// <summary>The host changed state.</summary>
+    public event Action<HostState>? StateChanged;
+
+    /// <summary>
+    /// Starts everything and returns once /readyz answers 200. On any failure everything started is
+    /// stopped and removed before the exception propagates.
+    /// </summary>
+    public async Task StartAsync(IProgress<(int Percent, string Status)>? progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            progress?.Report((5, "Binding listeners"));
+            PrepareStateDirectory();
+            BindListeners();
+            var secret = Plan.Transport == RunnerTransport.Tcp ? Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) : "";
+            var configPath = WriteHostConfig(secret);
+            CreateSlots(configPath);
+
+            _startFailure = new TaskCompletionSource<WorkerSlot>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var slots = Workers;
+            var started = 0;
+            foreach (var slot in slots)
+            {
+                lock (_gate) Spawn(slot);
+                started++;
+                progress?.Report((10 + 40 * started / slots.Count, $"Started {slot.Name}"));
+            }
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.StartTimeout);
+            await WaitForReadyAsync(slots, progress, timeout.Token, cancellationToken).ConfigureAwait(false);
+
+            lock (_gate)
+            {
+                _startedAt = DateTimeOffset.Now;
+                _startFailure = null;
+                if (!Plan.Respawn) ReleaseListenersNoLongerNeeded();
+                UpdateState();
+            }
+            progress?.Report((100, "Ready"));
+        }
+        catch
+        {
+            await StopAsync(TimeSpan.Zero, force: true).ConfigureAwait(false);
+            lock (_gate) SetState(HostState.Failed, "The host failed to start.");
+            throw;
+        }
+    }
+
+    private async Task WaitForReadyAsync(IReadOnlyList<WorkerSlot> slots, IProgress<(int, string)>? progress,
+        CancellationToken timeout, CancellationToken userCancel)
+    {
+        var failure = _startFailure!.Task;
+        try
+        {
+            foreach (var slot in slots)
+            {
+                var ready = slot.Ready.Task;
+                var done = await Task.WhenAny(ready, failure, Task.Delay(Timeout.Infinite, timeout)).ConfigureAwait(false);
+                if (done == failure) throw StartFailed(await failure.ConfigureAwait(false));
+                if (done != ready) throw StartTimedOut(slot);
+            }
+            progress?.Report((80, "Waiting for /readyz"));
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            var readyz = Url + "/readyz";
+            while (true)
+            {
+                if (failure.IsCompleted) throw StartFailed(await failure.ConfigureAwait(false));
+                try
+                {
+                    using var response = await http.GetAsync(readyz, timeout).ConfigureAwait(false);
+                    if (response.StatusCode == HttpStatusCode.OK) return;
+                }
+                catch (HttpRequestException) { }
+                catch (TaskCanceledException) when (!timeout.IsCancellationRequested) { }
+                await Task.Delay(50, timeout).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !userCancel.IsCancellationRequested)
+        {
+            throw StartTimedOut(null);
+        }
+    }
+
+    private ServingException StartFailed(WorkerSlot slot) => new(ErrorIds.WorkerStartFailed, ServingErrorKind.InvalidOperation,
+        $"Worker {slot.Name} exited with code {slot.LastExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"} while host '{Name}' was starting; " +
+        $"nothing was left running. Its last lines:{Environment.NewLine}{Tail(slot)}", slot.Name);
+
+    private ServingException StartTimedOut(WorkerSlot? slot)
+    {
+        var waiting = slot ?? Workers.FirstOrDefault(s => !s.Ready.Task.IsCompleted) ?? Workers.FirstOrDefault();
+        var what = slot != null ? $"worker {slot.Name} did not report ready" : $"{Url}/readyz did not answer 200";
+        return new ServingException(ErrorIds.HostStartTimeout, ServingErrorKind.OperationTimeout,
+            $"Host '{Name}' did not become ready within {_options.StartTimeout.TotalSeconds:0.#} s ({what}); nothing was left running. " +
+            $"Raise -StartTimeout if the service needs longer to load." +
+            (waiting != null ? $" Last lines of {waiting.Name}:{Environment.NewLine}{Tail(waiting)}" : ""),
+            Name);
+    }
+
+    private static string Tail(WorkerSlot slot)
+    {
+        var lines = slot.RecentLines();
+        return lines.Length == 0 ? "  (no output)" : "  " + string.Join(Environment.NewLine + "  ", lines.TakeLast(15));
+    }
+
+    /// <summary>
+    /// Stops the host: stop accepting, let API workers drain up to <paramref name="timeout"/>, then
+    /// runners, then kill what is left; remove the socket directory; release the port.
+    /// Safe to call more than once and from any thread; later calls wait for the first.
+    /// </summary>
+    public Task StopAsync(TimeSpan timeout, bool force)
+    {
+        lock (_gate)
+        {
+            if (_stopTask != null)
+            {
+                if (force) KillAll();
+                return _stopTask;
+            }
+            _stopping = true;
+            if (_state != HostState.Failed) SetState(HostState.Stopping, "");
+            _stopTask = Task.Run(() => StopCoreAsync(timeout, force));
+            return _stopTask;
+        }
+    }
+
+    private async Task StopCoreAsync(TimeSpan timeout, bool force)
+    {
+        _lifetime.Cancel();
+        WorkerSlot[] slots;
+        lock (_gate)
+        {
+            slots = _slots.ToArray();
+            foreach (var slot in slots)
+            {
+                slot.PendingRespawn?.Cancel();
+                if (slot.State is WorkerState.Backoff) SetWorker(slot, WorkerState.Stopped);
+            }
+            // Drop our copy; each worker stops accepting on its own copy as it drains.
+            _apiListener?.Release();
+        }
+
+        var deadline = DateTime.UtcNow + timeout;
+        if (!force && timeout > TimeSpan.Zero)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            // Front first, so in-flight API requests can still reach their runners while they drain.
+            await StopGroupAsync(slots.Where(s => s.Spec.Role != WorkerRole.Runner), seconds, deadline).ConfigureAwait(false);
+            var runnerDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(Math.Max(2, (deadline - DateTime.UtcNow).TotalSeconds));
+            await StopGroupAsync(slots.Where(s => s.Spec.Role == WorkerRole.Runner), seconds, runnerDeadline).ConfigureAwait(false);
+        }
+
+        lock (_gate) KillAll();
+        var exits = slots.Select(s => s.Process?.Exited ?? Task.CompletedTask).ToArray();
+        await Task.WhenAny(Task.WhenAll(exits), Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
+
+        lock (_gate)
+        {
+            foreach (var slot in slots)
+            {
+                slot.Process?.Dispose();
+                if (slot.State is not (WorkerState.Failed or WorkerState.Exited)) SetWorker(slot, WorkerState.Stopped);
+            }
+            foreach (var listener in _listeners) listener.Dispose();
+            RemoveStateDirectory();
+            _stoppedAt = DateTimeOffset.Now;
+            if (_state != HostState.Failed) SetState(HostState.Stopped, "");
+        }
+        _completion.TrySetResult();
+    }
+
+    private async Task StopGroupAsync(IEnumerable<WorkerSlot> group, string seconds, DateTime deadline)
+    {
+        var waits = new List<Task>();
+        lock (_gate)
+        {
+            foreach (var slot in group)
+            {
+                if (slot.Process is null || slot.Process.Exited.IsCompleted) continue;
+                SetWorker(slot, WorkerState.Stopping);
+                slot.Process.SendLine("stop " + seconds);
+                waits.Add(slot.Process.Exited);
+            }
+        }
+        var left = deadline - DateTime.UtcNow;
+        if (waits.Count > 0 && left > TimeSpan.Zero)
+            await Task.WhenAny(Task.WhenAll(waits), Task.Delay(left)).ConfigureAwait(false);
+    }
+
+    private void KillAll()
+    {
+        foreach (var slot in _slots)
+            if (slot.Process is { } p && !p.Exited.IsCompleted) p.Kill();
+    }
+
+    public HostInfo Snapshot()
+    {
+        lock (_gate)
+        {
+            return new HostInfo
+            {
+                Name = Name,
+                Id = Id,
+                HostId = Plan.HostId,
+                State = _state,
+                Service = Plan.Service,
+                Protocol = Plan.Protocol,
+                Mode = Plan.Mode,
+                Url = _url,
+                Transport = Plan.Transport,
+                SocketDirectory = Plan.SocketDirectory,
+                Respawn = Plan.Respawn,
+                Workers = _slots.Select(s => s.Snapshot()).ToArray(),
+                StartedAt = _startedAt,
+                StoppedAt = _stoppedAt,
+                Reason = _reason,
+            };
+        }
+    }
+
+    // ---- starting --------------------------------------------------------------------------
+
+    private void PrepareStateDirectory()
+    {
+        StaleHostSweeper.Sweep(Plan.Platform.TempDirectory);
+        _stateDirectory = Plan.SocketDirectory.Length > 0
+            ? Plan.SocketDirectory
+            : Path.Combine(Plan.Platform.TempDirectory, "serving-" + Plan.HostId);
+        StaleHostSweeper.CreatePrivateDirectory(_stateDirectory);
+    }
+
+    private void BindListeners()
+    {
+        var address = HostPlanner.ParseHostAddress(Plan.HostAddress);
+        _apiListener = HostListeners.BindTcp(address, Plan.Port);
+        _listeners.Add(_apiListener);
+        if (Plan.Port == 0)
+        {
+            var builder = new UriBuilder(Plan.Url) { Port = _apiListener.Port };
+            _url = builder.Uri.GetLeftPart(UriPartial.Authority);
+        }
+        if (Plan.Mode == ServingMode.Development) return;
+        foreach (var runner in Plan.Runners)
+        {
+            var listener = runner.Transport == RunnerTransport.Uds
+                ? HostListeners.BindUnix(runner.Endpoint)
+                : HostListeners.BindTcp(IPAddress.Loopback, 0);
+            _listeners.Add(listener);
+        }
+    }
+
+    private Listener RunnerListener(int runnerIndex) => _listeners[1 + runnerIndex];
+
+    private string WriteHostConfig(string secret)
+    {
+        var endpoints = new Dictionary<string, (RunnerTransport, string)>();
+        if (Plan.Mode == ServingMode.Production)
+            for (var i = 0; i < Plan.Runners.Length; i++)
+                endpoints[Plan.Runners[i].Name] = (Plan.Runners[i].Transport, RunnerListener(i).Endpoint);
+        var path = Path.Combine(_stateDirectory, "host.json");
+        HostConfigWriter.Write(path, this, endpoints, secret, _options);
+        return path;
+    }
+
+    private void CreateSlots(string configPath)
+    {
+        var baseEnv = new Dictionary<string, string>
+        {
+            ["SERVING_HOST_ID"] = Plan.HostId,
+            ["SERVING_HOST_NAME"] = Name,
+            ["NO_COLOR"] = "1",
+            ["DOTNET_NOLOGO"] = "1",
+        };
+        lock (_gate)
+        {
+            if (Plan.Mode == ServingMode.Development)
+            {
+                _slots.Add(NewSlot(WorkerRole.Dev, "dev-1", null, 1, _url, configPath, _apiListener!, baseEnv, null, null));
+                return;
+            }
+            for (var r = 0; r < Plan.Runners.Length; r++)
+            {
+                var runner = Plan.Runners[r];
+                var definition = Plan.Definition.Runners.First(d => d.Name == runner.Name);
+                var listener = RunnerListener(r);
+                for (var i = 1; i <= runner.Workers; i++)
+                {
+                    var perWorker = i <= definition.WorkerEnvironment.Count ? definition.WorkerEnvironment[i - 1] : null;
+                    _slots.Add(NewSlot(WorkerRole.Runner, $"{runner.Name}-{i}", runner.Name, i, listener.Endpoint, configPath,
+                        listener, baseEnv, definition.Environment, perWorker));
+                }
+            }
+            for (var i = 1; i <= Plan.ApiWorkers; i++)
+                _slots.Add(NewSlot(WorkerRole.Api, $"api-{i}", null, i, _apiListener!.Endpoint, configPath, _apiListener, baseEnv, null, null));
+        }
+    }
+
+    private WorkerSlot NewSlot(WorkerRole role, string name, string? runner, int index, string endpoint, string configPath,
+        Listener listener, Dictionary<string, string> baseEnv,
+        IReadOnlyDictionary<string, string>? runnerEnv, IReadOnlyDictionary<string, string>? workerEnv)
+    {
+        var env = new Dictionary<string, string>(baseEnv)
+        {
+            ["SERVING_ROLE"] = role.ToString().ToLowerInvariant(),
+            ["SERVING_WORKER_INDEX"] = index.ToString(CultureInfo.InvariantCulture),
+            ["SERVING_WORKER_NAME"] = name,
+        };
+        if (runner != null) env["SERVING_RUNNER"] = runner;
+        if (runnerEnv != null) foreach (var (k, v) in runnerEnv) env[k] = v;
+        if (workerEnv != null) foreach (var (k, v) in workerEnv) env[k] = v;
+
+        var args = new List<string>
+        {
+            "--role", role.ToString().ToLowerInvariant(),
+            "--config", configPath,
+            "--index", index.ToString(CultureInfo.InvariantCulture),
+        };
+        if (runner != null) { args.Add("--runner"); args.Add(runner); }
+        if (OperatingSystem.IsWindows())
+        {
+            // No fd inheritance for Kestrel on Windows: the worker binds the address itself.
+            args.Add("--listen");
+            args.Add(role == WorkerRole.Runner ? "tcp:" + endpoint : _url);
+        }
+        else
+        {
+            args.Add("--listen-fd");
+            args.Add(((long)listener.Handle).ToString(CultureInfo.InvariantCulture));
+        }
+
+        return new WorkerSlot(this, new WorkerSpec
+        {
+            Role = role,
+            Name = name,
+            Runner = runner,
+            Index = index,
+            Endpoint = endpoint,
+            Arguments = args,
+            Environment = env,
+            InheritedListener = listener,
+        }, _options.RecentLines);
+    }
+
+    /// <summary>Starts (or restarts) the slot's process. Caller holds the lock.</summary>
+    private void Spawn(WorkerSlot slot)
+    {
+        slot.Ready = WorkerSlot.NewReady();
+        SetWorker(slot, WorkerState.Starting);
+        IWorkerProcess process;
+        try
+        {
+            process = _launcher.Start(slot.Spec, slot);
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
+        {
+            throw new ServingException(ErrorIds.WorkerStartFailed, ServingErrorKind.InvalidOperation,
+                $"Cannot start worker {slot.Name}: {e.Message}", slot.Name, e);
+        }
+        slot.Process = process;
+        slot.Pid = process.Pid;
+        slot.StartedAt = DateTimeOffset.Now;
+        var started = DateTime.UtcNow;
+        _ = process.Exited.ContinueWith(t => OnExited(slot, process, t.Result, DateTime.UtcNow - started),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        Note(slot, $"started (pid {process.Pid})");
+    }
+
+    /// <summary>With respawn off, the supervisor's copy of a socket would only keep a dead worker's
+    /// socket accepting into a void; releasing it makes callers fail fast (connection refused).</summary>
+    private void ReleaseListenersNoLongerNeeded()
+    {
+        foreach (var listener in _listeners) listener.Release();
+    }
+
+    // ---- watching ---------------------------------------------------------------------------
+
+    internal void OnWorkerLine(WorkerSlot slot, string line, bool isError)
+    {
+        if (line.StartsWith(ControlPrefix, StringComparison.Ordinal))
+        {
+            if (line == ReadyEvent)
+            {
+                lock (_gate)
+                {
+                    if (slot.State == WorkerState.Starting)
+                    {
+                        SetWorker(slot, WorkerState.Running);
+                        UpdateState();
+                    }
+                }
+                slot.Ready.TrySetResult();
+            }
+            return;
+        }
+        slot.Remember(line);
+        Log?.Invoke(new WorkerLogEntry
+        {
+            Time = DateTimeOffset.Now,
+            Host = Name,
+            Worker = slot.Name,
+            Pid = slot.Pid,
+            Stream = isError ? "stderr" : "stdout",
+            Message = line,
+        });
+    }
+
+    private void OnExited(WorkerSlot slot, IWorkerProcess process, int exitCode, TimeSpan uptime)
+    {
+        lock (_gate)
+        {
+            if (!ReferenceEquals(slot.Process, process)) return;
+            slot.LastExitCode = exitCode;
+            if (_stopping)
+            {
+                Note(slot, $"stopped (exit code {exitCode})");
+                SetWorker(slot, WorkerState.Stopped);
+                return;
+            }
+            Note(slot, $"exited unexpectedly with code {exitCode}{Signal(exitCode)} after {uptime.TotalSeconds:0.#} s");
+            if (_startFailure is { } failure)
+            {
+                SetWorker(slot, WorkerState.Failed);
+                failure.TrySetResult(slot);
+                return;
+            }
+            process.Dispose();
+            if (!Plan.Respawn)
+            {
+                Note(slot, "not respawned: " + (Plan.Platform.IsContainer
+                    ? "inside a container the orchestrator restarts the host (use -Respawn Always to override)"
+                    : "respawn is off (-Respawn Never)"));
+                SetWorker(slot, WorkerState.Exited);
+                UpdateState();
+                return;
+            }
+            var next = _options.RespawnPolicy.Next(slot.FastCrashes, uptime);
+            if (next is null)
+            {
+                Note(slot, $"crashed {_options.RespawnPolicy.MaxFastCrashes} times in a row within {_options.RespawnPolicy.StablePeriod.TotalSeconds:0} s of starting: given up (Failed)");
+                SetWorker(slot, WorkerState.Failed);
+                UpdateState();
+                return;
+            }
+            var (delay, fast) = next.Value;
+            slot.FastCrashes = fast;
+            SetWorker(slot, WorkerState.Backoff);
+            UpdateState();
+            Note(slot, $"respawning in {delay.TotalMilliseconds:0} ms");
+            var cancel = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
+            slot.PendingRespawn = cancel;
+            _ = RespawnLaterAsync(slot, delay, cancel);
+        }
+    }
+
+    private async Task RespawnLaterAsync(WorkerSlot slot, TimeSpan delay, CancellationTokenSource cancel)
+    {
+        try
+        {
+            await Task.Delay(delay, cancel.Token).ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (_stopping || cancel.IsCancellationRequested) return;
+                slot.Restarts++;
+                try
+                {
+                    Spawn(slot);
+                }
+                catch (ServingException e)
+                {
+                    Note(slot, e.Message);
+                    SetWorker(slot, WorkerState.Failed);
+                }
+                UpdateState();
+            }
+        }
+        catch (OperationCanceledException) { }
+        finally
+        {
+            cancel.Dispose();
+        }
+    }
+
+    private static string Signal(int exitCode) => exitCode switch
+    {
+        137 => " (SIGKILL)",
+        143 => " (SIGTERM)",
+        134 => " (SIGABRT)",
+        139 => " (SIGSEGV)",
+        _ => "",
+    };
+
+    private void Note(WorkerSlot slot, string message)
+    {
+        var line = $"supervisor: {slot.Name} {message}";
+        slot.Remember(line);
+        Log?.Invoke(new WorkerLogEntry
+        {
+            Time = DateTimeOffset.Now,
+            Host = Name,
+            Worker = slot.Name,
+            Pid = slot.Pid,
+            Stream = "supervisor",
+            Message = line,
+        });
+    }
+
+    private void SetWorker(WorkerSlot slot, WorkerState state)
+    {
+        if (slot.State == state) return;
+        slot.State = state;
+        WorkerChanged?.Invoke(slot);
+    }
+
+    /// <summary>Running when every worker runs; Degraded (with the reason) otherwise. Caller holds the lock.</summary>
+    private void UpdateState()
+    {
+        if (_stopping || _startFailure != null || _state is HostState.Failed) return;
+        var down = _slots.Where(s => s.State != WorkerState.Running).ToList();
+        if (down.Count == 0)
+        {
+            SetState(HostState.Running, "");
+            return;
+        }
+        var reasons = new List<string>();
+        foreach (var runner in Plan.Runners)
+            if (runner.Workers > 0 && !_slots.Any(s => s.Spec.Runner == runner.Name && s.State == WorkerState.Running))
+                reasons.Add($"runner '{runner.Name}' has no running worker");
+        if (!_slots.Any(s => s.Spec.Role != WorkerRole.Runner && s.State == WorkerState.Running))
+            reasons.Add("no API worker is running");
+        reasons.Add("not running: " + string.Join(", ", down.Select(s => $"{s.Name} ({s.State})")));
+        SetState(HostState.Degraded, string.Join("; ", reasons));
+    }
+
+    private void SetState(HostState state, string reason)
+    {
+        _reason = reason;
+        if (_state == state) return;
+        _state = state;
+        StateChanged?.Invoke(state);
+    }
+
+    // ---- cleanup ----------------------------------------------------------------------------
+
+    private void RemoveStateDirectory()
+    {
+        if (_stateDirectory.Length == 0) return;
+        try
+        {
+            if (Directory.Exists(_stateDirectory)) Directory.Delete(_stateDirectory, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    public void Dispose()
+    {
+        if (!Completion.IsCompleted) StopAsync(TimeSpan.Zero, force: true).GetAwaiter().GetResult();
+        _lifetime.Dispose();
+    }
+}

@@ -1,0 +1,184 @@
+using System.Buffers;
+using System.Collections.Frozen;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
+using Serving.Worker.Hosting;
+
+namespace Serving.Worker.Api;
+
+/// <summary>
+/// The API worker's single terminal middleware: a frozen-dictionary lookup on the path, the body
+/// read into a pooled buffer, one runner call, the result written back. No routing, no per-request
+/// logging, no LINQ on this path.
+/// </summary>
+internal sealed class ApiHandler
+{
+    public const string WorkerHeader = "x-serving-worker";
+
+    private readonly FrozenDictionary<string, ApiRoute> _routes;
+    private readonly StringValues _workerName;
+    private readonly string _worker;
+    private readonly long _maxBody;
+    private readonly IReadinessSource _readiness;
+    private readonly Lifeline _lifeline;
+    private readonly ReadOnlyMemory<byte> _livez;
+
+    public ApiHandler(IEnumerable<ApiRoute> routes, string workerName, long maxBodyBytes, IReadinessSource readiness, Lifeline lifeline)
+    {
+        _routes = routes.ToFrozenDictionary(r => r.Route, StringComparer.OrdinalIgnoreCase);
+        _worker = workerName;
+        _workerName = new StringValues(workerName);
+        _maxBody = maxBodyBytes;
+        _readiness = readiness;
+        _lifeline = lifeline;
+        _livez = System.Text.Encoding.UTF8.GetBytes($"{{\"status\":\"alive\",\"worker\":\"{workerName}\"}}");
+    }
+
+    public Task HandleAsync(HttpContext context)
+    {
+        context.Response.Headers[WorkerHeader] = _workerName;
+        var request = context.Request;
+        var path = request.Path.Value ?? "/";
+
+        if (_routes.TryGetValue(path, out var route))
+        {
+            if (!HttpMethods.IsPost(request.Method))
+            {
+                context.Response.Headers.Allow = "POST";
+                return ApiResponses.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, $"'{route.Route}' accepts POST only");
+            }
+            return InvokeAsync(context, route);
+        }
+
+        return path switch
+        {
+            "/livez" => Probe(context, ProbeKind.Live),
+            "/readyz" => Probe(context, ProbeKind.Ready),
+            "/healthz" => Probe(context, ProbeKind.Health),
+            _ => ApiResponses.WriteErrorAsync(context, StatusCodes.Status404NotFound, $"no API at '{path}'"),
+        };
+    }
+
+    private async Task InvokeAsync(HttpContext context, ApiRoute route)
+    {
+        var request = context.Request;
+        var declared = request.ContentLength;
+        if (declared > _maxBody)
+        {
+            await PayloadTooLargeAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        byte[] rented;
+        int length;
+        try
+        {
+            (rented, length) = await ReadBodyAsync(request.BodyReader, declared, _maxBody, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BodyTooLargeException)
+        {
+            await PayloadTooLargeAsync(context).ConfigureAwait(false);
+            return;
+        }
+        catch (BadHttpRequestException ex)
+        {
+            if (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                await PayloadTooLargeAsync(context).ConfigureAwait(false);
+            else
+                await ApiResponses.WriteErrorAsync(context, ex.StatusCode, "bad request body").ConfigureAwait(false);
+            return;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException)
+        {
+            return;
+        }
+
+        if (route.InputKind == PayloadKind.Json && !ApiResponses.IsValidJson(rented.AsSpan(0, length)))
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+            await ApiResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "the request body is not valid JSON").ConfigureAwait(false);
+            return;
+        }
+
+        await route.InvokeAsync(context, rented, length).ConfigureAwait(false);
+    }
+
+    private Task PayloadTooLargeAsync(HttpContext context)
+    {
+        // Don't keep reading a body we refused.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = 0;
+        context.Response.Headers.Connection = "close";
+        return ApiResponses.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"the request body is larger than {_maxBody} bytes");
+    }
+
+    /// <summary>Reads the whole body into an ArrayPool buffer, consuming the pipe as it goes.</summary>
+    private static async ValueTask<(byte[] Buffer, int Length)> ReadBodyAsync(PipeReader reader, long? declared, long max, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(declared is > 0 ? (int)declared.Value : 4096);
+        var length = 0;
+        try
+        {
+            if (declared == 0)
+                return (buffer, 0);
+            while (true)
+            {
+                var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var data = result.Buffer;
+                var total = length + data.Length;
+                if (total > max)
+                {
+                    reader.AdvanceTo(data.End);
+                    throw new BodyTooLargeException();
+                }
+                if (total > buffer.Length)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(max, Math.Max(total, (long)buffer.Length * 2)));
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+                data.CopyTo(buffer.AsSpan(length));
+                length = (int)total;
+                reader.AdvanceTo(data.End);
+                if (result.IsCompleted || result.IsCanceled)
+                    return (buffer, length);
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    private enum ProbeKind { Live, Ready, Health }
+
+    private Task Probe(HttpContext context, ProbeKind kind)
+    {
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            context.Response.Headers.Allow = "GET, HEAD";
+            return ApiResponses.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, "probes accept GET and HEAD only");
+        }
+        if (kind == ProbeKind.Live)
+            return ApiResponses.WriteJsonAsync(context, StatusCodes.Status200OK, _livez);
+        return ReadinessAsync(context, kind == ProbeKind.Health);
+    }
+
+    private async Task ReadinessAsync(HttpContext context, bool detailed)
+    {
+        var stopping = _lifeline.IsStopping;
+        var report = await _readiness.GetAsync().ConfigureAwait(false);
+        var ok = !stopping && report.AllReady;
+        var status = ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        var body = detailed ? ProbeBodies.Health(_worker, report, stopping)
+            : ok ? ProbeBodies.Ready(_worker)
+            : ProbeBodies.NotReady(report, stopping);
+        await ApiResponses.WriteJsonAsync(context, status, body).ConfigureAwait(false);
+    }
+
+    private sealed class BodyTooLargeException : Exception;
+}

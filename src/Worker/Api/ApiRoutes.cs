@@ -1,0 +1,118 @@
+using System.Buffers;
+using Google.Protobuf;
+using Grpc.Core;
+using Serving.Abstractions;
+using Serving.Worker.Hosting;
+using Serving.Worker.Protocol;
+using Serving.Worker.Runners;
+
+namespace Serving.Worker.Api;
+
+/// <summary>One <c>POST &lt;route&gt;</c>: how its request reaches the runner.</summary>
+internal abstract class ApiRoute(ApiConfig config)
+{
+    public string Route { get; } = config.Route;
+    public string RunnerName { get; } = config.Runner;
+    public string MethodName { get; } = config.Method;
+    public PayloadKind InputKind { get; } = config.InputKind;
+    public string OutputContentType { get; } = ApiResponses.ContentTypeOf(config.OutputKind);
+
+    /// <summary>
+    /// Calls the runner with the request body in <paramref name="rented"/>[0..<paramref name="length"/>)
+    /// (an ArrayPool buffer this method now owns) and writes the response.
+    /// </summary>
+    public abstract Task InvokeAsync(HttpContext context, byte[] rented, int length);
+}
+
+/// <summary>API role: a unary gRPC call to the runner's endpoint.</summary>
+internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, ILogger log) : ApiRoute(config)
+{
+    public override async Task InvokeAsync(HttpContext context, byte[] rented, int length)
+    {
+        var request = new CallRequest { Method = MethodName };
+        request.Payloads.Add(UnsafeByteOperations.UnsafeWrap(new ReadOnlyMemory<byte>(rented, 0, length)));
+        var options = new CallOptions(runner.Headers, DateTime.UtcNow.Add(runner.Timeout), context.RequestAborted);
+
+        CallReply reply;
+        try
+        {
+            using var call = runner.NextClient().CallAsync(request, options);
+            reply = await call.ResponseAsync.ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            // The request may still be referenced by a failed send: let the GC have the buffer.
+            if (ex.StatusCode == StatusCode.Cancelled && context.RequestAborted.IsCancellationRequested)
+                return;
+            var (status, message) = Map(ex);
+            await ApiResponses.WriteErrorAsync(context, status, message).ConfigureAwait(false);
+            return;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogError(ex, "call to runner '{Runner}' failed", RunnerName);
+            await ApiResponses.WriteErrorAsync(context, StatusCodes.Status500InternalServerError, $"call to runner '{RunnerName}' failed").ConfigureAwait(false);
+            return;
+        }
+
+        // The runner answered, so the request was fully sent: the buffer is free again.
+        ArrayPool<byte>.Shared.Return(rented);
+        var payloads = reply.Payloads;
+        var body = payloads.Count > 0 ? payloads[0].Memory : ReadOnlyMemory<byte>.Empty;
+        await ApiResponses.WriteResultAsync(context, OutputContentType, body).ConfigureAwait(false);
+    }
+
+    private (int Status, string Message) Map(RpcException ex) => ex.StatusCode switch
+    {
+        StatusCode.InvalidArgument => (StatusCodes.Status400BadRequest, ex.Status.Detail),
+        StatusCode.DeadlineExceeded => (StatusCodes.Status504GatewayTimeout, $"runner '{RunnerName}' did not answer within {runner.Timeout.TotalSeconds:0.###} s"),
+        StatusCode.Unavailable => (StatusCodes.Status503ServiceUnavailable, $"runner '{RunnerName}' is unavailable"),
+        StatusCode.Cancelled => (StatusCodes.Status503ServiceUnavailable, $"runner '{RunnerName}' cancelled the call"),
+        StatusCode.Unauthenticated => (StatusCodes.Status500InternalServerError, $"runner '{RunnerName}' rejected the call: {ex.Status.Detail}"),
+        _ => (StatusCodes.Status500InternalServerError, string.IsNullOrEmpty(ex.Status.Detail) ? $"runner '{RunnerName}' failed ({ex.StatusCode})" : ex.Status.Detail),
+    };
+}
+
+/// <summary>Dev role: the runner method is invoked in this process, no gRPC hop.</summary>
+internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, TimeSpan timeout, ILogger log) : ApiRoute(config)
+{
+    public override async Task InvokeAsync(HttpContext context, byte[] rented, int length)
+    {
+        // The invoker may hand a whole array to the method: give it one it may keep.
+        var input = rented.AsSpan(0, length).ToArray();
+        ArrayPool<byte>.Shared.Return(rented);
+
+        var aborted = context.RequestAborted;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        cts.CancelAfter(timeout);
+        ReadOnlyMemory<byte> result;
+        try
+        {
+            var pending = method.Invoke(input, cts.Token);
+            result = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (RunnerInputException ex)
+        {
+            await ApiResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, ex.Message).ConfigureAwait(false);
+            return;
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            await ApiResponses.WriteErrorAsync(context, StatusCodes.Status504GatewayTimeout,
+                $"runner '{RunnerName}' did not answer within {timeout.TotalSeconds:0.###} s").ConfigureAwait(false);
+            return;
+        }
+        catch (Exception ex)
+        {
+            log.LogError(ex, "runner '{Runner}' method '{Method}' failed", RunnerName, method.Name);
+            await ApiResponses.WriteErrorAsync(context, StatusCodes.Status500InternalServerError,
+                $"runner '{RunnerName}' method '{method.Name}' failed ({ex.GetType().Name}); see the runner's log").ConfigureAwait(false);
+            return;
+        }
+        await ApiResponses.WriteResultAsync(context, OutputContentType, result).ConfigureAwait(false);
+    }
+}

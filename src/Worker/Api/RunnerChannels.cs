@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Serving.Worker.Hosting;
+using Serving.Worker.Protocol;
+
+namespace Serving.Worker.Api;
+
+/// <summary>
+/// The API worker's connection to one runner: gRPC channels created once at startup and reused
+/// for every call (pooled HTTP/2 connections over a Unix socket or loopback TCP).
+/// </summary>
+/// <remarks>
+/// A runner with several workers gets several channels, used round-robin: each channel holds its
+/// own connection(s), and the kernel hands each new connection on the shared socket to one of the
+/// runner's workers, so the load spreads over them. A one-worker runner gets exactly one channel.
+/// </remarks>
+internal sealed class RunnerChannels : IDisposable
+{
+    private readonly GrpcChannel[] _channels;
+    private readonly Protocol.Runner.RunnerClient[] _clients;
+    private readonly Health.HealthClient _health;
+    private int _next;
+
+    public RunnerChannels(string name, RunnerEndpointConfig endpoint, int workers, string? secret, TimeSpan timeout)
+    {
+        Name = name;
+        Endpoint = endpoint;
+        Timeout = timeout;
+        if (endpoint.TransportKind == RunnerTransport.Tcp)
+            Headers = new Metadata { { "x-serving-secret", secret ?? "" } };
+
+        var count = workers <= 1 ? 1 : Math.Min(workers * 2, 32);
+        _channels = new GrpcChannel[count];
+        _clients = new Protocol.Runner.RunnerClient[count];
+        for (var i = 0; i < count; i++)
+        {
+            _channels[i] = CreateChannel(endpoint);
+            _clients[i] = new Protocol.Runner.RunnerClient(_channels[i]);
+        }
+        _health = new Health.HealthClient(_channels[0]);
+    }
+
+    public string Name { get; }
+    public RunnerEndpointConfig Endpoint { get; }
+    public TimeSpan Timeout { get; }
+
+    /// <summary>Metadata sent with every call (the secret on Tcp endpoints), else null.</summary>
+    public Metadata? Headers { get; }
+
+    /// <summary>The client for the next call (round-robin over the channels).</summary>
+    public Protocol.Runner.RunnerClient NextClient()
+    {
+        var clients = _clients;
+        if (clients.Length == 1)
+            return clients[0];
+        var i = (uint)Interlocked.Increment(ref _next) % (uint)clients.Length;
+        return clients[i];
+    }
+
+    /// <summary>Asks the runner's grpc.health.v1 service; true when it answers SERVING in time.</summary>
+    public async Task<(bool Ready, string Status)> CheckAsync(TimeSpan timeout)
+    {
+        try
+        {
+            var reply = await _health.CheckAsync(new HealthCheckRequest(), Headers, DateTime.UtcNow.Add(timeout)).ConfigureAwait(false);
+            return (reply.Status == HealthCheckResponse.Types.ServingStatus.Serving, reply.Status.ToString().ToUpperInvariant());
+        }
+        catch (RpcException ex)
+        {
+            return (false, ex.StatusCode == StatusCode.DeadlineExceeded ? "TIMEOUT" : "UNAVAILABLE");
+        }
+    }
+
+    private static GrpcChannel CreateChannel(RunnerEndpointConfig endpoint)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = System.Threading.Timeout.InfiniteTimeSpan,
+            PooledConnectionLifetime = System.Threading.Timeout.InfiniteTimeSpan,
+            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            InitialHttp2StreamWindowSize = 1024 * 1024,
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+
+        string address;
+        if (endpoint.TransportKind == RunnerTransport.Uds)
+        {
+            var socketPath = endpoint.Address!;
+            var socketEndPoint = new UnixDomainSocketEndPoint(socketPath);
+            handler.ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(socketEndPoint, cancellationToken).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+            address = "http://localhost";
+        }
+        else
+        {
+            address = "http://" + endpoint.Address;
+        }
+
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = null,
+            MaxSendMessageSize = null,
+        });
+    }
+
+    public void Dispose()
+    {
+        foreach (var channel in _channels)
+            channel.Dispose();
+    }
+}

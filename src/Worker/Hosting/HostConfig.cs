@@ -1,0 +1,183 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Serving.Worker.Hosting;
+
+/// <summary>host.json as written by the supervisor (docs/worker-protocol.md).</summary>
+internal sealed class HostConfig
+{
+    public string? HostId { get; set; }
+    public string? HostName { get; set; }
+    public string? Protocol { get; set; }
+    public string? ServiceDirectory { get; set; }
+    public ServiceConfig? Service { get; set; }
+    public Dictionary<string, RunnerEndpointConfig>? RunnerEndpoints { get; set; }
+    public string? RunnerSecret { get; set; }
+    public double RequestTimeoutSeconds { get; set; } = 60;
+    public long MaxRequestBodyBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>Reads and validates host.json; throws <see cref="ConfigException"/> with a one-line message.</summary>
+    public static HostConfig Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new ConfigException($"cannot read host.json '{path}': {ex.Message}");
+        }
+
+        HostConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize(text, HostConfigJsonContext.Default.HostConfig);
+        }
+        catch (JsonException ex)
+        {
+            throw new ConfigException($"host.json '{path}' is not valid: {ex.Message}");
+        }
+
+        if (config is null)
+            throw new ConfigException($"host.json '{path}' is empty");
+        config.Validate();
+        return config;
+    }
+
+    private void Validate()
+    {
+        if (Service is null)
+            throw new ConfigException("host.json: 'service' is missing");
+        Service.Runners ??= [];
+        Service.Apis ??= [];
+        Service.Assemblies ??= [];
+        RunnerEndpoints ??= new Dictionary<string, RunnerEndpointConfig>(StringComparer.Ordinal);
+        if (RequestTimeoutSeconds <= 0)
+            throw new ConfigException("host.json: 'requestTimeoutSeconds' must be positive");
+        if (MaxRequestBodyBytes <= 0)
+            throw new ConfigException("host.json: 'maxRequestBodyBytes' must be positive");
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var runner in Service.Runners)
+        {
+            if (string.IsNullOrWhiteSpace(runner.Name))
+                throw new ConfigException("host.json: a runner has no 'name'");
+            if (!names.Add(runner.Name))
+                throw new ConfigException($"host.json: runner '{runner.Name}' is listed twice");
+            if (runner.Workers < 1)
+                runner.Workers = 1;
+        }
+
+        var routes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var api in Service.Apis)
+        {
+            if (string.IsNullOrWhiteSpace(api.Route) || api.Route[0] != '/')
+                throw new ConfigException($"host.json: API route '{api.Route}' must start with '/'");
+            if (!routes.Add(api.Route))
+                throw new ConfigException($"host.json: API route '{api.Route}' is listed twice");
+            if (string.IsNullOrWhiteSpace(api.Runner) || !names.Contains(api.Runner))
+                throw new ConfigException($"host.json: API '{api.Route}' names unknown runner '{api.Runner}'");
+            if (string.IsNullOrWhiteSpace(api.Method))
+                throw new ConfigException($"host.json: API '{api.Route}' has no 'method'");
+            api.InputKind = ParseKind(api.Input, api.Route, "input");
+            api.OutputKind = ParseKind(api.Output, api.Route, "output");
+        }
+
+        foreach (var (name, endpoint) in RunnerEndpoints)
+        {
+            endpoint.TransportKind = endpoint.Transport?.ToUpperInvariant() switch
+            {
+                "UDS" or "UNIX" => RunnerTransport.Uds,
+                "TCP" => RunnerTransport.Tcp,
+                _ => throw new ConfigException($"host.json: runner endpoint '{name}' has unknown transport '{endpoint.Transport}' (Uds or Tcp)"),
+            };
+            if (string.IsNullOrWhiteSpace(endpoint.Address))
+                throw new ConfigException($"host.json: runner endpoint '{name}' has no 'address'");
+        }
+    }
+
+    private static PayloadKind ParseKind(string? value, string route, string what) => value?.ToUpperInvariant() switch
+    {
+        null or "" or "BYTES" => PayloadKind.Bytes,
+        "JSON" => PayloadKind.Json,
+        "TEXT" => PayloadKind.Text,
+        _ => throw new ConfigException($"host.json: API '{route}' has unknown {what} kind '{value}' (Json, Text or Bytes)"),
+    };
+
+    public RunnerConfig? FindRunner(string name)
+    {
+        foreach (var runner in Service!.Runners!)
+        {
+            if (string.Equals(runner.Name, name, StringComparison.Ordinal))
+                return runner;
+        }
+        return null;
+    }
+}
+
+internal sealed class ServiceConfig
+{
+    public string? Name { get; set; }
+    public List<string>? Assemblies { get; set; }
+    public List<RunnerConfig>? Runners { get; set; }
+    public List<ApiConfig>? Apis { get; set; }
+}
+
+internal sealed class RunnerConfig
+{
+    public string Name { get; set; } = "";
+    public string? Type { get; set; }
+    public int Workers { get; set; } = 1;
+    public Dictionary<string, string>? Environment { get; set; }
+    public List<Dictionary<string, string>>? WorkerEnvironment { get; set; }
+
+    /// <summary>The runner's environment merged with the given worker's entry of workerEnvironment.</summary>
+    public Dictionary<string, string> EnvironmentFor(int workerIndex)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (Environment is not null)
+        {
+            foreach (var (k, v) in Environment)
+                env[k] = v;
+        }
+        if (WorkerEnvironment is not null && workerIndex >= 1 && workerIndex <= WorkerEnvironment.Count && WorkerEnvironment[workerIndex - 1] is { } perWorker)
+        {
+            foreach (var (k, v) in perWorker)
+                env[k] = v;
+        }
+        return env;
+    }
+}
+
+internal sealed class ApiConfig
+{
+    public string Route { get; set; } = "";
+    public string Runner { get; set; } = "";
+    public string Method { get; set; } = "";
+    public string? Input { get; set; }
+    public string? Output { get; set; }
+
+    [JsonIgnore] public PayloadKind InputKind { get; set; }
+    [JsonIgnore] public PayloadKind OutputKind { get; set; }
+}
+
+internal sealed class RunnerEndpointConfig
+{
+    public string? Transport { get; set; }
+    public string? Address { get; set; }
+
+    [JsonIgnore] public RunnerTransport TransportKind { get; set; }
+}
+
+internal enum RunnerTransport { Uds, Tcp }
+
+internal enum PayloadKind { Bytes, Json, Text }
+
+internal sealed class ConfigException(string message) : Exception(message);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, PropertyNameCaseInsensitive = true,
+    ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true,
+    NumberHandling = JsonNumberHandling.AllowReadingFromString)]
+[JsonSerializable(typeof(HostConfig))]
+internal sealed partial class HostConfigJsonContext : JsonSerializerContext;

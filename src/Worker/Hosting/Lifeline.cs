@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Serving.Worker.Hosting;
+
+/// <summary>
+/// stdin is the lifeline (docs/worker-protocol.md, "Standard streams"): <c>stop [seconds]</c>
+/// or SIGTERM asks for a graceful drain; end of file means the supervisor is gone, and the
+/// process exits within a second without draining.
+/// </summary>
+internal sealed class Lifeline : IDisposable
+{
+    public static readonly TimeSpan DefaultDrain = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan HardExitGrace = TimeSpan.FromMilliseconds(600);
+
+    private readonly TaskCompletionSource<TimeSpan> _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopToken = new();
+    private readonly List<PosixSignalRegistration> _signals = [];
+    private readonly string _workerName;
+
+    public Lifeline(string workerName) => _workerName = workerName;
+
+    /// <summary>Completes with the drain timeout once a graceful stop was asked for.</summary>
+    public Task<TimeSpan> StopRequested => _stop.Task;
+
+    public bool IsStopping => _stop.Task.IsCompleted;
+
+    /// <summary>Cancelled once a graceful stop was asked for (e.g. to abandon a runner's initialisation).</summary>
+    public CancellationToken StopToken => _stopToken.Token;
+
+    /// <summary>Starts the stdin reader (a background thread) and the signal handlers.</summary>
+    public void Start()
+    {
+        var reader = new Thread(ReadStdin) { IsBackground = true, Name = "serving-lifeline" };
+        reader.Start();
+
+        TryRegister(PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true;
+            RequestStop(DefaultDrain, "SIGTERM");
+        });
+        // Started by the supervisor (stdin redirected), Ctrl+C in the supervisor's terminal must not
+        // take the workers down behind its back: only the lifeline and SIGTERM stop them. Started by
+        // hand from a terminal, Ctrl+C drains like 'stop'.
+        var interactive = !Console.IsInputRedirected;
+        TryRegister(PosixSignal.SIGINT, ctx =>
+        {
+            ctx.Cancel = true;
+            if (interactive)
+                RequestStop(DefaultDrain, "SIGINT");
+        });
+    }
+
+    private void TryRegister(PosixSignal signal, Action<PosixSignalContext> handler)
+    {
+        try
+        {
+            _signals.Add(PosixSignalRegistration.Create(signal, handler));
+        }
+        catch (PlatformNotSupportedException)
+        {
+        }
+    }
+
+    public void RequestStop(TimeSpan drain, string reason)
+    {
+        if (!_stop.TrySetResult(drain))
+            return;
+        LineLoggerProvider.WriteStdout($"info: {_workerName}: stop requested ({reason}); draining for up to {drain.TotalSeconds:0.###} s");
+        try
+        {
+            _stopToken.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            LineLoggerProvider.WriteStderr($"warn: {_workerName}: a stop callback threw: {LineLoggerProvider.OneLine(ex.ToString())}");
+        }
+    }
+
+    private void ReadStdin()
+    {
+        try
+        {
+            using var stdin = Console.OpenStandardInput();
+            using var reader = new StreamReader(stdin, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false, bufferSize: 256);
+            while (reader.ReadLine() is { } line)
+                OnLine(line.Trim());
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or UnauthorizedAccessException or NotSupportedException)
+        {
+            // An unreadable stdin is the same as a closed one: nobody can stop us gracefully.
+        }
+
+        ExitNow(0, "stdin closed (the supervisor is gone); exiting");
+    }
+
+    private void OnLine(string line)
+    {
+        if (line.Length == 0)
+            return;
+        var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts[0] == "stop" && parts.Length <= 2)
+        {
+            var drain = DefaultDrain;
+            if (parts.Length == 2)
+            {
+                if (!double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds < 0 || double.IsNaN(seconds) || seconds > int.MaxValue / 1000)
+                {
+                    LineLoggerProvider.WriteStderr($"warn: {_workerName}: ignoring lifeline command '{line}': bad seconds");
+                    return;
+                }
+                drain = TimeSpan.FromSeconds(seconds);
+            }
+            RequestStop(drain, "stop");
+            return;
+        }
+        LineLoggerProvider.WriteStderr($"warn: {_workerName}: ignoring unknown lifeline command '{line}'");
+    }
+
+    /// <summary>Exits at once: Environment.Exit, with a watchdog that ends the process hard if that hangs.</summary>
+    public static void ExitNow(int code, string message)
+    {
+        try
+        {
+            LineLoggerProvider.WriteStdout($"info: {message}");
+        }
+        catch
+        {
+            // stdout may be gone together with the supervisor.
+        }
+
+        var watchdog = new Thread(() =>
+        {
+            Thread.Sleep(HardExitGrace);
+            HardExit(code);
+        }) { IsBackground = true, Name = "serving-exit-watchdog" };
+        watchdog.Start();
+        Environment.Exit(code);
+    }
+
+    private static void HardExit(int code)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            try
+            {
+                SysExit(code);
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+            {
+            }
+        }
+        Environment.FailFast($"worker did not exit within {HardExitGrace.TotalMilliseconds} ms after its lifeline closed");
+    }
+
+    [DllImport("libc", EntryPoint = "_exit")]
+    private static extern void SysExit(int status);
+
+    public void Dispose()
+    {
+        foreach (var s in _signals)
+            s.Dispose();
+        _signals.Clear();
+        _stopToken.Dispose();
+    }
+}

@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using Grpc.Health.V1;
+using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Serving.Abstractions;
+using Serving.Worker.Api;
+using Serving.Worker.RunnerRole;
+using Serving.Worker.Runners;
+
+namespace Serving.Worker.Hosting;
+
+/// <summary>Builds and runs the web host of each role and owns its start / drain / stop sequence.</summary>
+internal static class WorkerHost
+{
+    private const string ReadyLine = "@@serving ready";
+    private const string StoppingLine = "@@serving stopping";
+    private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(10);
+
+    // Kestrel negotiates HTTP/2 only through TLS ALPN; on the cleartext API endpoint an
+    // Http1AndHttp2 setting would just log a warning at every start and serve HTTP/1.1 anyway.
+    private const HttpProtocols ApiProtocols = HttpProtocols.Http1;
+
+    public static async Task<int> RunRunnerAsync(WorkerArguments args, HostConfig config, Lifeline lifeline)
+    {
+        var runnerConfig = config.FindRunner(args.RunnerName!)!;
+        var runner = LoadedRunner.Create(runnerConfig, LoadedRunner.LoadAssemblies(config));
+        runner.CheckApis(config);
+        if (!await InitializeAsync(runner, runnerConfig, args.Index, runnerConfig.Workers, config, lifeline).ConfigureAwait(false))
+            return 0;
+
+        config.RunnerEndpoints!.TryGetValue(runnerConfig.Name, out var endpoint);
+        var secured = args.Listen?.Kind == ListenKind.Tcp
+            || (args.ListenFd is not null && endpoint?.TransportKind == RunnerTransport.Tcp);
+
+        var builder = CreateBuilder(args, HttpProtocols.Http2, maxRequestBodyBytes: null);
+        var health = new HealthServiceImpl();
+        health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
+        health.SetStatus(Protocol.Runner.Descriptor.FullName, HealthCheckResponse.Types.ServingStatus.Serving);
+        builder.Services.AddGrpc(o =>
+        {
+            o.EnableDetailedErrors = false;
+            o.MaxReceiveMessageSize = (int)Math.Min(config.MaxRequestBodyBytes + 1024 * 1024, int.MaxValue);
+            o.MaxSendMessageSize = null;
+        });
+        builder.Services.AddSingleton(runner);
+        builder.Services.AddSingleton<RunnerCallService>();
+        builder.Services.AddSingleton(health);
+
+        var app = builder.Build();
+        if (secured)
+            app.Use(SecretCheck.Middleware(config.RunnerSecret!));
+        app.MapGrpcService<RunnerCallService>();
+        app.MapGrpcService<HealthServiceImpl>();
+
+        return await ServeAsync(app, args, lifeline,
+            onStopping: () =>
+            {
+                health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
+                health.SetStatus(Protocol.Runner.Descriptor.FullName, HealthCheckResponse.Types.ServingStatus.NotServing);
+            },
+            afterStop: log => runner.DisposeRunnerAsync(DisposeTimeout, log).AsTask()).ConfigureAwait(false);
+    }
+
+    public static async Task<int> RunApiAsync(WorkerArguments args, HostConfig config, Lifeline lifeline)
+    {
+        var timeout = TimeSpan.FromSeconds(config.RequestTimeoutSeconds);
+        var channels = new Dictionary<string, RunnerChannels>(StringComparer.Ordinal);
+        foreach (var runner in config.Service!.Runners!)
+        {
+            var endpoint = config.RunnerEndpoints![runner.Name];
+            channels[runner.Name] = new RunnerChannels(runner.Name, endpoint, runner.Workers, config.RunnerSecret, timeout);
+        }
+
+        var builder = CreateBuilder(args, ApiProtocols, config.MaxRequestBodyBytes);
+        var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api");
+        var routes = new List<ApiRoute>();
+        foreach (var api in config.Service.Apis!)
+            routes.Add(new GrpcApiRoute(api, channels[api.Runner], log));
+        var handler = new ApiHandler(routes, args.WorkerName, config.MaxRequestBodyBytes,
+            new GrpcReadiness([.. channels.Values]), lifeline);
+        app.Run(handler.HandleAsync);
+
+        return await ServeAsync(app, args, lifeline, onStopping: static () => { },
+            afterStop: _ =>
+            {
+                foreach (var c in channels.Values)
+                    c.Dispose();
+                return Task.CompletedTask;
+            }).ConfigureAwait(false);
+    }
+
+    public static async Task<int> RunDevAsync(WorkerArguments args, HostConfig config, Lifeline lifeline)
+    {
+        var assemblies = LoadedRunner.LoadAssemblies(config);
+        var runners = new Dictionary<string, LoadedRunner>(StringComparer.Ordinal);
+        foreach (var runnerConfig in config.Service!.Runners!)
+        {
+            var runner = LoadedRunner.Create(runnerConfig, assemblies);
+            runner.CheckApis(config);
+            runners[runnerConfig.Name] = runner;
+        }
+        foreach (var runnerConfig in config.Service.Runners)
+        {
+            if (!await InitializeAsync(runners[runnerConfig.Name], runnerConfig, 1, 1, config, lifeline).ConfigureAwait(false))
+                return 0;
+        }
+
+        var timeout = TimeSpan.FromSeconds(config.RequestTimeoutSeconds);
+        var builder = CreateBuilder(args, ApiProtocols, config.MaxRequestBodyBytes);
+        var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api");
+        var routes = new List<ApiRoute>();
+        foreach (var api in config.Service.Apis!)
+            routes.Add(new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], timeout, log));
+        var handler = new ApiHandler(routes, args.WorkerName, config.MaxRequestBodyBytes,
+            new InProcessReadiness(runners.Keys), lifeline);
+        app.Run(handler.HandleAsync);
+
+        return await ServeAsync(app, args, lifeline, onStopping: static () => { },
+            afterStop: async l =>
+            {
+                foreach (var runner in runners.Values)
+                    await runner.DisposeRunnerAsync(DisposeTimeout, l).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs <see cref="Runner.InitializeAsync"/>; false when a stop arrived meanwhile.</summary>
+    private static async Task<bool> InitializeAsync(LoadedRunner runner, RunnerConfig runnerConfig, int index, int count, HostConfig config, Lifeline lifeline)
+    {
+        var context = new RunnerContext(runnerConfig.Name, index, count, config.ServiceDirectory ?? "",
+            runnerConfig.EnvironmentFor(index),
+            message => LineLoggerProvider.WriteStdout("info: " + LineLoggerProvider.OneLine(message)));
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            await runner.InitializeAsync(context, lifeline.StopToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (lifeline.IsStopping)
+        {
+            return false;
+        }
+        if (lifeline.IsStopping)
+            return false;
+        LineLoggerProvider.WriteStdout($"info: runner '{runner.Name}' initialised in {watch.ElapsedMilliseconds} ms; methods: {string.Join(", ", runner.Methods.Keys)}");
+        return true;
+    }
+
+    private static WebApplicationBuilder CreateBuilder(WorkerArguments args, HttpProtocols protocols, long? maxRequestBodyBytes)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "Serving.Worker",
+            EnvironmentName = Environments.Production,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new LineLoggerProvider());
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("System", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+
+        // The supervisor owns the lifetime: no Ctrl+C / ProcessExit hooks that would hold up an exit.
+        builder.Services.AddSingleton<IHostLifetime, SupervisedLifetime>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
+
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = maxRequestBodyBytes;
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 1024 * 1024;
+            Listening.Configure(kestrel, args, protocols);
+        });
+        return builder;
+    }
+
+    /// <summary>Listens, reports ready, waits for a stop, drains for up to its timeout.</summary>
+    private static async Task<int> ServeAsync(WebApplication app, WorkerArguments args, Lifeline lifeline, Action onStopping, Func<ILogger, Task> afterStop)
+    {
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker");
+        try
+        {
+            await app.StartAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            var reason = FindListenFailure(ex);
+            LineLoggerProvider.WriteStderr($"error: {args.WorkerName} cannot listen on {Listening.Describe(args)}: {LineLoggerProvider.OneLine(reason.Message)}");
+            await afterStop(log).ConfigureAwait(false);
+            return ExitCodes.CannotListen;
+        }
+
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var where = addresses is { Count: > 0 } ? string.Join(", ", addresses) : Listening.Describe(args);
+        LineLoggerProvider.WriteStdout($"info: {args.WorkerName} listening on {where}");
+        LineLoggerProvider.WriteStdout(ReadyLine);
+
+        var drain = await lifeline.StopRequested.ConfigureAwait(false);
+        LineLoggerProvider.WriteStdout(StoppingLine);
+        onStopping();
+        var watch = Stopwatch.StartNew();
+        using (var cts = new CancellationTokenSource(drain))
+        {
+            try
+            {
+                await app.StopAsync(cts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            if (cts.IsCancellationRequested)
+                log.LogWarning("drain timed out after {Seconds} s; open requests were aborted", drain.TotalSeconds);
+            else
+                log.LogInformation("drained in {Milliseconds} ms", watch.ElapsedMilliseconds);
+        }
+
+        await afterStop(log).ConfigureAwait(false);
+        try
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            log.LogWarning(ex, "disposing the host failed");
+        }
+        LineLoggerProvider.WriteStdout($"info: {args.WorkerName} stopped");
+        return ExitCodes.Stopped;
+    }
+
+    private static Exception FindListenFailure(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is Listening.ListenException or System.Net.Sockets.SocketException or IOException)
+                return e;
+        }
+        return ex;
+    }
+
+    /// <summary>An <see cref="IHostLifetime"/> that does nothing: the lifeline and signals are handled by <see cref="Lifeline"/>.</summary>
+    private sealed class SupervisedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
+
+internal static class ExitCodes
+{
+    public const int Stopped = 0;
+    public const int BadConfiguration = 2;
+    public const int ServiceLoadFailed = 3;
+    public const int CannotListen = 4;
+}

@@ -1,0 +1,132 @@
+BeforeAll { . $PSScriptRoot/Common.ps1 }
+
+Describe 'Get-ServingPlatform on this machine' {
+    It 'returns one Serving.PlatformInfo with every documented property' {
+        $p = Get-ServingPlatform
+        @($p).Count | Should -Be 1
+        $p.PSObject.TypeNames[0] | Should -Be 'Serving.PlatformInfo'
+        foreach ($name in 'OS', 'KernelRelease', 'Architecture', 'IsWsl', 'WslVersion', 'IsContainer', 'ContainerEvidence',
+            'ProcessorCount', 'SupportsUnixSockets', 'MaxUnixSocketPath', 'TempDirectory', 'RunnerTransport',
+            'GrpcProduction', 'GrpcReason', 'RespawnWorkers', 'ReloaderOutputVisible') {
+            $p.PSObject.Properties.Name | Should -Contain $name
+        }
+        $p.MaxUnixSocketPath | Should -Be 103
+        $p.ProcessorCount | Should -BeGreaterThan 0
+    }
+
+    It 'detects that this machine is a container (/.dockerenv) and so does not respawn by default' -Skip:(-not (Test-Path '/.dockerenv')) {
+        $p = Get-ServingPlatform
+        $p.IsContainer | Should -BeTrue
+        $p.ContainerEvidence | Should -Contain '/.dockerenv'
+        $p.RespawnWorkers | Should -BeFalse
+    }
+
+    It 'honours SERVING_CONTAINERIZED=false over the evidence' {
+        $saved = $env:SERVING_CONTAINERIZED
+        try {
+            $env:SERVING_CONTAINERIZED = 'false'
+            $p = Get-ServingPlatform
+            $p.IsContainer | Should -BeFalse
+            $p.ContainerEvidence | Should -Contain 'SERVING_CONTAINERIZED=false'
+            $p.RespawnWorkers | Should -BeTrue
+        }
+        finally { $env:SERVING_CONTAINERIZED = $saved }
+    }
+
+    It 'rejects a SERVING_CONTAINERIZED value that is neither true nor false' {
+        $saved = $env:SERVING_CONTAINERIZED
+        try {
+            $env:SERVING_CONTAINERIZED = 'maybe'
+            Get-ErrorId { Get-ServingPlatform } | Should -BeLike 'InvalidContainerOverride,*'
+        }
+        finally { $env:SERVING_CONTAINERIZED = $saved }
+    }
+
+    It 'shows reloader output on every OS (unlike the seed system on Windows)' {
+        (Get-ServingPlatform).ReloaderOutputVisible | Should -BeTrue
+        (Get-ServingPlatform -Assume @{ OS = 'Windows' }).ReloaderOutputVisible | Should -BeTrue
+    }
+
+    It 'formats as a table and a list' {
+        $table = Get-ServingPlatform | Format-Table | Out-String
+        $table | Should -Match 'RunnerTransport'
+        $list = Get-ServingPlatform | Format-List | Out-String
+        $list | Should -Match 'ContainerEvidence'
+        $list | Should -Match 'GrpcReason'
+    }
+}
+
+Describe 'Get-ServingPlatform -Assume (the seed rules on assumed facts)' {
+    It 'Linux native: Unix domain sockets, gRPC allowed' {
+        $p = Get-ServingPlatform -Assume @{ OS = 'Linux'; KernelRelease = '6.1.0-13-amd64' }
+        $p.RunnerTransport | Should -Be 'Uds'
+        $p.GrpcProduction | Should -Be 'Allowed'
+        $p.IsWsl | Should -BeFalse
+        $p.IsAssumed | Should -BeTrue
+    }
+
+    It 'WSL (microsoft-standard in the kernel release) uses TCP runners' {
+        $p = Get-ServingPlatform -Assume @{ OS = 'Linux'; KernelRelease = '5.15.153.1-microsoft-standard-WSL2' }
+        $p.IsWsl | Should -BeTrue
+        $p.WslVersion | Should -Be 2
+        $p.RunnerTransport | Should -Be 'Tcp'
+    }
+
+    It 'WSL 1 (Microsoft in the kernel release, missed by the seed check) is detected too' {
+        $p = Get-ServingPlatform -Assume @{ OS = 'Linux'; KernelRelease = '4.4.0-19041-Microsoft' }
+        $p.WslVersion | Should -Be 1
+        $p.RunnerTransport | Should -Be 'Tcp'
+    }
+
+    It 'Windows uses TCP runners and denies production gRPC, naming SO_REUSEPORT' {
+        $p = Get-ServingPlatform -Assume @{ OS = 'Windows'; KernelRelease = '10.0.22631' }
+        $p.RunnerTransport | Should -Be 'Tcp'
+        $p.SupportsUnixSockets | Should -BeFalse
+        $p.GrpcProduction | Should -Be 'Denied'
+        $p.GrpcReason | Should -Match 'SO_REUSEPORT'
+    }
+
+    It 'macOS and FreeBSD gRPC gets a warning (SO_REUSEPORT)' -TestCases @(@{ OS = 'MacOS' }, @{ OS = 'FreeBSD' }) {
+        param($OS)
+        $p = Get-ServingPlatform -Assume @{ OS = $OS }
+        $p.RunnerTransport | Should -Be 'Uds'
+        $p.GrpcProduction | Should -Be 'Warning'
+        $p.GrpcReason | Should -Match 'SO_REUSEPORT'
+    }
+
+    It 'container detection: no worker respawn inside containers' {
+        $p = Get-ServingPlatform -Assume @{ OS = 'Linux'; Files = @{ '/proc/self/cgroup' = '0::/kubepods/burstable/pod1/abc' } }
+        $p.IsContainer | Should -BeTrue
+        $p.ContainerEvidence | Should -Contain 'cgroup:kubepods'
+        $p.RespawnWorkers | Should -BeFalse
+    }
+
+    It 'assumes nothing it is not given (no /.dockerenv probed from this machine)' {
+        $p = Get-ServingPlatform -Assume @{ OS = 'Linux' }
+        $p.IsContainer | Should -BeFalse
+        $p.ContainerEvidence | Should -BeNullOrEmpty
+        $p.RespawnWorkers | Should -BeTrue
+    }
+
+    It 'caps ProcessorCount by a cgroup CPU quota' {
+        $p = Get-ServingPlatform -Assume @{ OS = 'Linux'; ProcessorCount = 8; CpuQuota = '200000 100000' }
+        $p.ProcessorCount | Should -Be 2
+        $p.CpuLimit | Should -Be 2
+    }
+
+    It 'an unknown OS is reported as unsupported, naming what was detected' {
+        $p = Get-ServingPlatform -Assume @{ OS = 'Plan9' }
+        $p.IsSupported | Should -BeFalse
+        $p.UnsupportedReason | Should -Match 'Plan9'
+    }
+
+    It 'an unknown key is a terminating error listing the valid keys' {
+        $err = $null
+        try { Get-ServingPlatform -Assume @{ Kernel = '6.1' } } catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty
+        $err.FullyQualifiedErrorId | Should -BeLike 'InvalidAssumption,*'
+        $err.Exception.Message | Should -Match 'KernelRelease'
+        $err.Exception.Message | Should -Match 'TempDirectory'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+}

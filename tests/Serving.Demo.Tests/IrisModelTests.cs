@@ -1,0 +1,90 @@
+namespace Serving.Demo.Tests;
+
+public sealed class IrisModelTests
+{
+    [Theory]
+    [InlineData(5.1, 3.5, 1.4, 0.2, "setosa")]      // iris.csv row 1
+    [InlineData(4.6, 3.1, 1.5, 0.2, "setosa")]      // row 4
+    [InlineData(7.0, 3.2, 4.7, 1.4, "versicolor")]  // row 51
+    [InlineData(5.7, 2.8, 4.1, 1.3, "versicolor")]  // row 100
+    [InlineData(6.3, 3.3, 6.0, 2.5, "virginica")]   // row 101
+    [InlineData(5.9, 3.0, 5.1, 1.8, "virginica")]   // row 150
+    public void Sample_rows_classify_correctly(double sl, double sw, double pl, double pw, string expected)
+    {
+        Span<double> p = stackalloc double[IrisModel.ClassCount];
+        int label = IrisModel.Predict([sl, sw, pl, pw], p);
+
+        Assert.Equal(expected, IrisModel.Labels[label]);
+        for (int k = 0; k < p.Length; k++)
+        {
+            Assert.True(p[label] >= p[k]);
+        }
+        Assert.True(p[label] > 0.5, $"p({expected}) = {p[label]}");
+    }
+
+    [Fact]
+    public void Labels_and_features_are_in_csv_order()
+    {
+        Assert.Equal(["setosa", "versicolor", "virginica"], IrisModel.Labels);
+        Assert.Equal(["sepal_length", "sepal_width", "petal_length", "petal_width"], IrisModel.FeatureNames);
+        Assert.Equal(IrisModel.FeatureCount, IrisModel.FeatureMeans.Length);
+        Assert.Equal(IrisModel.FeatureCount, IrisModel.FeatureStdDevs.Length);
+        Assert.Equal(IrisModel.ClassCount * IrisModel.FeatureCount, IrisModel.Weights.Length);
+        Assert.Equal(IrisModel.ClassCount, IrisModel.Biases.Length);
+    }
+
+    [Fact]
+    public void Probabilities_are_a_distribution_for_every_row()
+    {
+        Span<double> p = stackalloc double[IrisModel.ClassCount];
+        foreach (double[] row in RepoData.Iris.Features)
+        {
+            IrisModel.Predict(row, p);
+            double sum = 0;
+            foreach (double v in p)
+            {
+                Assert.InRange(v, 0.0, 1.0);
+                sum += v;
+            }
+            Assert.Equal(1.0, sum, 1e-12);
+        }
+    }
+
+    [Fact]
+    public void Extreme_inputs_still_give_a_distribution()
+    {
+        Span<double> p = stackalloc double[IrisModel.ClassCount];
+        IrisModel.Predict([1e6, -1e6, 1e6, 1e6], p);
+        Assert.Equal(1.0, p[0] + p[1] + p[2], 1e-12);
+        Assert.All(p.ToArray(), v => Assert.False(double.IsNaN(v)));
+    }
+
+    [Fact]
+    public void Training_accuracy_of_committed_weights_is_at_least_95_percent()
+    {
+        var data = RepoData.Iris;
+        Assert.Equal(150, data.Count);
+        Span<double> p = stackalloc double[IrisModel.ClassCount];
+        int correct = 0;
+        for (int i = 0; i < data.Count; i++)
+        {
+            if (IrisModel.Predict(data.Features[i], p) == data.Labels[i])
+            {
+                correct++;
+            }
+        }
+        double accuracy = (double)correct / data.Count;
+
+        Assert.True(accuracy >= 0.95, $"training accuracy {accuracy}");
+        Assert.Equal(IrisModel.TrainingAccuracy, accuracy, 1e-12);
+    }
+
+    [Fact]
+    public void Wrong_span_lengths_are_rejected()
+    {
+        var p = new double[IrisModel.ClassCount];
+        Assert.Throws<ArgumentException>(() => IrisModel.Predict([1, 2, 3], p));
+        Assert.Throws<ArgumentException>(() => IrisModel.Predict([1, 2, 3, 4, 5], p));
+        Assert.Throws<ArgumentException>(() => IrisModel.Predict([1, 2, 3, 4], new double[2]));
+    }
+}
