@@ -73,6 +73,26 @@ public sealed class HostOptions
     public long MaxRequestBodyBytes { get; init; } = 32L * 1024 * 1024;
     /// <summary>How crashed workers are restarted (when the plan says they are).</summary>
     public RespawnPolicy RespawnPolicy { get; init; } = RespawnPolicy.Default;
+    /// <summary>
+    /// Asks whether the host at a URL is ready. Default <see cref="HttpReadiness"/>: GET /readyz
+    /// answers 200. Wrap or replace it (tests use a fake; gRPC hosts ask grpc.health.v1).
+    /// </summary>
+    public Func<string, CancellationToken, Task<bool>> ReadinessProbe { get; init; } = HttpReadiness;
+
+    private static readonly HttpClient ProbeClient = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+    /// <summary>The default readiness probe: GET {url}/readyz answers 200.</summary>
+    public static async Task<bool> HttpReadiness(string url, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await ProbeClient.GetAsync(url + "/readyz", cancellationToken).ConfigureAwait(false);
+            return response.StatusCode == System.Net.HttpStatusCode.OK;
+        }
+        catch (HttpRequestException) { return false; }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested) { return false; }
+    }
+
     /// <summary>Log lines kept per worker for error messages and Get-ServingHost diagnostics.</summary>
     public int RecentLines { get; init; } = 40;
 }

@@ -121,18 +121,10 @@ public sealed class ServingHost : IDisposable
                 if (done != ready) throw StartTimedOut(slot);
             }
             progress?.Report((80, "Waiting for /readyz"));
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            var readyz = Url + "/readyz";
             while (true)
             {
                 if (failure.IsCompleted) throw StartFailed(await failure.ConfigureAwait(false));
-                try
-                {
-                    using var response = await http.GetAsync(readyz, timeout).ConfigureAwait(false);
-                    if (response.StatusCode == HttpStatusCode.OK) return;
-                }
-                catch (HttpRequestException) { }
-                catch (TaskCanceledException) when (!timeout.IsCancellationRequested) { }
+                if (await _options.ReadinessProbe(Url, timeout).ConfigureAwait(false)) return;
                 await Task.Delay(50, timeout).ConfigureAwait(false);
             }
         }
@@ -536,7 +528,11 @@ public sealed class ServingHost : IDisposable
         catch (OperationCanceledException) { }
         finally
         {
-            cancel.Dispose();
+            lock (_gate)
+            {
+                if (ReferenceEquals(slot.PendingRespawn, cancel)) slot.PendingRespawn = null;
+                cancel.Dispose();
+            }
         }
     }
 

@@ -38,6 +38,9 @@ public sealed class TextRunner : Runner
     public override ValueTask InitializeAsync(RunnerContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        // Lets a test make a worker fail while the host starts (a model that cannot load).
+        if (Environment.GetEnvironmentVariable("FIXTURE_FAIL_INIT") == "1")
+            throw new InvalidOperationException("fixture asked to fail: model weights could not be loaded");
         _workerIndex = context.WorkerIndex;
         context.Log(string.Create(CultureInfo.InvariantCulture,
             $"text runner '{context.RunnerName}' worker {context.WorkerIndex}/{context.WorkerCount} initialised"));

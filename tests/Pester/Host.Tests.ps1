@@ -1,0 +1,321 @@
+BeforeDiscovery {
+    Import-Module $env:SERVING_TEST_MODULE -Force
+    $InContainer = (Get-ServingPlatform).IsContainer
+}
+
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    . $PSScriptRoot/HostHelpers.ps1
+}
+
+Describe 'Serving hosts' {
+AfterEach {
+    # Every test cleans up its hosts and jobs, even when it failed.
+    Remove-AllServingHosts
+}
+
+AfterAll {
+    Remove-AllServingHosts
+}
+
+Describe 'Start-ServingHost with the demo service' {
+    It 'serves /classify and /echo, with every planned worker running as a child of this process' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 2
+        $job.PSJobTypeName | Should -Be 'ServingHost'
+        $info = Get-ServingHost -Name $job.Name
+        $info.State | Should -Be 'Running'
+
+        $one = Invoke-RestMethod "$($info.Url)/classify" -Method Post -Body '{"features":[5.1,3.5,1.4,0.2]}' -ContentType 'application/json'
+        $one.label | Should -Be 'setosa'
+        @($one.probabilities).Count | Should -Be 3
+        [math]::Abs((($one.probabilities | Measure-Object -Sum).Sum) - 1) | Should -BeLessThan 1e-9
+
+        $many = Invoke-RestMethod "$($info.Url)/classify" -Method Post -Body '{"instances":[[5.1,3.5,1.4,0.2],[6.0,2.9,4.5,1.5],[6.7,3.0,5.2,2.3]]}' -ContentType 'application/json'
+        $many.label | Should -Be @('setosa', 'versicolor', 'virginica')
+
+        Invoke-RestMethod "$($info.Url)/echo" -Method Post -Body 'ping' | Should -Be 'ping'
+
+        $info.Workers.Name | Should -Be @('echo-1', 'classifier-1', 'api-1', 'api-2')
+        foreach ($w in $info.Workers) {
+            $w.State | Should -Be 'Running'
+            Get-ParentPid $w.Pid | Should -Be $PID
+        }
+        @(Get-WorkerPids -HostId $info.HostId).Count | Should -Be 4
+    }
+
+    It 'keeps its Unix sockets in a private 0700 directory' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
+        $info = Get-ServingHost -Name $job.Name
+        $info.Transport | Should -Be 'Uds'
+        (& stat -c '%a' $info.SocketDirectory) | Should -Be '700'
+        foreach ($name in 'echo', 'classifier') {
+            $path = Join-Path $info.SocketDirectory "$name.sock"
+            & test -S $path; $LASTEXITCODE | Should -Be 0 -Because "$path is a socket"
+        }
+    }
+
+    It 'answers /livez, /readyz and /healthz' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
+        $url = (Get-ServingHost -Name $job.Name).Url
+        foreach ($path in '/livez', '/readyz', '/healthz') {
+            (Invoke-WebRequest "$url$path" -SkipHttpErrorCheck).StatusCode | Should -Be 200 -Because $path
+        }
+    }
+
+    It 'is a job: one child job per worker, Receive-Job gives log lines tagged with the worker' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
+        Get-Job -Id $job.Id | Should -Not -BeNullOrEmpty
+        $job.ChildJobs.Name | Sort-Object | Should -Be @('api-1', 'classifier-1', 'echo-1')
+        $lines = @(Receive-Job $job)
+        $lines.Count | Should -BeGreaterThan 0
+        ($lines | Where-Object Worker -EQ 'classifier-1').Message -join "`n" | Should -Match 'classifier'
+        "$($lines[0])" | Should -Match '^\[(echo-1|classifier-1|api-1)\] '
+    }
+
+    It 'Stop-ServingHost leaves no process, no socket directory and a free port' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 2
+        $info = Get-ServingHost -Name $job.Name
+        $pids = $info.Workers.Pid
+        $final = Get-ServingHost -Name $job.Name | Stop-ServingHost -PassThru
+        $final.State | Should -Be 'Stopped'
+        $final.Workers.State | Sort-Object -Unique | Should -Be 'Stopped'
+        foreach ($p in $pids) { Test-ProcessAlive $p | Should -BeFalse }
+        Test-Path $info.SocketDirectory | Should -BeFalse
+        Test-PortFree ([uri]$info.Url).Port | Should -BeTrue
+        $job.State | Should -Be 'Stopped'
+    }
+
+    It 'Stop-Job stops the host gracefully and does not hang' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
+        $pids = (Get-ServingHost -Name $job.Name).Workers.Pid
+        $stopper = [powershell]::Create().AddCommand('Stop-Job').AddParameter('Job', $job)
+        $async = $stopper.BeginInvoke()
+        $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(30)) | Should -BeTrue -Because 'Stop-Job returns'
+        $stopper.Dispose()
+        $job.State | Should -Be 'Stopped'
+        foreach ($p in $pids) { Test-ProcessAlive $p | Should -BeFalse }
+    }
+
+    It 'Wait-Job waits until the host ends' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
+        Wait-Job $job -Timeout 1 | Should -BeNullOrEmpty
+        Stop-ServingHost -Name $job.Name
+        Wait-Job $job -Timeout 10 | Should -Not -BeNullOrEmpty
+    }
+
+    It '-WhatIf starts nothing' {
+        Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -WhatIf
+        Get-ServingHost | Should -BeNullOrEmpty
+        Get-Job | Where-Object PSJobTypeName -EQ 'ServingHost' | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Runner transport over TCP' {
+    It '-Transport Tcp runners listen on 127.0.0.1 only' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -Transport Tcp
+        $info = Get-ServingHost -Name $job.Name
+        $info.Transport | Should -Be 'Tcp'
+        $info.SocketDirectory | Should -BeNullOrEmpty
+        $listening = Get-ListeningTcp
+        foreach ($runner in $info.Workers | Where-Object Role -EQ 'Runner') {
+            $runner.Endpoint | Should -Match '^127\.0\.0\.1:\d+$'
+            $port = [int]($runner.Endpoint -split ':')[1]
+            $sockets = @($listening | Where-Object Port -EQ $port)
+            $sockets.Count | Should -BeGreaterThan 0
+            $sockets.Ip | Sort-Object -Unique | Should -Be '127.0.0.1'
+        }
+        (Invoke-RestMethod "$($info.Url)/classify" -Method Post -Body '{"features":[6.7,3.0,5.2,2.3]}').label | Should -Be 'virginica'
+    }
+}
+
+Describe 'Respawn and the container rule' {
+    It 'with -Respawn Always a SIGKILLed runner worker is replaced and serves again within 5 s' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -Respawn Always
+        $info = Get-ServingHost -Name $job.Name
+        $old = ($info.Workers | Where-Object Name -EQ 'classifier-1').Pid
+        & kill -9 $old
+        Wait-Until -TimeoutSeconds 5 -What 'a new classifier worker serves' {
+            $w = (Get-ServingHost -Name $job.Name).Workers | Where-Object Name -EQ 'classifier-1'
+            if ($w.State -ne 'Running' -or $w.Pid -eq $old) { return $false }
+            try { (Invoke-RestMethod "$($info.Url)/classify" -Method Post -Body '{"features":[5.1,3.5,1.4,0.2]}' -TimeoutSec 2).label -eq 'setosa' } catch { $false }
+        }
+        $w = (Get-ServingHost -Name $job.Name).Workers | Where-Object Name -EQ 'classifier-1'
+        $w.Restarts | Should -Be 1
+        (Get-ServingHost -Name $job.Name).State | Should -Be 'Running'
+    }
+
+    It 'no worker respawn inside containers: by default here a killed runner stays down, the host is Degraded and /readyz is 503' -Skip:(-not $InContainer) {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
+        $info = Get-ServingHost -Name $job.Name
+        $info.Respawn | Should -BeFalse
+        $old = ($info.Workers | Where-Object Name -EQ 'classifier-1').Pid
+        & kill -9 $old
+        Wait-Until -TimeoutSeconds 5 -What 'the host is Degraded' { (Get-ServingHost -Name $job.Name).State -eq 'Degraded' }
+        $now = Get-ServingHost -Name $job.Name
+        $now.Reason | Should -Match "runner 'classifier'"
+        ($now.Workers | Where-Object Name -EQ 'classifier-1').State | Should -Be 'Exited'
+        ($now.Workers | Where-Object Name -EQ 'classifier-1').Restarts | Should -Be 0
+        Wait-Until -TimeoutSeconds 5 -What '/readyz answers 503' {
+            (Invoke-WebRequest "$($info.Url)/readyz" -SkipHttpErrorCheck).StatusCode -eq 503
+        }
+        (Invoke-WebRequest "$($info.Url)/classify" -Method Post -Body '{"features":[5.1,3.5,1.4,0.2]}' -SkipHttpErrorCheck).StatusCode | Should -Be 503
+        # The other runner still serves.
+        Invoke-RestMethod "$($info.Url)/echo" -Method Post -Body 'still here' | Should -Be 'still here'
+        $job.ChildJobs | Where-Object Name -EQ 'classifier-1' | ForEach-Object State | Should -Be 'Failed'
+    }
+
+    It 'SERVING_CONTAINERIZED=false turns respawn back on by default' {
+        $saved = $env:SERVING_CONTAINERIZED
+        try {
+            $env:SERVING_CONTAINERIZED = 'false'
+            $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
+            (Get-ServingHost -Name $job.Name).Respawn | Should -BeTrue
+        }
+        finally { $env:SERVING_CONTAINERIZED = $saved }
+    }
+}
+
+Describe 'Lifeline' {
+    It 'when the pwsh process running a host is SIGKILLed, all its workers are gone within 5 s' {
+        $pidFile = Join-Path $TestDrive 'pids.txt'
+        $child = Start-ChildPwsh @"
+Import-Module '$env:SERVING_TEST_MODULE'
+`$h = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 2 -Respawn Always
+(Get-ServingHost).Workers.Pid -join ',' | Set-Content '$pidFile'
+while (`$true) { Start-Sleep -Seconds 1 }
+"@
+        try {
+            Wait-Until -TimeoutSeconds 60 -What 'the child host reports its workers' { (Test-Path $pidFile) -and (Get-Content $pidFile) }
+            $pids = (Get-Content $pidFile) -split ',' | ForEach-Object { [int]$_ }
+            $pids.Count | Should -Be 4
+            foreach ($p in $pids) { Test-ProcessAlive $p | Should -BeTrue }
+            & kill -9 $child.Id
+            Wait-Until -TimeoutSeconds 5 -What 'every worker exited' { -not ($pids | Where-Object { Test-ProcessAlive $_ }) }
+        }
+        finally {
+            if (-not $child.HasExited) { $child.Kill($true) }
+            if ($pids) { foreach ($p in $pids) { if (Test-ProcessAlive $p) { & kill -9 $p } } }
+        }
+    }
+
+    It '-Wait serves in the foreground and stops cleanly on SIGTERM' {
+        $port = Get-FreePort
+        $child = Start-ChildPwsh @"
+Import-Module '$env:SERVING_TEST_MODULE'
+Start-ServingHost -Port $port -HostAddress 127.0.0.1 -ApiWorkers 1 -Wait -StopTimeout 5 | Out-Null
+'exited cleanly'
+"@
+        try {
+            Wait-Until -TimeoutSeconds 60 -What 'the foreground host is ready' {
+                try { (Invoke-WebRequest "http://127.0.0.1:$port/readyz" -SkipHttpErrorCheck -TimeoutSec 2).StatusCode -eq 200 } catch { $false }
+            }
+            $pids = @(Get-ChildPids $child.Id)
+            $pids.Count | Should -Be 3
+            & kill -TERM $child.Id
+            $child.WaitForExit(20000) | Should -BeTrue -Because 'SIGTERM stops the host and pwsh exits'
+            $child.StandardOutput.ReadToEnd() | Should -Match 'exited cleanly'
+            foreach ($p in $pids) { Test-ProcessAlive $p | Should -BeFalse }
+            Test-PortFree $port | Should -BeTrue
+        }
+        finally {
+            if (-not $child.HasExited) { $child.Kill($true) }
+        }
+    }
+}
+
+Describe 'Errors before anything starts' {
+    It 'a port already in use is PortInUse, with nothing left running' {
+        $taken = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $taken.Start()
+        try {
+            $port = $taken.LocalEndpoint.Port
+            $before = @(Get-ChildItem /tmp -Directory -Filter 'serving-*').Count
+            Get-ErrorId { Start-ServingHost -Port $port -HostAddress 127.0.0.1 } | Should -BeLike 'PortInUse,*'
+            Get-ServingHost | Where-Object State -NE 'Failed' | Should -BeNullOrEmpty
+            @(Get-WorkerPids).Count | Should -Be 0
+            @(Get-ChildItem /tmp -Directory -Filter 'serving-*').Count | Should -BeLessOrEqual $before
+        }
+        finally { $taken.Stop() }
+    }
+
+    It 'a bad -HostAddress is InvalidHostAddress' {
+        Get-ErrorId { Start-ServingHost -Port 0 -HostAddress 'not-an-ip' } | Should -BeLike 'InvalidHostAddress,*'
+    }
+
+    It 'an invalid manifest is <Id>' -TestCases @(
+        @{ Id = 'InvalidServiceManifest'; Text = "@{ Name = 'x'; Assemblies = @('a.dll'); Runners = @(@{ Name = 'r'; Type = 'T' }); Apis = @(@{ Route = '/a'; Runner = 'r'; Method = 'm' }); Colour = 'red' }"; Match = "unknown key 'Colour'" }
+        @{ Id = 'InvalidServiceManifest'; Text = "@{ Name = 'x'; Assemblies = @('a.dll'); Runners = @(@{ Name = 'r'; Type = 'T' }); Apis = @(@{ Route = '/a'; Runner = 'nope'; Method = 'm' }) }"; Match = "runner 'nope'" }
+        @{ Id = 'DuplicateRoute'; Text = "@{ Name = 'x'; Assemblies = @('a.dll'); Runners = @(@{ Name = 'r'; Type = 'T' }); Apis = @(@{ Route = '/a'; Runner = 'r'; Method = 'm' }, @{ Route = '/a'; Runner = 'r'; Method = 'n' }) }"; Match = "'/a'" }
+        @{ Id = 'ServiceAssemblyNotFound'; Text = "@{ Name = 'x'; Assemblies = @('missing.dll'); Runners = @(@{ Name = 'r'; Type = 'T' }); Apis = @(@{ Route = '/a'; Runner = 'r'; Method = 'm' }) }"; Match = 'missing.dll' }
+        @{ Id = 'InvalidServiceManifest'; Text = "@{ Name = 'x'; Assemblies = @(Get-Date) }"; Match = 'constant' }
+    ) {
+        param($Id, $Text, $Match)
+        $path = Join-Path $TestDrive "svc-$([guid]::NewGuid().ToString('N')).psd1"
+        Set-Content -LiteralPath $path -Value $Text
+        $err = $null
+        try { Start-ServingHost -Service $path -Port 0 } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $err.Exception.Message | Should -Match ([regex]::Escape($path))
+        $err.Exception.Message | Should -Match ([regex]::Escape($Match))
+        @(Get-WorkerPids).Count | Should -Be 0
+    }
+
+    It 'a runner type the assemblies do not define is RunnerTypeNotFound' {
+        $path = New-FixtureManifest -Type 'Serving.Fixture.NoSuchRunner'
+        $err = $null
+        try { Start-ServingHost -Service $path -Port 0 } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'RunnerTypeNotFound,*'
+        $err.Exception.Message | Should -Match 'Serving.Fixture.NoSuchRunner'
+    }
+
+    It 'a method the runner does not have is RunnerTypeNotFound naming the methods it has' {
+        $path = New-FixtureManifest -Method 'shout'
+        $err = $null
+        try { Start-ServingHost -Service $path -Port 0 } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'RunnerTypeNotFound,*'
+        $err.Exception.Message | Should -Match 'shout'
+        $err.Exception.Message | Should -Match 'reverse'
+    }
+
+    It 'a worker that fails while starting fails Start with its last log lines and leaves nothing running' {
+        $path = New-FixtureManifest -Environment @{ FIXTURE_FAIL_INIT = '1' }
+        $err = $null
+        try { Start-ServingHost -Service $path -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'WorkerStartFailed,*'
+        $err.Exception.Message | Should -Match 'model weights could not be loaded'
+        @(Get-WorkerPids).Count | Should -Be 0
+        Get-Job | Where-Object PSJobTypeName -EQ 'ServingHost' | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'A user''s own runner assembly' {
+    It 'serves the fixture service: its methods, per-worker environment, errors without stack traces, deadlines' {
+        $job = Start-ServingHost -Service $FixtureManifest -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -RequestTimeout 1
+        $info = Get-ServingHost -Name $job.Name
+        $info.Service | Should -Be 'fixture'
+        $info.Workers.Name | Should -Be @('text-1', 'text-2', 'api-1')
+
+        Invoke-RestMethod "$($info.Url)/reverse" -Method Post -Body 'stressed' -ContentType 'text/plain' | Should -Be 'desserts'
+        (Invoke-RestMethod "$($info.Url)/sum" -Method Post -Body '{"values":[1,2,3.5]}' -ContentType 'application/json').sum | Should -Be 6.5
+
+        foreach ($w in $info.Workers | Where-Object Role -EQ 'Runner') {
+            $environ = Get-ProcessEnvironment $w.Pid
+            $environ['FIXTURE_GREETING'] | Should -Be 'hello'
+            $environ['SERVING_WORKER_INDEX'] | Should -Be "$($w.Index)"
+            $environ['FIXTURE_DEVICE'] | Should -Be ('gpu{0}' -f ($w.Index - 1))
+            $environ['SERVING_ROLE'] | Should -Be 'runner'
+        }
+
+        $fail = Invoke-WebRequest "$($info.Url)/fail" -Method Post -Body '{}' -ContentType 'application/json' -SkipHttpErrorCheck
+        $fail.StatusCode | Should -Be 500
+        $fail.Content | Should -Not -Match '\bat Serving\.'
+        $fail.Content | Should -Not -Match 'StackTrace|\.cs:line'
+
+        $slow = Invoke-WebRequest "$($info.Url)/slow" -Method Post -Body '{"ms":5000}' -ContentType 'application/json' -SkipHttpErrorCheck
+        $slow.StatusCode | Should -Be 504
+
+        $bad = Invoke-WebRequest "$($info.Url)/sum" -Method Post -Body 'not json' -ContentType 'application/json' -SkipHttpErrorCheck
+        $bad.StatusCode | Should -Be 400
+    }
+}
+}

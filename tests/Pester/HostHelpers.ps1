@@ -1,0 +1,120 @@
+# Helpers for suites that start real hosts: process and socket inspection through /proc, polling
+# with deadlines (never sleeps as synchronisation), and cleanup that runs even when a test failed.
+
+$script:FixtureDirectory = (Resolve-Path (Join-Path $PSScriptRoot '../Fixtures/CustomRunner')).Path
+$script:FixtureManifest = Join-Path $FixtureDirectory 'Fixture.psd1'
+$script:FixtureAssembly = Join-Path $FixtureDirectory 'bin/Serving.Fixture.CustomRunner.dll'
+
+function Remove-AllServingHosts {
+    <# .SYNOPSIS Stops every host of this session and removes its job; kills any worker child left over. #>
+    Get-ServingHost | Where-Object State -NotIn 'Stopped', 'Failed' | Stop-ServingHost -Timeout 5
+    Get-Job | Where-Object PSJobTypeName -EQ 'ServingHost' | Remove-Job -Force
+    foreach ($p in Get-WorkerPids) { & kill -9 $p 2>$null }
+}
+
+function Wait-Until {
+    <# .SYNOPSIS Polls a condition until it holds; fails the test with -What after the deadline. #>
+    param([Parameter(Mandatory, Position = 0)] [scriptblock] $Condition, [double] $TimeoutSeconds = 10, [string] $What = 'the condition')
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ($true) {
+        if (& $Condition) { return }
+        if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out after $TimeoutSeconds s waiting for $What." }
+        Start-Sleep -Milliseconds 50
+    }
+}
+
+function Get-ProcStat([int] $ProcessId) {
+    $path = "/proc/$ProcessId/stat"
+    if (-not (Test-Path $path)) { return $null }
+    try { $text = [IO.File]::ReadAllText($path) } catch { return $null }
+    # comm may hold spaces: fields after the last ')' are fixed.
+    return $text.Substring($text.LastIndexOf(')') + 2).Split(' ')
+}
+
+function Get-ParentPid([int] $ProcessId) {
+    $fields = Get-ProcStat $ProcessId
+    if ($fields) { [int]$fields[1] }
+}
+
+function Test-ProcessAlive([int] $ProcessId) {
+    $fields = Get-ProcStat $ProcessId
+    return [bool]($fields -and $fields[0] -ne 'Z')
+}
+
+function Get-ProcessEnvironment([int] $ProcessId) {
+    $map = @{}
+    foreach ($pair in ([IO.File]::ReadAllText("/proc/$ProcessId/environ") -split "`0")) {
+        $i = $pair.IndexOf('=')
+        if ($i -gt 0) { $map[$pair.Substring(0, $i)] = $pair.Substring($i + 1) }
+    }
+    return $map
+}
+
+function Get-ChildPids([int] $ParentId) {
+    foreach ($dir in Get-ChildItem /proc -Directory -ErrorAction Ignore | Where-Object Name -Match '^\d+$') {
+        if ((Get-ParentPid ([int]$dir.Name)) -eq $ParentId -and (Test-ProcessAlive ([int]$dir.Name))) { [int]$dir.Name }
+    }
+}
+
+function Get-WorkerPids {
+    <# .SYNOPSIS Live Serving.Worker processes started by this pwsh (optionally of one host). #>
+    param([string] $HostId)
+    foreach ($p in Get-ChildPids $PID) {
+        try { $cmdline = [IO.File]::ReadAllText("/proc/$p/cmdline") } catch { continue }
+        if ($cmdline -notmatch 'Serving\.Worker') { continue }
+        if ($HostId -and (Get-ProcessEnvironment $p)['SERVING_HOST_ID'] -ne $HostId) { continue }
+        $p
+    }
+}
+
+function Get-ListeningTcp {
+    <# .SYNOPSIS Listening IPv4 TCP sockets from /proc/net/tcp: Ip and Port. #>
+    foreach ($line in Get-Content /proc/net/tcp | Select-Object -Skip 1) {
+        $f = $line.Trim() -split '\s+'
+        if ($f[3] -ne '0A') { continue } # TCP_LISTEN
+        $hexAddr, $hexPort = $f[1] -split ':'
+        $bytes = [Convert]::FromHexString($hexAddr); [array]::Reverse($bytes)
+        [pscustomobject]@{ Ip = [System.Net.IPAddress]::new($bytes).ToString(); Port = [Convert]::ToInt32($hexPort, 16) }
+    }
+}
+
+function Test-PortFree([int] $Port) {
+    $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $Port)
+    try { $l.Start(); return $true } catch { return $false } finally { $l.Stop() }
+}
+
+function Get-FreePort {
+    $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop()
+    return $port
+}
+
+function Start-ChildPwsh {
+    <# .SYNOPSIS Runs a script in a separate pwsh process (the same pwsh as this one), stdout captured. #>
+    param([Parameter(Mandatory)] [string] $Script)
+    $exe = [Environment]::ProcessPath
+    $info = [System.Diagnostics.ProcessStartInfo]::new($exe)
+    if ((Split-Path -Leaf $exe) -like 'dotnet*') { $info.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Script) { $info.ArgumentList.Add($a) }
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardInput = $true
+    $info.UseShellExecute = $false
+    $info.Environment['NO_COLOR'] = '1'
+    return [System.Diagnostics.Process]::Start($info)
+}
+
+function New-FixtureManifest {
+    <# .SYNOPSIS A variant of the fixture service's manifest in TestDrive, pointing at the built fixture assembly. #>
+    param([string] $Type = 'Serving.Fixture.TextRunner', [string] $Method = 'reverse', [hashtable] $Environment = @{})
+    $envText = ($Environment.GetEnumerator() | ForEach-Object { "$($_.Key) = '$($_.Value)'" }) -join '; '
+    $path = Join-Path $TestDrive "fixture-$([guid]::NewGuid().ToString('N').Substring(0, 8)).psd1"
+    Set-Content -LiteralPath $path -Value @"
+@{
+    Name       = 'fixture'
+    Assemblies = @('$FixtureAssembly')
+    Runners    = @(@{ Name = 'text'; Type = '$Type'; Workers = 1; Environment = @{ $envText } })
+    Apis       = @(@{ Route = '/reverse'; Runner = 'text'; Method = '$Method'; Input = 'Text'; Output = 'Text' })
+}
+"@
+    return $path
+}

@@ -1,0 +1,337 @@
+using System.Collections;
+using System.Net;
+using System.Net.Sockets;
+using Xunit;
+
+namespace Serving.Tests;
+
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class SupervisorTests : IDisposable
+{
+    private readonly string _temp = Path.Combine("/tmp", "svt-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly FakeLauncher _launcher = new();
+    private readonly List<ServingHost> _hosts = new();
+
+    public SupervisorTests() => Directory.CreateDirectory(_temp);
+
+    public void Dispose()
+    {
+        foreach (var h in _hosts) h.Dispose();
+        Directory.Delete(_temp, recursive: true);
+    }
+
+    private static readonly RespawnPolicy FastPolicy = new()
+    {
+        InitialDelay = TimeSpan.FromMilliseconds(5),
+        MaxDelay = TimeSpan.FromMilliseconds(20),
+        StablePeriod = TimeSpan.FromSeconds(10),
+        MaxFastCrashes = 3,
+    };
+
+    private ServingHost NewHost(bool respawn = true, bool container = false, int apiWorkers = 2, TransportChoice transport = TransportChoice.Auto,
+        TimeSpan? startTimeout = null, int port = 0)
+    {
+        var files = container ? new Hashtable { ["/.dockerenv"] = "" } : null;
+        var platform = Facts.Info("Linux", files: files, temp: _temp, cpus: 2);
+        var service = new ServiceDefinition
+        {
+            Name = "demo",
+            Runners = new[]
+            {
+                new RunnerDefinition { Name = "echo", Type = "E", Workers = 2 },
+                new RunnerDefinition { Name = "classifier", Type = "C", Workers = 1 },
+            },
+            Apis = Facts.Demo.Apis,
+        };
+        var plan = HostPlanner.Plan(platform, service, new PlanOptions
+        {
+            Port = port, HostAddress = "127.0.0.1", ApiWorkers = apiWorkers, Transport = transport,
+            Respawn = respawn ? RespawnChoice.Always : RespawnChoice.Never,
+        });
+        var host = new ServingHost(plan, new HostOptions
+        {
+            Name = "t",
+            StartTimeout = startTimeout ?? TimeSpan.FromSeconds(5),
+            RespawnPolicy = FastPolicy,
+            ReadinessProbe = (_, _) => Task.FromResult(true),
+        }, _launcher, HostRegistry.NextId());
+        _hosts.Add(host);
+        return host;
+    }
+
+    [Fact]
+    public async Task Start_runs_every_planned_worker_and_the_host_is_running()
+    {
+        var host = NewHost();
+        await host.StartAsync(null, CancellationToken.None);
+        var info = host.Snapshot();
+        Assert.Equal(HostState.Running, info.State);
+        Assert.Equal(new[] { "echo-1", "echo-2", "classifier-1", "api-1", "api-2" }, info.Workers.Select(w => w.Name));
+        Assert.All(info.Workers, w => Assert.Equal(WorkerState.Running, w.State));
+        Assert.Equal(5, _launcher.Started.Count);
+        // Runners start before the API workers that call them.
+        Assert.Equal(WorkerRole.Runner, _launcher.Started.First().Spec.Role);
+        Assert.Matches(@"^http://127\.0\.0\.1:\d+$", info.Url);
+        Assert.DoesNotContain(":0", info.Url);
+    }
+
+    [Fact]
+    public async Task Workers_get_their_arguments_environment_and_an_inherited_socket()
+    {
+        var host = NewHost();
+        await host.StartAsync(null, CancellationToken.None);
+        var echo2 = _launcher.Started.Single(p => p.Spec.Name == "echo-2").Spec;
+        Assert.Equal("2", echo2.Environment["SERVING_WORKER_INDEX"]);
+        Assert.Equal("echo", echo2.Environment["SERVING_RUNNER"]);
+        Assert.Equal("runner", echo2.Environment["SERVING_ROLE"]);
+        Assert.Contains("--listen-fd", echo2.Arguments);
+        Assert.Equal("echo", echo2.Arguments[echo2.Arguments.ToList().IndexOf("--runner") + 1]);
+        Assert.EndsWith("/echo.sock", echo2.Endpoint);
+        var api = _launcher.Started.Single(p => p.Spec.Name == "api-1").Spec;
+        Assert.Same(_launcher.Started.Single(p => p.Spec.Name == "api-2").Spec.InheritedListener, api.InheritedListener);
+    }
+
+    [Fact]
+    public async Task The_socket_directory_is_private_and_holds_the_sockets_and_host_json()
+    {
+        var host = NewHost();
+        await host.StartAsync(null, CancellationToken.None);
+        var dir = host.Plan.SocketDirectory;
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dir));
+        Assert.True(NativeFd.IsSocketFile(Path.Combine(dir, "echo.sock")));
+        Assert.True(NativeFd.IsSocketFile(Path.Combine(dir, "classifier.sock")));
+        var json = Path.Combine(dir, "host.json");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(json));
+        Assert.Contains("\"echo\"", File.ReadAllText(json));
+        Assert.DoesNotContain("runnerSecret", File.ReadAllText(json));
+    }
+
+    [Fact]
+    public async Task Tcp_runners_bind_loopback_ephemeral_ports_and_get_a_secret()
+    {
+        var host = NewHost(transport: TransportChoice.Tcp);
+        await host.StartAsync(null, CancellationToken.None);
+        var endpoint = host.Snapshot().Workers.First(w => w.Name == "echo-1").Endpoint;
+        Assert.Matches(@"^127\.0\.0\.1:\d+$", endpoint);
+        Assert.NotEqual("127.0.0.1:0", endpoint);
+        var json = File.ReadAllText(Path.Combine(_temp, "serving-" + host.Plan.HostId, "host.json"));
+        Assert.Matches("\"runnerSecret\": \"[0-9A-F]{64}\"", json);
+    }
+
+    [Fact]
+    public async Task A_worker_that_exits_while_starting_fails_the_start_with_its_last_lines_and_nothing_is_left()
+    {
+        _launcher.AutoReady = s => s.Name != "classifier-1";
+        _launcher.OnStart = p =>
+        {
+            if (p.Spec.Name != "classifier-1") return;
+            Task.Run(() => { p.Print("fail: could not load model weights.bin"); p.Exit(3); });
+        };
+        var host = NewHost();
+        var e = await Assert.ThrowsAsync<ServingException>(() => host.StartAsync(null, CancellationToken.None));
+        Assert.Equal(ErrorIds.WorkerStartFailed, e.ErrorId);
+        Assert.Contains("classifier-1", e.Message);
+        Assert.Contains("could not load model weights.bin", e.Message);
+        Assert.All(_launcher.Started, p => Assert.True(p.Exited.IsCompleted));
+        Assert.False(Directory.Exists(host.Plan.SocketDirectory));
+        Assert.Equal(HostState.Failed, host.State);
+    }
+
+    [Fact]
+    public async Task A_host_that_does_not_become_ready_in_time_times_out_and_leaves_nothing()
+    {
+        _launcher.AutoReady = s => s.Role != WorkerRole.Api;
+        var host = NewHost(startTimeout: TimeSpan.FromMilliseconds(300));
+        var e = await Assert.ThrowsAsync<ServingException>(() => host.StartAsync(null, CancellationToken.None));
+        Assert.Equal(ErrorIds.HostStartTimeout, e.ErrorId);
+        Assert.Contains("api-1", e.Message);
+        Assert.All(_launcher.Started, p => Assert.True(p.Exited.IsCompleted));
+        Assert.False(Directory.Exists(host.Plan.SocketDirectory));
+    }
+
+    [Fact]
+    public async Task A_crashed_worker_is_respawned_with_a_new_pid()
+    {
+        var host = NewHost(respawn: true);
+        await host.StartAsync(null, CancellationToken.None);
+        var first = _launcher.Live("echo-1").Single();
+        first.Exit(137);
+        await Poll.Until(() => host.Snapshot().Workers.Single(w => w.Name == "echo-1") is { State: WorkerState.Running, Restarts: 1 }, "echo-1 respawned");
+        var info = host.Snapshot().Workers.Single(w => w.Name == "echo-1");
+        Assert.NotEqual(first.Pid, info.Pid);
+        Assert.Equal(137, info.LastExitCode);
+        Assert.Equal(HostState.Running, host.State);
+    }
+
+    [Fact]
+    public async Task Without_respawn_a_crashed_runner_leaves_the_host_degraded_naming_the_runner()
+    {
+        var host = NewHost(respawn: false);
+        await host.StartAsync(null, CancellationToken.None);
+        _launcher.Live("classifier-1").Single().Exit(137);
+        await Poll.Until(() => host.State == HostState.Degraded, "degraded");
+        var info = host.Snapshot();
+        Assert.Equal(WorkerState.Exited, info.Workers.Single(w => w.Name == "classifier-1").State);
+        Assert.Contains("runner 'classifier' has no running worker", info.Reason);
+        Assert.Equal(5, _launcher.Started.Count); // nothing respawned
+    }
+
+    [Fact]
+    public async Task Repeated_fast_crashes_give_up_and_mark_the_worker_failed()
+    {
+        var host = NewHost(respawn: true);
+        await host.StartAsync(null, CancellationToken.None);
+        for (var crash = 0; crash < FastPolicy.MaxFastCrashes; crash++)
+        {
+            await Poll.Until(() => _launcher.Live("echo-1").Length == 1 &&
+                host.Snapshot().Workers.Single(w => w.Name == "echo-1").State == WorkerState.Running, "echo-1 running");
+            _launcher.Live("echo-1").Single().Exit(1);
+        }
+        await Poll.Until(() => host.Snapshot().Workers.Single(w => w.Name == "echo-1").State == WorkerState.Failed, "echo-1 failed");
+        Assert.Equal(HostState.Degraded, host.State);
+        Assert.Equal(FastPolicy.MaxFastCrashes - 1, host.Snapshot().Workers.Single(w => w.Name == "echo-1").Restarts);
+    }
+
+    [Fact]
+    public async Task Stop_drains_api_workers_first_then_runners_and_removes_the_directory()
+    {
+        var host = NewHost();
+        await host.StartAsync(null, CancellationToken.None);
+        await host.StopAsync(TimeSpan.FromSeconds(5), force: false);
+        Assert.Equal(HostState.Stopped, host.State);
+        Assert.All(_launcher.Started, p => Assert.Contains("stop 5", p.Received));
+        Assert.All(_launcher.Started, p => Assert.False(p.Killed));
+        var lastApi = _launcher.Started.Where(p => p.Spec.Role == WorkerRole.Api).Max(p => p.StopSequence);
+        var firstRunner = _launcher.Started.Where(p => p.Spec.Role == WorkerRole.Runner).Min(p => p.StopSequence);
+        Assert.True(lastApi < firstRunner, "API workers are told to stop (and drain) before runners");
+        Assert.False(Directory.Exists(host.Plan.SocketDirectory));
+        Assert.All(host.Snapshot().Workers, w => Assert.Equal(WorkerState.Stopped, w.State));
+        Assert.True(host.Completion.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Stop_kills_workers_that_do_not_drain_in_time()
+    {
+        var host = NewHost();
+        await host.StartAsync(null, CancellationToken.None);
+        foreach (var p in _launcher.Started) p.IgnoresStop = true;
+        await host.StopAsync(TimeSpan.FromMilliseconds(200), force: false);
+        Assert.All(_launcher.Started, p => Assert.True(p.Killed));
+        Assert.Equal(HostState.Stopped, host.State);
+    }
+
+    [Fact]
+    public async Task Stop_releases_the_port()
+    {
+        var host = NewHost();
+        await host.StartAsync(null, CancellationToken.None);
+        var port = new Uri(host.Url).Port;
+        await host.StopAsync(TimeSpan.FromSeconds(1), force: false);
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, port));
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_an_error_before_any_worker_starts()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+        var host = NewHost(port: ((IPEndPoint)taken.LocalEndPoint!).Port);
+        var e = await Assert.ThrowsAsync<ServingException>(() => host.StartAsync(null, CancellationToken.None));
+        Assert.Equal(ErrorIds.PortInUse, e.ErrorId);
+        Assert.Empty(_launcher.Started);
+        Assert.False(Directory.Exists(host.Plan.SocketDirectory));
+    }
+
+    [Fact]
+    public void Stale_host_directories_of_dead_supervisors_are_swept_and_others_left_alone()
+    {
+        var dead = Path.Combine(_temp, "serving-deadbeef");
+        Directory.CreateDirectory(dead);
+        File.WriteAllText(Path.Combine(dead, StaleHostSweeper.PidFile), "999999999");
+        File.WriteAllText(Path.Combine(dead, "echo.sock"), "");
+        var alive = Path.Combine(_temp, "serving-a11ve000");
+        Directory.CreateDirectory(alive);
+        File.WriteAllText(Path.Combine(alive, StaleHostSweeper.PidFile), Environment.ProcessId.ToString());
+        var foreign = Path.Combine(_temp, "serving-notours00");
+        Directory.CreateDirectory(foreign);
+        StaleHostSweeper.Sweep(_temp);
+        Assert.False(Directory.Exists(dead));
+        Assert.True(Directory.Exists(alive));
+        Assert.True(Directory.Exists(foreign));
+    }
+
+    [Fact]
+    public void Only_socket_files_are_removed_as_stale()
+    {
+        var file = Path.Combine(_temp, "not-a-socket.sock");
+        File.WriteAllText(file, "data");
+        HostListeners.RemoveStaleSocket(file);
+        Assert.True(File.Exists(file));
+        // A socket file left by a killed process: close the fd without .NET's unlink-on-dispose.
+        var path = Path.Combine(_temp, "stale.sock");
+        var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        s.Bind(new UnixDomainSocketEndPoint(path));
+        var fd = s.SafeHandle.DangerousGetHandle();
+        s.SafeHandle.SetHandleAsInvalid();
+        Close(fd);
+        Assert.True(NativeFd.IsSocketFile(path));
+        using var listener = HostListeners.BindUnix(path); // would fail with EADDRINUSE if the stale file stayed
+        Assert.True(NativeFd.IsSocketFile(path));
+    }
+
+    [Fact]
+    public void Releasing_our_copy_of_a_shared_socket_does_not_stop_the_others_from_accepting()
+    {
+        var path = Path.Combine(_temp, "shared.sock");
+        using var listener = HostListeners.BindUnix(path);
+        // A second fd for the same socket, as a worker would hold after inheriting it.
+        var duplicate = new Socket(new SafeSocketHandle(Dup(listener.Handle), ownsHandle: true));
+        listener.Release();
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        client.Connect(new UnixDomainSocketEndPoint(path));
+        using var accepted = duplicate.Accept();
+        Assert.True(accepted.Connected);
+        duplicate.Dispose();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(IntPtr fd);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "dup", SetLastError = true)]
+    private static extern IntPtr Dup(IntPtr fd);
+}
+
+public sealed class RespawnPolicyTests
+{
+    [Fact]
+    public void Backoff_doubles_from_100ms_and_caps_at_10s()
+    {
+        var policy = new RespawnPolicy { MaxFastCrashes = 100 };
+        var fast = 0;
+        var delays = new List<double>();
+        for (var i = 0; i < 10; i++)
+        {
+            var next = policy.Next(fast, TimeSpan.FromSeconds(1))!.Value;
+            delays.Add(next.Delay.TotalMilliseconds);
+            fast = next.FastCrashes;
+        }
+        Assert.Equal(new double[] { 100, 200, 400, 800, 1600, 3200, 6400, 10000, 10000, 10000 }, delays);
+    }
+
+    [Fact]
+    public void A_stable_run_resets_the_backoff()
+    {
+        var next = RespawnPolicy.Default.Next(3, TimeSpan.FromSeconds(30))!.Value;
+        Assert.Equal(0, next.FastCrashes);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), next.Delay);
+    }
+
+    [Fact]
+    public void Repeated_fast_crashes_give_up()
+    {
+        Assert.NotNull(RespawnPolicy.Default.Next(3, TimeSpan.FromMilliseconds(50)));
+        Assert.Null(RespawnPolicy.Default.Next(4, TimeSpan.FromMilliseconds(50)));
+    }
+}
