@@ -78,6 +78,7 @@ function Get-StagedFiles {
         'module/Serving.Format.ps1xml'                          = 'Serving.Format.ps1xml'
         'module/en-US/about_Serving.help.txt'                   = 'en-US/about_Serving.help.txt'
         'module/demo/Demo.psd1'                                 = 'demo/Demo.psd1'
+        'module/proto/serving.proto'                            = 'proto/serving.proto'
         "src/Demo/$bin/net8.0/Serving.Demo.dll"                 = 'demo/Serving.Demo.dll'
         "src/Abstractions/$bin/net8.0/Serving.Abstractions.dll" = 'lib/Serving.Abstractions.dll'
     }

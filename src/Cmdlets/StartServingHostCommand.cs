@@ -24,6 +24,12 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     /// <summary>Seconds -Wait drains in-flight requests on Ctrl+C / SIGTERM before killing. Default 30.</summary>
     [Parameter][ValidateRange(0, 3600)] public int StopTimeout { get; set; } = 30;
 
+    /// <summary>The largest gRPC message (bytes) an API worker receives or sends. Default 4 MiB.</summary>
+    [Parameter][ValidateRange(1024, int.MaxValue)] public int MaxMessageSize { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Concurrent HTTP/2 streams per client connection. Default 100.</summary>
+    [Parameter][ValidateRange(1, 10000)] public int MaxConcurrentStreams { get; set; } = 100;
+
     /// <summary>Run in the foreground, writing worker log lines, until Ctrl+C or SIGTERM.</summary>
     [Parameter] public SwitchParameter Wait { get; set; }
 
@@ -49,6 +55,9 @@ public sealed class StartServingHostCommand : PlanningCommandBase
                 Name = name,
                 StartTimeout = TimeSpan.FromSeconds(StartTimeout),
                 RequestTimeout = TimeSpan.FromSeconds(RequestTimeout),
+                MaxMessageBytes = MaxMessageSize,
+                MaxConcurrentStreams = MaxConcurrentStreams,
+                ReadinessProbe = HostOptions.ProbeFor(plan.Protocol),
             }, launcher, HostRegistry.NextId());
             var job = new ServingHostJob(host, MyInvocation.Line.Trim() is { Length: > 0 } line ? line : "Start-ServingHost");
             HostRegistry.Add(host);

@@ -71,6 +71,8 @@ internal static class HostConfigWriter
             if (secret.Length > 0) w.WriteString("runnerSecret", secret);
             w.WriteNumber("requestTimeoutSeconds", options.RequestTimeout.TotalSeconds);
             w.WriteNumber("maxRequestBodyBytes", options.MaxRequestBodyBytes);
+            w.WriteNumber("maxMessageBytes", options.MaxMessageBytes);
+            w.WriteNumber("maxConcurrentStreams", options.MaxConcurrentStreams);
             w.WriteEndObject();
         }
     }

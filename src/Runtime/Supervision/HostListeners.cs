@@ -91,6 +91,46 @@ public static class HostListeners
         }
     }
 
+    /// <summary>
+    /// Reserves a port for API workers that each bind it themselves with SO_REUSEPORT (production gRPC,
+    /// as the seed's system does): a bound, never-listening socket in the same SO_REUSEPORT group.
+    /// It receives no connections (the kernel only spreads them over listening sockets) but makes a
+    /// port already taken by someone else fail here, before any worker starts, and keeps it ours.
+    /// </summary>
+    public static Listener ReservePort(IPAddress address, int port)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
+            EnableReusePort(socket);
+            socket.Bind(new IPEndPoint(address, port));
+            return new Listener(socket, FormatEndpoint((IPEndPoint)socket.LocalEndPoint!), null);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            var where = FormatEndpoint(new IPEndPoint(address, port));
+            if (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+                throw new ServingException(ErrorIds.PortInUse, ServingErrorKind.ResourceUnavailable,
+                    $"Port {port} on {address} is already in use. Stop whatever listens there (Get-ServingHost shows hosts of this session), " +
+                    "or choose another -Port.", where, e);
+            throw new ServingException(ErrorIds.BindFailed, ServingErrorKind.ResourceUnavailable,
+                $"Cannot bind {where}: {e.Message} ({e.SocketErrorCode}). Check -HostAddress names an address of this machine.", where, e);
+        }
+    }
+
+    /// <summary>Sets SO_REUSEPORT (the constants differ: Linux SOL_SOCKET=1/15, BSD and macOS 0xffff/0x200).</summary>
+    public static void EnableReusePort(Socket socket)
+    {
+        if (OperatingSystem.IsLinux())
+            socket.SetRawSocketOption(1, 15, BitConverter.GetBytes(1));
+        else if (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+            socket.SetRawSocketOption(0xffff, 0x200, BitConverter.GetBytes(1));
+        else
+            throw new PlatformNotSupportedException("SO_REUSEPORT is not available on this platform.");
+    }
+
     /// <summary>Binds a runner's Unix socket, removing a stale socket file a dead host left behind.</summary>
     public static Listener BindUnix(string path)
     {

@@ -69,6 +69,10 @@ public sealed class HostOptions
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>The deadline of one API → runner call. Default 60 s.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>The largest gRPC message an API worker receives or sends. Default 4 MiB (gRPC's own default).</summary>
+    public int MaxMessageBytes { get; init; } = 4 * 1024 * 1024;
+    /// <summary>Concurrent HTTP/2 streams per client connection. Default 100.</summary>
+    public int MaxConcurrentStreams { get; init; } = 100;
     /// <summary>The largest request body an API accepts. Default 32 MiB.</summary>
     public long MaxRequestBodyBytes { get; init; } = 32L * 1024 * 1024;
     /// <summary>How crashed workers are restarted (when the plan says they are).</summary>
@@ -80,6 +84,41 @@ public sealed class HostOptions
     public Func<string, CancellationToken, Task<bool>> ReadinessProbe { get; init; } = HttpReadiness;
 
     private static readonly HttpClient ProbeClient = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+    /// <summary>The readiness probe for a plan: grpc.health.v1 for gRPC hosts, GET /readyz for HTTP.</summary>
+    public static Func<string, CancellationToken, Task<bool>> ProbeFor(ServingProtocol protocol) =>
+        protocol == ServingProtocol.Grpc ? GrpcReadiness : HttpReadiness;
+
+    private static readonly HttpClient Http2Client = new()
+    {
+        Timeout = TimeSpan.FromSeconds(2),
+        DefaultRequestVersion = System.Net.HttpVersion.Version20,
+        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+    };
+
+    /// <summary>
+    /// grpc.health.v1.Health/Check with the empty service name over h2c, answered SERVING. Written by
+    /// hand (a 5-byte frame and a two-byte message) so the runtime stays free of gRPC packages.
+    /// </summary>
+    public static async Task<bool> GrpcReadiness(string url, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url + "/grpc.health.v1.Health/Check")
+            {
+                Content = new ByteArrayContent(new byte[5]), // uncompressed, length 0: HealthCheckRequest { service = "" }
+            };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+            request.Headers.TryAddWithoutValidation("TE", "trailers");
+            using var response = await Http2Client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode != System.Net.HttpStatusCode.OK) return false;
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            // HealthCheckResponse { status = SERVING (1) } is the message 08 01.
+            return body.Length == 7 && body[0] == 0 && body[4] == 2 && body[5] == 0x08 && body[6] == 0x01;
+        }
+        catch (HttpRequestException) { return false; }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested) { return false; }
+    }
 
     /// <summary>The default readiness probe: GET {url}/readyz answers 200.</summary>
     public static async Task<bool> HttpReadiness(string url, CancellationToken cancellationToken)

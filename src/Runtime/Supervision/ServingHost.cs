@@ -284,7 +284,9 @@ public sealed class ServingHost : IDisposable
     private void BindListeners()
     {
         var address = HostPlanner.ParseHostAddress(Plan.HostAddress);
-        _apiListener = HostListeners.BindTcp(address, Plan.Port);
+        _apiListener = ApiWorkersBindThemselves
+            ? HostListeners.ReservePort(address, Plan.Port)
+            : HostListeners.BindTcp(address, Plan.Port);
         _listeners.Add(_apiListener);
         if (Plan.Port == 0)
         {
@@ -300,6 +302,10 @@ public sealed class ServingHost : IDisposable
             _listeners.Add(listener);
         }
     }
+
+    /// <summary>Production gRPC: each API worker binds the port with SO_REUSEPORT and the kernel spreads
+    /// connections across them (the seed's design); HTTP API workers share one inherited socket.</summary>
+    private bool ApiWorkersBindThemselves => Plan.Protocol == ServingProtocol.Grpc && Plan.Mode == ServingMode.Production;
 
     private Listener RunnerListener(int runnerIndex) => _listeners[1 + runnerIndex];
 
@@ -368,11 +374,20 @@ public sealed class ServingHost : IDisposable
             "--index", index.ToString(CultureInfo.InvariantCulture),
         };
         if (runner != null) { args.Add("--runner"); args.Add(runner); }
-        if (OperatingSystem.IsWindows())
+        Listener? inherited = listener;
+        if (role == WorkerRole.Api && ApiWorkersBindThemselves)
+        {
+            args.Add("--listen");
+            args.Add("http://" + _apiListener!.Endpoint);
+            args.Add("--reuse-port");
+            args.Add("true");
+            inherited = null;
+        }
+        else if (OperatingSystem.IsWindows())
         {
             // No fd inheritance for Kestrel on Windows: the worker binds the address itself.
             args.Add("--listen");
-            args.Add(role == WorkerRole.Runner ? "tcp:" + endpoint : _url);
+            args.Add(role == WorkerRole.Runner ? "tcp:" + endpoint : "http://" + _apiListener!.Endpoint);
         }
         else
         {
@@ -389,7 +404,7 @@ public sealed class ServingHost : IDisposable
             Endpoint = endpoint,
             Arguments = args,
             Environment = env,
-            InheritedListener = listener,
+            InheritedListener = inherited,
         }, _options.RecentLines);
     }
 

@@ -20,17 +20,15 @@ internal sealed class ApiHandler
     private readonly FrozenDictionary<string, ApiRoute> _routes;
     private readonly StringValues _workerName;
     private readonly string _worker;
-    private readonly long _maxBody;
     private readonly IReadinessSource _readiness;
     private readonly Lifeline _lifeline;
     private readonly ReadOnlyMemory<byte> _livez;
 
-    public ApiHandler(IEnumerable<ApiRoute> routes, string workerName, long maxBodyBytes, IReadinessSource readiness, Lifeline lifeline)
+    public ApiHandler(IEnumerable<ApiRoute> routes, string workerName, IReadinessSource readiness, Lifeline lifeline)
     {
         _routes = routes.ToFrozenDictionary(r => r.Route, StringComparer.OrdinalIgnoreCase);
         _worker = workerName;
         _workerName = new StringValues(workerName);
-        _maxBody = maxBodyBytes;
         _readiness = readiness;
         _lifeline = lifeline;
         _livez = System.Text.Encoding.UTF8.GetBytes($"{{\"status\":\"alive\",\"worker\":\"{workerName}\"}}");
@@ -65,9 +63,10 @@ internal sealed class ApiHandler
     {
         var request = context.Request;
         var declared = request.ContentLength;
-        if (declared > _maxBody)
+        var max = route.MaxBodyBytes;
+        if (declared > max)
         {
-            await PayloadTooLargeAsync(context).ConfigureAwait(false);
+            await PayloadTooLargeAsync(context, max).ConfigureAwait(false);
             return;
         }
 
@@ -75,17 +74,17 @@ internal sealed class ApiHandler
         int length;
         try
         {
-            (rented, length) = await ReadBodyAsync(request.BodyReader, declared, _maxBody, context.RequestAborted).ConfigureAwait(false);
+            (rented, length) = await ReadBodyAsync(request.BodyReader, declared, max, context.RequestAborted).ConfigureAwait(false);
         }
         catch (BodyTooLargeException)
         {
-            await PayloadTooLargeAsync(context).ConfigureAwait(false);
+            await PayloadTooLargeAsync(context, max).ConfigureAwait(false);
             return;
         }
         catch (BadHttpRequestException ex)
         {
             if (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-                await PayloadTooLargeAsync(context).ConfigureAwait(false);
+                await PayloadTooLargeAsync(context, max).ConfigureAwait(false);
             else
                 await ApiResponses.WriteErrorAsync(context, ex.StatusCode, "bad request body").ConfigureAwait(false);
             return;
@@ -105,13 +104,13 @@ internal sealed class ApiHandler
         await route.InvokeAsync(context, rented, length).ConfigureAwait(false);
     }
 
-    private Task PayloadTooLargeAsync(HttpContext context)
+    private static Task PayloadTooLargeAsync(HttpContext context, long max)
     {
         // Don't keep reading a body we refused.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = 0;
         context.Response.Headers.Connection = "close";
-        return ApiResponses.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"the request body is larger than {_maxBody} bytes");
+        return ApiResponses.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"the request body is larger than {max} bytes");
     }
 
     /// <summary>Reads the whole body into an ArrayPool buffer, consuming the pipe as it goes.</summary>

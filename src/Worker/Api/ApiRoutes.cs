@@ -9,8 +9,11 @@ using Serving.Worker.Runners;
 namespace Serving.Worker.Api;
 
 /// <summary>One <c>POST &lt;route&gt;</c>: how its request reaches the runner.</summary>
-internal abstract class ApiRoute(ApiConfig config)
+internal abstract class ApiRoute(ApiConfig config, long maxBodyBytes)
 {
+    /// <summary>The largest request body this route accepts (413 above it).</summary>
+    public long MaxBodyBytes { get; } = maxBodyBytes;
+
     public string Route { get; } = config.Route;
     public string RunnerName { get; } = config.Runner;
     public string MethodName { get; } = config.Method;
@@ -25,8 +28,15 @@ internal abstract class ApiRoute(ApiConfig config)
 }
 
 /// <summary>API role: a unary gRPC call to the runner's endpoint.</summary>
-internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, ILogger log) : ApiRoute(config)
+internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, long maxRequestBodyBytes, int? maxMessageBytes, ILogger log)
+    : ApiRoute(config, MaxPayload(config, maxRequestBodyBytes, maxMessageBytes))
 {
+    /// <summary>The body limit, lowered so the CallRequest (method name + framing) fits the message limit.</summary>
+    private static long MaxPayload(ApiConfig config, long maxRequestBodyBytes, int? maxMessageBytes) =>
+        maxMessageBytes is { } limit
+            ? Math.Min(maxRequestBodyBytes, limit - (System.Text.Encoding.UTF8.GetByteCount(config.Method) + 16))
+            : maxRequestBodyBytes;
+
     public override async Task InvokeAsync(HttpContext context, byte[] rented, int length)
     {
         var request = new CallRequest { Method = MethodName };
@@ -69,12 +79,14 @@ internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, ILog
         StatusCode.Unavailable => (StatusCodes.Status503ServiceUnavailable, $"runner '{RunnerName}' is unavailable"),
         StatusCode.Cancelled => (StatusCodes.Status503ServiceUnavailable, $"runner '{RunnerName}' cancelled the call"),
         StatusCode.Unauthenticated => (StatusCodes.Status500InternalServerError, $"runner '{RunnerName}' rejected the call: {ex.Status.Detail}"),
+        StatusCode.ResourceExhausted => (StatusCodes.Status500InternalServerError, $"runner '{RunnerName}' method '{MethodName}': the message exceeds the configured size limit"),
         _ => (StatusCodes.Status500InternalServerError, string.IsNullOrEmpty(ex.Status.Detail) ? $"runner '{RunnerName}' failed ({ex.StatusCode})" : ex.Status.Detail),
     };
 }
 
 /// <summary>Dev role: the runner method is invoked in this process, no gRPC hop.</summary>
-internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, TimeSpan timeout, ILogger log) : ApiRoute(config)
+internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, long maxRequestBodyBytes, TimeSpan timeout, ILogger log)
+    : ApiRoute(config, maxRequestBodyBytes)
 {
     public override async Task InvokeAsync(HttpContext context, byte[] rented, int length)
     {

@@ -24,7 +24,7 @@ internal sealed class RunnerChannels : IDisposable
     private readonly Health.HealthClient _health;
     private int _next;
 
-    public RunnerChannels(string name, RunnerEndpointConfig endpoint, int workers, string? secret, TimeSpan timeout)
+    public RunnerChannels(string name, RunnerEndpointConfig endpoint, int workers, string? secret, TimeSpan timeout, int? maxMessageBytes)
     {
         Name = name;
         Endpoint = endpoint;
@@ -37,7 +37,7 @@ internal sealed class RunnerChannels : IDisposable
         _clients = new Protocol.Runner.RunnerClient[count];
         for (var i = 0; i < count; i++)
         {
-            _channels[i] = CreateChannel(endpoint);
+            _channels[i] = CreateChannel(endpoint, maxMessageBytes);
             _clients[i] = new Protocol.Runner.RunnerClient(_channels[i]);
         }
         _health = new Health.HealthClient(_channels[0]);
@@ -74,7 +74,7 @@ internal sealed class RunnerChannels : IDisposable
         }
     }
 
-    private static GrpcChannel CreateChannel(RunnerEndpointConfig endpoint)
+    private static GrpcChannel CreateChannel(RunnerEndpointConfig endpoint, int? maxMessageBytes)
     {
         var handler = new SocketsHttpHandler
         {
@@ -122,8 +122,8 @@ internal sealed class RunnerChannels : IDisposable
         {
             HttpHandler = handler,
             DisposeHttpClient = true,
-            MaxReceiveMessageSize = null,
-            MaxSendMessageSize = null,
+            MaxReceiveMessageSize = maxMessageBytes,
+            MaxSendMessageSize = maxMessageBytes,
         });
     }
 

@@ -16,6 +16,12 @@ internal sealed class HostConfig
     public double RequestTimeoutSeconds { get; set; } = 60;
     public long MaxRequestBodyBytes { get; set; } = 32L * 1024 * 1024;
 
+    /// <summary>Optional: the largest gRPC message between API and runner workers (null: no limit beyond the body limit).</summary>
+    public int? MaxMessageBytes { get; set; }
+
+    /// <summary>Optional: concurrent HTTP/2 streams per connection a runner accepts (null: Kestrel's 100).</summary>
+    public int? MaxConcurrentStreams { get; set; }
+
     /// <summary>Reads and validates host.json; throws <see cref="ConfigException"/> with a one-line message.</summary>
     public static HostConfig Load(string path)
     {
@@ -57,6 +63,10 @@ internal sealed class HostConfig
             throw new ConfigException("host.json: 'requestTimeoutSeconds' must be positive");
         if (MaxRequestBodyBytes <= 0)
             throw new ConfigException("host.json: 'maxRequestBodyBytes' must be positive");
+        if (MaxMessageBytes is < 1024)
+            throw new ConfigException("host.json: 'maxMessageBytes' must be at least 1024");
+        if (MaxConcurrentStreams is < 1)
+            throw new ConfigException("host.json: 'maxConcurrentStreams' must be positive");
 
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var runner in Service.Runners)

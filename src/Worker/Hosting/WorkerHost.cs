@@ -34,15 +34,15 @@ internal static class WorkerHost
         var secured = args.Listen?.Kind == ListenKind.Tcp
             || (args.ListenFd is not null && endpoint?.TransportKind == RunnerTransport.Tcp);
 
-        var builder = CreateBuilder(args, HttpProtocols.Http2, maxRequestBodyBytes: null);
+        var builder = CreateBuilder(args, HttpProtocols.Http2, maxRequestBodyBytes: null, config.MaxConcurrentStreams);
         var health = new HealthServiceImpl();
         health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
         health.SetStatus(Protocol.Runner.Descriptor.FullName, HealthCheckResponse.Types.ServingStatus.Serving);
         builder.Services.AddGrpc(o =>
         {
             o.EnableDetailedErrors = false;
-            o.MaxReceiveMessageSize = (int)Math.Min(config.MaxRequestBodyBytes + 1024 * 1024, int.MaxValue);
-            o.MaxSendMessageSize = null;
+            o.MaxReceiveMessageSize = config.MaxMessageBytes ?? (int)Math.Min(config.MaxRequestBodyBytes + 1024 * 1024, int.MaxValue);
+            o.MaxSendMessageSize = config.MaxMessageBytes;
         });
         builder.Services.AddSingleton(runner);
         builder.Services.AddSingleton<RunnerCallService>();
@@ -70,7 +70,7 @@ internal static class WorkerHost
         foreach (var runner in config.Service!.Runners!)
         {
             var endpoint = config.RunnerEndpoints![runner.Name];
-            channels[runner.Name] = new RunnerChannels(runner.Name, endpoint, runner.Workers, config.RunnerSecret, timeout);
+            channels[runner.Name] = new RunnerChannels(runner.Name, endpoint, runner.Workers, config.RunnerSecret, timeout, config.MaxMessageBytes);
         }
 
         var builder = CreateBuilder(args, ApiProtocols, config.MaxRequestBodyBytes);
@@ -78,8 +78,8 @@ internal static class WorkerHost
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api");
         var routes = new List<ApiRoute>();
         foreach (var api in config.Service.Apis!)
-            routes.Add(new GrpcApiRoute(api, channels[api.Runner], log));
-        var handler = new ApiHandler(routes, args.WorkerName, config.MaxRequestBodyBytes,
+            routes.Add(new GrpcApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, config.MaxMessageBytes, log));
+        var handler = new ApiHandler(routes, args.WorkerName,
             new GrpcReadiness([.. channels.Values]), lifeline);
         app.Run(handler.HandleAsync);
 
@@ -114,8 +114,8 @@ internal static class WorkerHost
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api");
         var routes = new List<ApiRoute>();
         foreach (var api in config.Service.Apis!)
-            routes.Add(new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], timeout, log));
-        var handler = new ApiHandler(routes, args.WorkerName, config.MaxRequestBodyBytes,
+            routes.Add(new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], config.MaxRequestBodyBytes, timeout, log));
+        var handler = new ApiHandler(routes, args.WorkerName,
             new InProcessReadiness(runners.Keys), lifeline);
         app.Run(handler.HandleAsync);
 
@@ -148,7 +148,7 @@ internal static class WorkerHost
         return true;
     }
 
-    private static WebApplicationBuilder CreateBuilder(WorkerArguments args, HttpProtocols protocols, long? maxRequestBodyBytes)
+    private static WebApplicationBuilder CreateBuilder(WorkerArguments args, HttpProtocols protocols, long? maxRequestBodyBytes, int? maxConcurrentStreams = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
@@ -175,6 +175,8 @@ internal static class WorkerHost
             kestrel.Limits.MaxRequestBodySize = maxRequestBodyBytes;
             kestrel.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
             kestrel.Limits.Http2.InitialStreamWindowSize = 1024 * 1024;
+            if (maxConcurrentStreams is { } streams)
+                kestrel.Limits.Http2.MaxStreamsPerConnection = streams;
             Listening.Configure(kestrel, args, protocols);
         });
         return builder;

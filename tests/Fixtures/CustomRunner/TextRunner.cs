@@ -35,6 +35,8 @@ public sealed class TextRunner : Runner
 
     private int _workerIndex;
 
+    private Action<string>? _log;
+
     public override ValueTask InitializeAsync(RunnerContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -42,6 +44,7 @@ public sealed class TextRunner : Runner
         if (Environment.GetEnvironmentVariable("FIXTURE_FAIL_INIT") == "1")
             throw new InvalidOperationException("fixture asked to fail: model weights could not be loaded");
         _workerIndex = context.WorkerIndex;
+        _log = context.Log;
         context.Log(string.Create(CultureInfo.InvariantCulture,
             $"text runner '{context.RunnerName}' worker {context.WorkerIndex}/{context.WorkerCount} initialised"));
         return ValueTask.CompletedTask;
@@ -94,7 +97,18 @@ public sealed class TextRunner : Runner
             throw new RunnerInputException(string.Create(CultureInfo.InvariantCulture,
                 $"Expected {{\"ms\":N}} with 0 <= N <= {MaxSlowMs}."));
         }
-        await Task.Delay(request.Ms, cancellationToken).ConfigureAwait(false);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            await Task.Delay(request.Ms, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Lets tests see that a client's cancellation or deadline reached the runner.
+            _log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"slow: cancelled after {started.ElapsedMilliseconds} ms of {request.Ms} ms"));
+            throw;
+        }
         return new SlowResponse(request.Ms);
     }
 

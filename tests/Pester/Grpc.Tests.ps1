@@ -1,0 +1,143 @@
+BeforeDiscovery {
+    Import-Module $env:SERVING_TEST_MODULE -Force
+    $InContainer = (Get-ServingPlatform).IsContainer
+}
+
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    . $PSScriptRoot/HostHelpers.ps1
+
+    # The independent client: Python grpcio from Debian (python3-grpcio), not the .NET code under test.
+    # /usr/bin/python3, not a pyenv shim on PATH, is where Debian's packages import.
+    $script:Python = '/usr/bin/python3'
+    $script:Client = Join-Path $PSScriptRoot 'grpc_client.py'
+
+    function Invoke-GrpcClient {
+        param([Parameter(Mandatory)] [string] $Target, [Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
+        $out = & $Python $Client $Target @Arguments
+        if ($LASTEXITCODE -ne 0) { throw "grpc_client.py $($Arguments -join ' ') failed ($LASTEXITCODE): $out" }
+        return ($out | Select-Object -Last 1) | ConvertFrom-Json
+    }
+
+    function Start-GrpcHost {
+        param([string] $Service, [int] $ApiWorkers = 2, [string] $Respawn = 'Auto', [int] $RequestTimeout = 60)
+        $port = Get-FreePort
+        $params = @{ Protocol = 'Grpc'; Port = $port; HostAddress = '127.0.0.1'; ApiWorkers = $ApiWorkers; Respawn = $Respawn; RequestTimeout = $RequestTimeout }
+        if ($Service) { $params.Service = $Service }
+        $job = Start-ServingHost @params
+        return [pscustomobject]@{ Job = $job; Port = $port; Target = "127.0.0.1:$port"; Info = Get-ServingHost -Name $job.Name }
+    }
+}
+
+Describe 'gRPC front door' {
+    AfterEach { Remove-AllServingHosts }
+    AfterAll { Remove-AllServingHosts }
+
+    It 'the independent client is available (python3-grpcio)' {
+        & $Python -c 'import grpc' 2>&1 | Out-Null
+        $LASTEXITCODE | Should -Be 0 -Because '.ci/run installs python3-grpcio'
+    }
+
+    It 'serves health (SERVING), reflection and Call with the same results as HTTP' {
+        $g = Start-GrpcHost
+        $g.Info.Protocol | Should -Be 'Grpc'
+        (Invoke-GrpcClient $g.Target health).status | Should -Be 'SERVING'
+
+        $services = (Invoke-GrpcClient $g.Target services).services
+        $services | Should -Contain 'serving.v1.Serving'
+        $services | Should -Contain 'grpc.health.v1.Health'
+
+        $body = '{"features":[6.0,2.9,4.5,1.5]}'
+        $reply = Invoke-GrpcClient $g.Target call classify json $body
+        $reply.kind | Should -Be 'json'
+        $reply.worker | Should -Match '^api-[12]$'
+        $grpcResult = $reply.value | ConvertFrom-Json
+
+        $http = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -Name 'http-twin'
+        $httpResult = Invoke-RestMethod "$((Get-ServingHost -Name $http.Name).Url)/classify" -Method Post -Body $body
+        $grpcResult.label | Should -Be 'versicolor'
+        $grpcResult.label | Should -Be $httpResult.label
+        $grpcResult.probabilities | Should -Be $httpResult.probabilities
+
+        $echo = Invoke-GrpcClient $g.Target call /echo data 'hello'
+        $echo.kind | Should -Be 'data'
+        $echo.value | Should -Be ([Convert]::ToHexString([Text.Encoding]::UTF8.GetBytes('hello')).ToLowerInvariant())
+    }
+
+    It 'lists the APIs and streams a JSON array result one reply per element' {
+        $g = Start-GrpcHost -ApiWorkers 1
+        (Invoke-GrpcClient $g.Target apis).apis.route | Should -Be @('/echo', '/classify')
+        $replies = (Invoke-GrpcClient $g.Target stream classify json '{"instances":[[5.1,3.5,1.4,0.2],[6.0,2.9,4.5,1.5],[6.7,3.0,5.2,2.3]]}').replies
+        @($replies).Count | Should -Be 3
+        ($replies | ForEach-Object { ($_.value | ConvertFrom-Json).label }) | Should -Be @('setosa', 'versicolor', 'virginica')
+    }
+
+    It 'maps errors to status codes: unknown API NOT_FOUND, bad JSON INVALID_ARGUMENT' {
+        $g = Start-GrpcHost -ApiWorkers 1
+        (Invoke-GrpcClient $g.Target call nope json '{}').code | Should -Be 'NOT_FOUND'
+        $bad = Invoke-GrpcClient $g.Target call classify json 'not json'
+        $bad.code | Should -Be 'INVALID_ARGUMENT'
+        $wrong = Invoke-GrpcClient $g.Target call classify json '{"features":[1,2]}'
+        $wrong.code | Should -Be 'INVALID_ARGUMENT'
+        $wrong.details | Should -Match 'features'
+    }
+
+    It 'runner exceptions are INTERNAL without a stack trace; deadlines are DEADLINE_EXCEEDED; cancellation reaches the runner' {
+        $g = Start-GrpcHost -Service $FixtureManifest -ApiWorkers 1
+        $fail = Invoke-GrpcClient $g.Target call fail json '{}'
+        $fail.code | Should -Be 'INTERNAL'
+        $fail.details | Should -Not -Match '\bat Serving\.|\.cs:line|StackTrace'
+
+        (Invoke-GrpcClient $g.Target call slow json '{"ms":5000}' 0.5).code | Should -Be 'DEADLINE_EXCEEDED'
+        Wait-Until -TimeoutSeconds 5 -What 'the runner saw the deadline' {
+            (Receive-Job $g.Job -Keep | Where-Object Message -Match 'slow: cancelled after \d+ ms of 5000 ms').Count -ge 1
+        }
+
+        (Invoke-GrpcClient $g.Target cancel slow json '{"ms":8000}' 0.5).code | Should -Be 'CANCELLED'
+        Wait-Until -TimeoutSeconds 5 -What 'the runner saw the cancellation' {
+            (Receive-Job $g.Job -Keep | Where-Object Message -Match 'slow: cancelled after \d+ ms of 8000 ms').Count -ge 1
+        }
+    }
+
+    It 'rejects a message over -MaxMessageSize with RESOURCE_EXHAUSTED' {
+        $port = Get-FreePort
+        $null = Start-ServingHost -Protocol Grpc -Port $port -HostAddress 127.0.0.1 -ApiWorkers 1 -MaxMessageSize 4096
+        $big = 'x' * 10000
+        (Invoke-GrpcClient "127.0.0.1:$port" call echo data $big).code | Should -Be 'RESOURCE_EXHAUSTED'
+        (Invoke-GrpcClient "127.0.0.1:$port" call echo data 'small').kind | Should -Be 'data'
+    }
+
+    It 'each API worker binds the port with SO_REUSEPORT and new connections are served by both' {
+        $g = Start-GrpcHost -ApiWorkers 2
+        $listening = @(Get-ListeningTcp | Where-Object Port -EQ $g.Port)
+        $listening.Count | Should -Be 2
+        $ss = & ss -ltnp "sport = :$($g.Port)" | Select-Object -Skip 1
+        @($ss).Count | Should -Be 2
+        $apiPids = ($g.Info.Workers | Where-Object Role -EQ 'Api').Pid
+        foreach ($p in $apiPids) { ($ss -join "`n") | Should -Match "pid=$p," }
+
+        $spread = (Invoke-GrpcClient $g.Target spread 60 echo data 'x').workers
+        $spread.PSObject.Properties.Name | Sort-Object | Should -Be @('api-1', 'api-2')
+    }
+
+    It 'health is NOT_SERVING while a runner has no worker, and Watch sees NOT_SERVING when the host stops' -Skip:(-not $InContainer) {
+        $g = Start-GrpcHost -ApiWorkers 1
+        $watcher = Start-Process -FilePath $Python -ArgumentList $Client, $g.Target, 'watch', '20' -RedirectStandardOutput (Join-Path $TestDrive 'watch.json') -PassThru
+        try {
+            Wait-Until -TimeoutSeconds 10 -What 'the watcher connected' {
+                (Receive-Job $g.Job -Keep | Where-Object Worker -EQ 'api-1').Count -gt 0 -and -not $watcher.HasExited
+            }
+            $classifier = ($g.Info.Workers | Where-Object Name -EQ 'classifier-1').Pid
+            & kill -9 $classifier
+            Wait-Until -TimeoutSeconds 10 -What 'Check answers NOT_SERVING' { (Invoke-GrpcClient $g.Target health).status -eq 'NOT_SERVING' }
+            Stop-ServingHost -Name $g.Job.Name -Timeout 5
+            $watcher.WaitForExit(30000) | Should -BeTrue
+            $statuses = (Get-Content (Join-Path $TestDrive 'watch.json') | ConvertFrom-Json).statuses
+            $statuses[0] | Should -Be 'SERVING'
+            $statuses | Should -Contain 'NOT_SERVING'
+        }
+        finally {
+            if (-not $watcher.HasExited) { $watcher.Kill() }
+        }
+    }
+}

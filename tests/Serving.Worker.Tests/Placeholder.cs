@@ -1,1 +1,0 @@
-namespace Serving.Worker.Tests; public class Placeholder { [Fact] public void Ok() { } }
