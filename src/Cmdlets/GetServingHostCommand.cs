@@ -16,6 +16,7 @@ public sealed class GetServingHostCommand : PSCmdlet
     [Parameter(ParameterSetName = NameSet, Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(HostNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>Host ids (the Id property).</summary>

@@ -11,6 +11,7 @@ public abstract class PlanningCommandBase : PSCmdlet
     /// <summary>The service manifest (.psd1) or its directory; the embedded demo service when omitted.</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ServiceManifestCompleter))]
     public string? Service { get; set; }
 
     /// <summary>The API protocol: Http (default) or Grpc.</summary>

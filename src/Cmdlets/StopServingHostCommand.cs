@@ -17,6 +17,7 @@ public sealed class StopServingHostCommand : PSCmdlet
     [Parameter(ParameterSetName = NameSet, Position = 0, Mandatory = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(HostNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
 
     /// <summary>Host ids.</summary>

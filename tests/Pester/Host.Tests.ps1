@@ -103,10 +103,34 @@ Describe 'Start-ServingHost with the demo service' {
         Wait-Job $job -Timeout 10 | Should -Not -BeNullOrEmpty
     }
 
+    It 'completes host names and service manifests with Tab' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -Name 'completion-demo'
+        $line = 'Stop-ServingHost -Name completion-d'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain 'completion-demo'
+        Push-Location $FixtureDirectory
+        try {
+            $line = 'Get-ServingPlan -Service Fix'
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain 'Fixture.psd1'
+        }
+        finally { Pop-Location }
+    }
+
     It '-WhatIf starts nothing' {
         Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -WhatIf
         Get-ServingHost | Should -BeNullOrEmpty
         Get-Job | Where-Object PSJobTypeName -EQ 'ServingHost' | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Development mode' {
+    It '-Development serves the API and every runner from one process' {
+        $job = Start-ServingHost -Development -Port 0 -HostAddress 127.0.0.1
+        $info = Get-ServingHost -Name $job.Name
+        $info.Mode | Should -Be 'Development'
+        $info.Transport | Should -Be 'InProcess'
+        $info.Workers.Name | Should -Be @('dev-1')
+        (Invoke-RestMethod "$($info.Url)/classify" -Method Post -Body '{"features":[6.7,3.0,5.2,2.3]}').label | Should -Be 'virginica'
+        @(Get-WorkerPids -HostId $info.HostId).Count | Should -Be 1
     }
 }
 

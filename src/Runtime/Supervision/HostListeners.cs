@@ -81,13 +81,7 @@ public static class HostListeners
         catch (SocketException e)
         {
             socket.Dispose();
-            var where = FormatEndpoint(new IPEndPoint(address, port));
-            if (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
-                throw new ServingException(ErrorIds.PortInUse, ServingErrorKind.ResourceUnavailable,
-                    $"Port {port} on {address} is already in use. Stop whatever listens there (Get-ServingHost shows hosts of this session), " +
-                    "or choose another -Port (0 picks a free one).", where, e);
-            throw new ServingException(ErrorIds.BindFailed, ServingErrorKind.ResourceUnavailable,
-                $"Cannot listen on {where}: {e.Message} ({e.SocketErrorCode}). Check -HostAddress names an address of this machine.", where, e);
+            throw BindError(e, address, port);
         }
     }
 
@@ -110,14 +104,19 @@ public static class HostListeners
         catch (SocketException e)
         {
             socket.Dispose();
-            var where = FormatEndpoint(new IPEndPoint(address, port));
-            if (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
-                throw new ServingException(ErrorIds.PortInUse, ServingErrorKind.ResourceUnavailable,
-                    $"Port {port} on {address} is already in use. Stop whatever listens there (Get-ServingHost shows hosts of this session), " +
-                    "or choose another -Port.", where, e);
-            throw new ServingException(ErrorIds.BindFailed, ServingErrorKind.ResourceUnavailable,
-                $"Cannot bind {where}: {e.Message} ({e.SocketErrorCode}). Check -HostAddress names an address of this machine.", where, e);
+            throw BindError(e, address, port);
         }
+    }
+
+    private static ServingException BindError(SocketException e, IPAddress address, int port)
+    {
+        var where = FormatEndpoint(new IPEndPoint(address, port));
+        if (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            return new ServingException(ErrorIds.PortInUse, ServingErrorKind.ResourceUnavailable,
+                $"Port {port} on {address} is already in use. Stop whatever listens there (Get-ServingHost shows hosts of this session), " +
+                "or choose another -Port.", where, e);
+        return new ServingException(ErrorIds.BindFailed, ServingErrorKind.ResourceUnavailable,
+            $"Cannot listen on {where}: {e.Message} ({e.SocketErrorCode}). Check -HostAddress names an address of this machine.", where, e);
     }
 
     /// <summary>Sets SO_REUSEPORT (the constants differ: Linux SOL_SOCKET=1/15, BSD and macOS 0xffff/0x200).</summary>

@@ -459,16 +459,7 @@ public sealed class ServingHost : IDisposable
             }
             return;
         }
-        slot.Remember(line);
-        Log?.Invoke(new WorkerLogEntry
-        {
-            Time = DateTimeOffset.Now,
-            Host = Name,
-            Worker = slot.Name,
-            Pid = slot.Pid,
-            Stream = isError ? "stderr" : "stdout",
-            Message = line,
-        });
+        Emit(slot, isError ? "stderr" : "stdout", line);
     }
 
     private void OnExited(WorkerSlot slot, IWorkerProcess process, int exitCode, TimeSpan uptime)
@@ -562,7 +553,11 @@ public sealed class ServingHost : IDisposable
 
     private void Note(WorkerSlot slot, string message)
     {
-        var line = $"supervisor: {slot.Name} {message}";
+        Emit(slot, "supervisor", $"supervisor: {slot.Name} {message}");
+    }
+
+    private void Emit(WorkerSlot slot, string stream, string line)
+    {
         slot.Remember(line);
         Log?.Invoke(new WorkerLogEntry
         {
@@ -570,7 +565,7 @@ public sealed class ServingHost : IDisposable
             Host = Name,
             Worker = slot.Name,
             Pid = slot.Pid,
-            Stream = "supervisor",
+            Stream = stream,
             Message = line,
         });
     }

@@ -1,0 +1,45 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+
+namespace Serving.Commands;
+
+/// <summary>Tab completion of the names of this session's hosts.</summary>
+public sealed class HostNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var pattern = WildcardPattern.Get((wordToComplete ?? "").Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
+        foreach (var host in HostRegistry.All())
+        {
+            if (!pattern.IsMatch(host.Name)) continue;
+            var text = host.Name.IndexOfAny(new[] { ' ', '\'', '"' }) >= 0 ? $"'{host.Name}'" : host.Name;
+            yield return new CompletionResult(text, host.Name, CompletionResultType.ParameterValue, $"{host.Name}: {host.State} {host.Url}");
+        }
+    }
+}
+
+/// <summary>Tab completion of -Service: .psd1 manifests and directories under the typed path.</summary>
+public sealed class ServiceManifestCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var word = (wordToComplete ?? "").Trim('\'', '"');
+        var dir = Path.GetDirectoryName(word);
+        var searchIn = string.IsNullOrEmpty(dir) ? "." : dir;
+        if (!Directory.Exists(searchIn)) yield break;
+        var prefix = Path.GetFileName(word);
+        var entries = Directory.EnumerateDirectories(searchIn, prefix + "*")
+            .Concat(Directory.EnumerateFiles(searchIn, prefix + "*.psd1"))
+            .OrderBy(p => p, StringComparer.OrdinalIgnoreCase);
+        foreach (var entry in entries)
+        {
+            var shown = string.IsNullOrEmpty(dir) ? Path.GetFileName(entry) : Path.Combine(dir, Path.GetFileName(entry));
+            var text = shown.IndexOf(' ') >= 0 ? $"'{shown}'" : shown;
+            yield return new CompletionResult(text, Path.GetFileName(entry),
+                Directory.Exists(entry) ? CompletionResultType.ProviderContainer : CompletionResultType.ProviderItem, entry);
+        }
+    }
+}
