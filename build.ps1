@@ -140,7 +140,7 @@ function Invoke-UnitTests {
         $trxPath = Join-Path $ResultsDir $trx
         Remove-Item -ErrorAction Ignore $trxPath
         & dotnet test $project.FullName -c $Configuration --no-build --nologo --verbosity quiet `
-            --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' --results-directory $ResultsDir
+            --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' --results-directory $ResultsDir | Out-Host
         $exit = $LASTEXITCODE
         if (-not (Test-Path $trxPath)) {
             Write-Host "xunit: $($project.BaseName) produced no results (exit $exit): counted as one failure."

@@ -28,7 +28,9 @@ public sealed class ServiceManifestCompleter : IArgumentCompleter
     {
         var word = (wordToComplete ?? "").Trim('\'', '"');
         var dir = Path.GetDirectoryName(word);
-        var searchIn = string.IsNullOrEmpty(dir) ? "." : dir;
+        // Relative to PowerShell's location, not the process's working directory.
+        var here = CurrentLocation();
+        var searchIn = Path.Combine(here, string.IsNullOrEmpty(dir) ? "." : dir);
         if (!Directory.Exists(searchIn)) yield break;
         var prefix = Path.GetFileName(word);
         var entries = Directory.EnumerateDirectories(searchIn, prefix + "*")
@@ -41,5 +43,12 @@ public sealed class ServiceManifestCompleter : IArgumentCompleter
             yield return new CompletionResult(text, Path.GetFileName(entry),
                 Directory.Exists(entry) ? CompletionResultType.ProviderContainer : CompletionResultType.ProviderItem, entry);
         }
+    }
+
+    private static string CurrentLocation()
+    {
+        using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
+        var location = ps.AddCommand("Microsoft.PowerShell.Management\\Get-Location").Invoke<PathInfo>().FirstOrDefault();
+        return location?.Provider.Name == "FileSystem" ? location.ProviderPath : Environment.CurrentDirectory;
     }
 }

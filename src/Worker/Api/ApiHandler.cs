@@ -59,6 +59,23 @@ internal sealed class ApiHandler
         };
     }
 
+    /// <summary>
+    /// The gRPC front door's first middleware: stamps <c>x-serving-worker</c> on every response
+    /// (gRPC calls' initial metadata included) and answers the probes on the same HTTP/2 endpoint;
+    /// everything else goes on to gRPC routing.
+    /// </summary>
+    public Task FrontDoorAsync(HttpContext context, RequestDelegate next)
+    {
+        context.Response.Headers[WorkerHeader] = _workerName;
+        return context.Request.Path.Value switch
+        {
+            "/livez" => Probe(context, ProbeKind.Live),
+            "/readyz" => Probe(context, ProbeKind.Ready),
+            "/healthz" => Probe(context, ProbeKind.Health),
+            _ => next(context),
+        };
+    }
+
     private async Task InvokeAsync(HttpContext context, ApiRoute route)
     {
         var request = context.Request;

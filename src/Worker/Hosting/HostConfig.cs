@@ -9,6 +9,9 @@ internal sealed class HostConfig
     public string? HostId { get; set; }
     public string? HostName { get; set; }
     public string? Protocol { get; set; }
+
+    /// <summary>The API workers' protocol: <c>Http</c> (default) or <c>Grpc</c> (the gRPC front door).</summary>
+    [JsonIgnore] public ServingProtocol ProtocolKind { get; private set; }
     public string? ServiceDirectory { get; set; }
     public ServiceConfig? Service { get; set; }
     public Dictionary<string, RunnerEndpointConfig>? RunnerEndpoints { get; set; }
@@ -67,6 +70,12 @@ internal sealed class HostConfig
             throw new ConfigException("host.json: 'maxMessageBytes' must be at least 1024");
         if (MaxConcurrentStreams is < 1)
             throw new ConfigException("host.json: 'maxConcurrentStreams' must be positive");
+        ProtocolKind = Protocol?.ToUpperInvariant() switch
+        {
+            null or "" or "HTTP" => ServingProtocol.Http,
+            "GRPC" => ServingProtocol.Grpc,
+            _ => throw new ConfigException($"host.json: unknown protocol '{Protocol}' (Http or Grpc)"),
+        };
 
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var runner in Service.Runners)
@@ -183,6 +192,8 @@ internal sealed class RunnerEndpointConfig
 internal enum RunnerTransport { Uds, Tcp }
 
 internal enum PayloadKind { Bytes, Json, Text }
+
+internal enum ServingProtocol { Http, Grpc }
 
 internal sealed class ConfigException(string message) : Exception(message);
 

@@ -5,18 +5,29 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Serving.Worker.Hosting;
 
-/// <summary>Sets up the Kestrel endpoint from --listen-fd / --listen.</summary>
+/// <summary>Sets up the Kestrel endpoint from --listen-fd / --listen [--reuse-port true].</summary>
 internal static class Listening
 {
+    /// <summary>The accept backlog of a socket the worker binds itself with SO_REUSEPORT.</summary>
+    public const int ReusePortBacklog = 1024;
+
     /// <summary>A stale socket file is in the way and could not be removed, or similar (exit 4).</summary>
     public sealed class ListenException(string message) : Exception(message);
 
     public static string Describe(WorkerArguments args) =>
-        args.ListenFd is { } fd ? $"inherited socket fd {fd}" : args.Listen!.Text;
+        args.ListenFd is { } fd ? $"inherited socket fd {fd}"
+        : args.ReusePort ? args.Listen!.Text + " (SO_REUSEPORT)"
+        : args.Listen!.Text;
 
-    public static void Configure(KestrelServerOptions kestrel, WorkerArguments args, HttpProtocols protocols)
+    /// <param name="ownSocket">The worker's own SO_REUSEPORT socket (<see cref="BindReusePort"/>), if any.</param>
+    public static void Configure(KestrelServerOptions kestrel, WorkerArguments args, HttpProtocols protocols, Socket? ownSocket = null)
     {
         Action<ListenOptions> configure = o => o.Protocols = protocols;
+        if (ownSocket is not null)
+        {
+            kestrel.ListenHandle((ulong)ownSocket.Handle, configure);
+            return;
+        }
         if (args.ListenFd is { } fd)
         {
             kestrel.ListenHandle((ulong)fd, configure);
@@ -34,6 +45,43 @@ internal static class Listening
                 kestrel.Listen(new IPEndPoint(listen.Ip!, listen.Port), configure);
                 break;
         }
+    }
+
+    /// <summary>
+    /// <c>--listen http://IP:PORT --reuse-port true</c>: a TCP socket of this worker's own with
+    /// SO_REUSEPORT, bound and listening (backlog <see cref="ReusePortBacklog"/>). Every API worker of a
+    /// production gRPC host holds one on the same port (the supervisor keeps the port reserved with a
+    /// bound, never-listening socket of the same group) and the kernel spreads new connections.
+    /// </summary>
+    public static Socket BindReusePort(ListenAddress listen)
+    {
+        var endpoint = new IPEndPoint(listen.Ip!, listen.Port);
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+                socket.DualMode = true;
+            EnableReusePort(socket);
+            socket.Bind(endpoint);
+            socket.Listen(ReusePortBacklog);
+            return socket;
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new ListenException($"cannot listen on {listen.Text} with SO_REUSEPORT: {ex.Message} ({ex.SocketErrorCode})");
+        }
+    }
+
+    /// <summary>Sets SO_REUSEPORT (Linux SOL_SOCKET=1 / SO_REUSEPORT=15; macOS and FreeBSD 0xffff / 0x200).</summary>
+    private static void EnableReusePort(Socket socket)
+    {
+        if (OperatingSystem.IsLinux())
+            socket.SetRawSocketOption(1, 15, BitConverter.GetBytes(1));
+        else if (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+            socket.SetRawSocketOption(0xffff, 0x200, BitConverter.GetBytes(1));
+        else
+            throw new ListenException("SO_REUSEPORT is not available on this platform");
     }
 
     /// <summary>

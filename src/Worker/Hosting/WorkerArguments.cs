@@ -8,7 +8,7 @@ internal enum WorkerRole { Api, Runner, Dev }
 internal sealed class WorkerArguments
 {
     public const string Usage =
-        "usage: Serving.Worker --role api|runner|dev --config <host.json> --index <N> [--runner <name>] [--listen-fd <fd> | --listen <address>]";
+        "usage: Serving.Worker --role api|runner|dev --config <host.json> --index <N> [--runner <name>] [--listen-fd <fd> | --listen <address> [--reuse-port true]]";
 
     public WorkerRole Role { get; private init; }
     public string ConfigPath { get; private init; } = "";
@@ -16,6 +16,12 @@ internal sealed class WorkerArguments
     public string? RunnerName { get; private init; }
     public int? ListenFd { get; private init; }
     public ListenAddress? Listen { get; private init; }
+
+    /// <summary>
+    /// <c>--reuse-port true</c>: bind <see cref="Listen"/> (http:// only) with SO_REUSEPORT, so several
+    /// workers each hold their own listening socket on one port and the kernel spreads connections.
+    /// </summary>
+    public bool ReusePort { get; private init; }
 
     /// <summary>The worker's name as the supervisor shows it: api-1, echo-2, dev-1.</summary>
     public string WorkerName => Role switch
@@ -28,7 +34,7 @@ internal sealed class WorkerArguments
     /// <summary>Parses the command line; throws <see cref="ConfigException"/> with a one-line message.</summary>
     public static WorkerArguments Parse(IReadOnlyList<string> args)
     {
-        string? role = null, config = null, index = null, runner = null, fd = null, listen = null;
+        string? role = null, config = null, index = null, runner = null, fd = null, listen = null, reusePort = null;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -43,6 +49,7 @@ internal sealed class WorkerArguments
                 case "--runner": runner = value; break;
                 case "--listen-fd": fd = value; break;
                 case "--listen": listen = value; break;
+                case "--reuse-port": reusePort = value; break;
                 default: throw new ConfigException($"unknown argument '{name}'");
             }
         }
@@ -82,6 +89,21 @@ internal sealed class WorkerArguments
             parsedFd = f;
         }
 
+        var parsedListen = listen is null ? null : ListenAddress.Parse(listen);
+        var parsedReusePort = reusePort?.ToUpperInvariant() switch
+        {
+            null or "FALSE" => false,
+            "TRUE" => true,
+            _ => throw new ConfigException($"--reuse-port must be 'true' or 'false', not '{reusePort}'"),
+        };
+        if (parsedReusePort)
+        {
+            if (parsedListen?.Kind != ListenKind.Http)
+                throw new ConfigException("--reuse-port true is only valid with --listen http://IP:PORT (not with --listen-fd, unix: or tcp:)");
+            if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
+                throw new ConfigException("--reuse-port true needs SO_REUSEPORT (Linux, macOS or FreeBSD)");
+        }
+
         return new WorkerArguments
         {
             Role = parsedRole,
@@ -89,7 +111,8 @@ internal sealed class WorkerArguments
             Index = parsedIndex,
             RunnerName = runner,
             ListenFd = parsedFd,
-            Listen = listen is null ? null : ListenAddress.Parse(listen),
+            Listen = parsedListen,
+            ReusePort = parsedReusePort,
         };
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Serving.Abstractions;
 using Serving.Worker.Api;
+using Serving.Worker.FrontDoor;
 using Serving.Worker.RunnerRole;
 using Serving.Worker.Runners;
 
@@ -72,24 +74,38 @@ internal static class WorkerHost
             var endpoint = config.RunnerEndpoints![runner.Name];
             channels[runner.Name] = new RunnerChannels(runner.Name, endpoint, runner.Workers, config.RunnerSecret, timeout, config.MaxMessageBytes);
         }
+        var readiness = new GrpcReadiness([.. channels.Values]);
+        Func<ILogger, Task> afterStop = _ =>
+        {
+            foreach (var c in channels.Values)
+                c.Dispose();
+            return Task.CompletedTask;
+        };
 
-        var builder = CreateBuilder(args, ApiProtocols, config.MaxRequestBodyBytes);
-        var app = builder.Build();
-        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api");
-        var routes = new List<ApiRoute>();
-        foreach (var api in config.Service.Apis!)
-            routes.Add(new GrpcApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, config.MaxMessageBytes, log));
-        var handler = new ApiHandler(routes, args.WorkerName,
-            new GrpcReadiness([.. channels.Values]), lifeline);
-        app.Run(handler.HandleAsync);
-
-        return await ServeAsync(app, args, lifeline, onStopping: static () => { },
-            afterStop: _ =>
+        WebApplication app;
+        if (config.ProtocolKind == ServingProtocol.Grpc)
+        {
+            app = BuildFrontDoor(args, config, lifeline, readiness, log =>
             {
-                foreach (var c in channels.Values)
-                    c.Dispose();
-                return Task.CompletedTask;
-            }).ConfigureAwait(false);
+                var apis = new List<FrontDoorApi>();
+                foreach (var api in config.Service.Apis!)
+                    apis.Add(new RemoteFrontDoorApi(api, channels[api.Runner], log));
+                return apis;
+            });
+        }
+        else
+        {
+            var builder = CreateBuilder(args, ApiProtocols, config.MaxRequestBodyBytes);
+            app = builder.Build();
+            var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api");
+            var routes = new List<ApiRoute>();
+            foreach (var api in config.Service.Apis!)
+                routes.Add(new GrpcApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, config.MaxMessageBytes, log));
+            var handler = new ApiHandler(routes, args.WorkerName, readiness, lifeline);
+            app.Run(handler.HandleAsync);
+        }
+
+        return await ServeAsync(app, args, lifeline, onStopping: static () => { }, afterStop).ConfigureAwait(false);
     }
 
     public static async Task<int> RunDevAsync(WorkerArguments args, HostConfig config, Lifeline lifeline)
@@ -109,15 +125,29 @@ internal static class WorkerHost
         }
 
         var timeout = TimeSpan.FromSeconds(config.RequestTimeoutSeconds);
-        var builder = CreateBuilder(args, ApiProtocols, config.MaxRequestBodyBytes);
-        var app = builder.Build();
-        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api");
-        var routes = new List<ApiRoute>();
-        foreach (var api in config.Service.Apis!)
-            routes.Add(new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], config.MaxRequestBodyBytes, timeout, log));
-        var handler = new ApiHandler(routes, args.WorkerName,
-            new InProcessReadiness(runners.Keys), lifeline);
-        app.Run(handler.HandleAsync);
+        var readiness = new InProcessReadiness(runners.Keys);
+        WebApplication app;
+        if (config.ProtocolKind == ServingProtocol.Grpc)
+        {
+            app = BuildFrontDoor(args, config, lifeline, readiness, log =>
+            {
+                var apis = new List<FrontDoorApi>();
+                foreach (var api in config.Service.Apis!)
+                    apis.Add(new InProcessFrontDoorApi(api, runners[api.Runner].Methods[api.Method], timeout, log));
+                return apis;
+            });
+        }
+        else
+        {
+            var builder = CreateBuilder(args, ApiProtocols, config.MaxRequestBodyBytes);
+            app = builder.Build();
+            var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api");
+            var routes = new List<ApiRoute>();
+            foreach (var api in config.Service.Apis!)
+                routes.Add(new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], config.MaxRequestBodyBytes, timeout, log));
+            var handler = new ApiHandler(routes, args.WorkerName, readiness, lifeline);
+            app.Run(handler.HandleAsync);
+        }
 
         return await ServeAsync(app, args, lifeline, onStopping: static () => { },
             afterStop: async l =>
@@ -125,6 +155,39 @@ internal static class WorkerHost
                 foreach (var runner in runners.Values)
                     await runner.DisposeRunnerAsync(DisposeTimeout, l).ConfigureAwait(false);
             }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The gRPC front door (protocol Grpc, api and dev roles): an HTTP/2-only (h2c) endpoint serving
+    /// serving.v1.Serving, grpc.health.v1.Health, server reflection and the /livez, /readyz,
+    /// /healthz probes; every response carries x-serving-worker.
+    /// </summary>
+    private static WebApplication BuildFrontDoor(WorkerArguments args, HostConfig config, Lifeline lifeline,
+        IReadinessSource readiness, Func<ILogger, IReadOnlyList<FrontDoorApi>> createApis)
+    {
+        var builder = CreateBuilder(args, HttpProtocols.Http2, config.MaxRequestBodyBytes, config.MaxConcurrentStreams);
+        builder.Services.AddGrpc(o =>
+        {
+            o.EnableDetailedErrors = false;
+            // Over the limit: RESOURCE_EXHAUSTED. Without maxMessageBytes, a request may be as large as an HTTP body.
+            o.MaxReceiveMessageSize = config.MaxMessageBytes ?? (int)Math.Min(config.MaxRequestBodyBytes + 64 * 1024, int.MaxValue);
+            o.MaxSendMessageSize = config.MaxMessageBytes;
+        });
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddSingleton(services =>
+            new FrontDoorService(createApis(services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api"))));
+        builder.Services.AddSingleton(new FrontDoorHealth(readiness, lifeline));
+
+        var app = builder.Build();
+        var probes = new ApiHandler([], args.WorkerName, readiness, lifeline);
+        app.Use(probes.FrontDoorAsync);
+        app.UseRouting();
+        app.MapGrpcService<FrontDoorService>();
+        app.MapGrpcService<FrontDoorHealth>();
+        app.MapGrpcReflectionService();
+        // The service (and with it every API's runner binding) is built now, not on the first call.
+        app.Services.GetRequiredService<FrontDoorService>();
+        return app;
     }
 
     /// <summary>Runs <see cref="Runner.InitializeAsync"/>; false when a stop arrived meanwhile.</summary>
@@ -168,6 +231,16 @@ internal static class WorkerHost
         builder.Services.AddSingleton<IHostLifetime, SupervisedLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
 
+        // --reuse-port true: the worker's own SO_REUSEPORT socket, bound and listening now (exit 4 if it cannot).
+        Socket? ownSocket = null;
+        if (args.ReusePort)
+        {
+            ownSocket = Listening.BindReusePort(args.Listen!);
+            builder.Services.AddSingleton(new OwnListenSocket(ownSocket));
+            // Kestrel calls listen(2) again on an adopted socket: keep the backlog.
+            builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(o => o.Backlog = Listening.ReusePortBacklog);
+        }
+
         builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -177,7 +250,7 @@ internal static class WorkerHost
             kestrel.Limits.Http2.InitialStreamWindowSize = 1024 * 1024;
             if (maxConcurrentStreams is { } streams)
                 kestrel.Limits.Http2.MaxStreamsPerConnection = streams;
-            Listening.Configure(kestrel, args, protocols);
+            Listening.Configure(kestrel, args, protocols, ownSocket);
         });
         return builder;
     }
@@ -222,6 +295,7 @@ internal static class WorkerHost
                 log.LogInformation("drained in {Milliseconds} ms", watch.ElapsedMilliseconds);
         }
 
+        app.Services.GetService<OwnListenSocket>()?.Socket.Dispose();
         await afterStop(log).ConfigureAwait(false);
         try
         {
@@ -252,6 +326,9 @@ internal static class WorkerHost
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
+
+/// <summary>The worker's own listening socket (--reuse-port true); Kestrel only borrows its handle.</summary>
+internal sealed record OwnListenSocket(Socket Socket);
 
 internal static class ExitCodes
 {

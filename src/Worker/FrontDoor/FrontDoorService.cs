@@ -1,0 +1,136 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using Google.Protobuf;
+using Grpc.Core;
+using Serving.Grpc.V1;
+using Serving.Worker.Api;
+using Serving.Worker.Hosting;
+using ServingGrpc = Serving.Grpc.V1.Serving;
+
+namespace Serving.Worker.FrontDoor;
+
+/// <summary>
+/// <c>serving.v1.Serving</c> (module/proto/serving.proto): every API of the service callable by name.
+/// A frozen-dictionary lookup on the name, the input's bytes passed on as they are, one runner call,
+/// the result wrapped without a copy. No per-call logging, no LINQ on this path.
+/// </summary>
+internal sealed class FrontDoorService : ServingGrpc.ServingBase
+{
+    private readonly FrozenDictionary<string, FrontDoorApi> _apis;
+    private readonly ListApisReply _list;
+
+    public FrontDoorService(IReadOnlyList<FrontDoorApi> apis)
+    {
+        // Both "/route" and "route" are keys, so a lookup never allocates.
+        var byName = new Dictionary<string, FrontDoorApi>(StringComparer.OrdinalIgnoreCase);
+        _list = new ListApisReply();
+        foreach (var api in apis)
+        {
+            byName[api.Route] = api;
+            byName[api.Route[1..]] = api;
+            _list.Apis.Add(new ApiInfo
+            {
+                Route = api.Route,
+                Runner = api.RunnerName,
+                Method = api.MethodName,
+                Input = api.InputKind.ToString(),
+                Output = api.OutputKind.ToString(),
+            });
+        }
+        _apis = byName.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+    }
+
+    public override async Task<CallReply> Call(CallRequest request, ServerCallContext context)
+    {
+        var api = Find(request.Api);
+        var output = await api.CallAsync(Input(request, api), context).ConfigureAwait(false);
+        return Reply(api.OutputKind, output);
+    }
+
+    public override async Task CallStream(CallRequest request, IServerStreamWriter<CallReply> responseStream, ServerCallContext context)
+    {
+        var api = Find(request.Api);
+        var output = await api.CallAsync(Input(request, api), context).ConfigureAwait(false);
+        if (api.OutputKind != PayloadKind.Json || JsonArraySplitter.Split(output.Span) is not { } elements)
+        {
+            await responseStream.WriteAsync(Reply(api.OutputKind, output)).ConfigureAwait(false);
+            return;
+        }
+
+        // One reply per element, each a slice of the runner's result (no copies). The replies are
+        // buffered and flushed every FlushEvery elements and at the end, not one flush each.
+        const int FlushEvery = 64;
+        var memory = output.Memory;
+        var buffered = new WriteOptions(WriteFlags.BufferHint);
+        for (var i = 0; i < elements.Count; i++)
+        {
+            var (start, length) = elements[i];
+            var last = i == elements.Count - 1;
+            responseStream.WriteOptions = last || (i + 1) % FlushEvery == 0 ? null : buffered;
+            await responseStream.WriteAsync(new CallReply { Json = UnsafeByteOperations.UnsafeWrap(memory.Slice(start, length)) }).ConfigureAwait(false);
+        }
+    }
+
+    public override Task<ListApisReply> ListApis(ListApisRequest request, ServerCallContext context) => Task.FromResult(_list);
+
+    private FrontDoorApi Find(string name)
+    {
+        if (_apis.TryGetValue(name, out var api))
+            return api;
+        throw new RpcException(new Status(StatusCode.NotFound, name.Length == 0 ? "no API named: 'api' is empty" : $"no API named '{name}'"));
+    }
+
+    /// <summary>The input as bytes, whichever of json / text / data carries it; a Json API checks it parses.</summary>
+    private static ByteString Input(CallRequest request, FrontDoorApi api)
+    {
+        var input = request.InputCase switch
+        {
+            CallRequest.InputOneofCase.Json => request.Json,
+            CallRequest.InputOneofCase.Data => request.Data,
+            CallRequest.InputOneofCase.Text => ByteString.CopyFromUtf8(request.Text),
+            _ => ByteString.Empty,
+        };
+        if (api.InputKind == PayloadKind.Json && !ApiResponses.IsValidJson(input.Span))
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "the input is not valid JSON"));
+        return input;
+    }
+
+    private static CallReply Reply(PayloadKind kind, ByteString output) => kind switch
+    {
+        PayloadKind.Json => new CallReply { Json = output },
+        PayloadKind.Text => new CallReply { Text = output.ToStringUtf8() },
+        _ => new CallReply { Data = output },
+    };
+}
+
+/// <summary>Finds the elements of a top-level JSON array.</summary>
+internal static class JsonArraySplitter
+{
+    /// <summary>
+    /// The (start, length) of each element when <paramref name="json"/> is exactly one JSON array
+    /// (whitespace around it allowed); null when it is anything else or not valid JSON.
+    /// </summary>
+    public static List<(int Start, int Length)>? Split(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
+                return null;
+            var elements = new List<(int, int)>();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                elements.Add((start, (int)reader.BytesConsumed - start));
+            }
+            if (reader.TokenType != JsonTokenType.EndArray || reader.Read())
+                return null;
+            return elements;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
