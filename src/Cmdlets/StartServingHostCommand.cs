@@ -137,13 +137,15 @@ public sealed class StartServingHostCommand : PlanningCommandBase
         }
         finally
         {
-            host.Log -= lines.Add;
             if (!host.Completion.IsCompleted)
                 job.StopHostAsync(TimeSpan.FromSeconds(StopTimeout), force: false).GetAwaiter().GetResult();
+            host.Log -= lines.Add;
             JobRepository.Remove(job);
             job.Dispose();
         }
-        foreach (var entry in lines.ToArray()) WriteObject(entry);
+        // The workers' last words (drain, stop); after Ctrl+C the pipeline is stopping and takes no more.
+        if (!Stopping)
+            foreach (var entry in lines.ToArray()) WriteObject(entry);
     }
 
     /// <summary>Collects progress reports from the starting host for the pipeline thread.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace Serving.Worker.Hosting;
 
@@ -19,15 +20,27 @@ internal static class Listening
         : args.ReusePort ? args.Listen!.Text + " (SO_REUSEPORT)"
         : args.Listen!.Text;
 
-    /// <param name="ownSocket">The worker's own SO_REUSEPORT socket (<see cref="BindReusePort"/>), if any.</param>
-    public static void Configure(KestrelServerOptions kestrel, WorkerArguments args, HttpProtocols protocols, Socket? ownSocket = null)
+    /// <summary>
+    /// <c>--reuse-port true</c>: Kestrel's socket transport creates the listening socket through
+    /// <see cref="BindReusePort"/> and listens on it with backlog <see cref="ReusePortBacklog"/>.
+    /// </summary>
+    /// <remarks>
+    /// The socket is Kestrel's own (not adopted with ListenHandle), so Kestrel closes it the moment a
+    /// drain begins and the kernel stops handing this worker new connections at once; an adopted
+    /// socket would stay in the SO_REUSEPORT group, listening, until the drain ended, and the
+    /// connections the kernel queued on it meanwhile would never be accepted.
+    /// </remarks>
+    public static void ConfigureTransport(SocketTransportOptions options, WorkerArguments args)
+    {
+        if (!args.ReusePort)
+            return;
+        options.Backlog = ReusePortBacklog;
+        options.CreateBoundListenSocket = BindReusePort;
+    }
+
+    public static void Configure(KestrelServerOptions kestrel, WorkerArguments args, HttpProtocols protocols)
     {
         Action<ListenOptions> configure = o => o.Protocols = protocols;
-        if (ownSocket is not null)
-        {
-            kestrel.ListenHandle((ulong)ownSocket.Handle, configure);
-            return;
-        }
         if (args.ListenFd is { } fd)
         {
             kestrel.ListenHandle((ulong)fd, configure);
@@ -49,27 +62,27 @@ internal static class Listening
 
     /// <summary>
     /// <c>--listen http://IP:PORT --reuse-port true</c>: a TCP socket of this worker's own with
-    /// SO_REUSEPORT, bound and listening (backlog <see cref="ReusePortBacklog"/>). Every API worker of a
-    /// production gRPC host holds one on the same port (the supervisor keeps the port reserved with a
-    /// bound, never-listening socket of the same group) and the kernel spreads new connections.
+    /// SO_REUSEPORT, bound (Kestrel then listens on it). Every API worker of a production gRPC host
+    /// holds one on the same port (the supervisor keeps the port reserved with a bound, never-listening
+    /// socket of the same group) and the kernel spreads new connections over the listening ones.
     /// </summary>
-    public static Socket BindReusePort(ListenAddress listen)
+    public static Socket BindReusePort(EndPoint endpoint)
     {
-        var endpoint = new IPEndPoint(listen.Ip!, listen.Port);
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (endpoint is not IPEndPoint ip)
+            throw new ListenException($"--reuse-port: cannot bind {endpoint} (not an IP endpoint)");
+        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+            if (ip.Address.Equals(IPAddress.IPv6Any))
                 socket.DualMode = true;
             EnableReusePort(socket);
-            socket.Bind(endpoint);
-            socket.Listen(ReusePortBacklog);
+            socket.Bind(ip);
             return socket;
         }
         catch (SocketException ex)
         {
             socket.Dispose();
-            throw new ListenException($"cannot listen on {listen.Text} with SO_REUSEPORT: {ex.Message} ({ex.SocketErrorCode})");
+            throw new ListenException($"bind with SO_REUSEPORT failed: {ex.Message} ({ex.SocketErrorCode})");
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -231,17 +230,10 @@ internal static class WorkerHost
         builder.Services.AddSingleton<IHostLifetime, SupervisedLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
 
-        // --reuse-port true: the worker's own SO_REUSEPORT socket, bound and listening now (exit 4 if it cannot).
-        Socket? ownSocket = null;
-        if (args.ReusePort)
-        {
-            ownSocket = Listening.BindReusePort(args.Listen!);
-            builder.Services.AddSingleton(new OwnListenSocket(ownSocket));
-            // Kestrel calls listen(2) again on an adopted socket: keep the backlog.
-            builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(o => o.Backlog = Listening.ReusePortBacklog);
-        }
-
         builder.WebHost.UseKestrelCore();
+        // --reuse-port true: Kestrel binds its own SO_REUSEPORT socket (docs/worker-protocol.md).
+        if (args.ReusePort)
+            builder.WebHost.UseSockets(o => Listening.ConfigureTransport(o, args));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -250,7 +242,7 @@ internal static class WorkerHost
             kestrel.Limits.Http2.InitialStreamWindowSize = 1024 * 1024;
             if (maxConcurrentStreams is { } streams)
                 kestrel.Limits.Http2.MaxStreamsPerConnection = streams;
-            Listening.Configure(kestrel, args, protocols, ownSocket);
+            Listening.Configure(kestrel, args, protocols);
         });
         return builder;
     }
@@ -295,7 +287,6 @@ internal static class WorkerHost
                 log.LogInformation("drained in {Milliseconds} ms", watch.ElapsedMilliseconds);
         }
 
-        app.Services.GetService<OwnListenSocket>()?.Socket.Dispose();
         await afterStop(log).ConfigureAwait(false);
         try
         {
@@ -326,9 +317,6 @@ internal static class WorkerHost
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
-
-/// <summary>The worker's own listening socket (--reuse-port true); Kestrel only borrows its handle.</summary>
-internal sealed record OwnListenSocket(Socket Socket);
 
 internal static class ExitCodes
 {
