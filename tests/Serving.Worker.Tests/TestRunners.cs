@@ -62,9 +62,23 @@ public sealed class TestRunner : Runner
     public async Task<string> Slow(string milliseconds, CancellationToken cancellationToken)
     {
         _log("slow started " + milliseconds);
-        await Task.Delay(int.Parse(milliseconds, System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            await Task.Delay(int.Parse(milliseconds, System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Lets tests see that a client's cancellation or deadline reached the runner.
+            _log($"slow cancelled after {watch.ElapsedMilliseconds} ms of {milliseconds} ms");
+            throw;
+        }
         return "slept " + milliseconds;
     }
+
+    /// <summary>The words of the text as a JSON array (CallStream sends one reply per element).</summary>
+    [RunnerMethod("split")]
+    public string[] Split(string text) => text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     [RunnerMethod("whoami")]
     public string WhoAmI(string ignored) => Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -89,12 +89,7 @@ public sealed class HostOptions
     public static Func<string, CancellationToken, Task<bool>> ProbeFor(ServingProtocol protocol) =>
         protocol == ServingProtocol.Grpc ? GrpcReadiness : HttpReadiness;
 
-    private static readonly HttpClient Http2Client = new()
-    {
-        Timeout = TimeSpan.FromSeconds(2),
-        DefaultRequestVersion = System.Net.HttpVersion.Version20,
-        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-    };
+    private static readonly HttpClient Http2Client = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     /// <summary>
     /// grpc.health.v1.Health/Check with the empty service name over h2c, answered SERVING. Written by
@@ -107,6 +102,9 @@ public sealed class HostOptions
             using var request = new HttpRequestMessage(HttpMethod.Post, url + "/grpc.health.v1.Health/Check")
             {
                 Content = new ByteArrayContent(new byte[5]), // uncompressed, length 0: HealthCheckRequest { service = "" }
+                // HttpClient's defaults apply to GetAsync and friends, not to a message we build: say h2c here.
+                Version = System.Net.HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             };
             request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
             request.Headers.TryAddWithoutValidation("TE", "trailers");

@@ -141,7 +141,8 @@ public sealed class ServingHost : IDisposable
     private ServingException StartTimedOut(WorkerSlot? slot)
     {
         var waiting = slot ?? Workers.FirstOrDefault(s => !s.Ready.Task.IsCompleted) ?? Workers.FirstOrDefault();
-        var what = slot != null ? $"worker {slot.Name} did not report ready" : $"{Url}/readyz did not answer 200";
+        var what = slot != null ? $"worker {slot.Name} did not report ready"
+            : Plan.Protocol == ServingProtocol.Grpc ? $"grpc.health.v1 Check at {Url} did not answer SERVING" : $"{Url}/readyz did not answer 200";
         return new ServingException(ErrorIds.HostStartTimeout, ServingErrorKind.OperationTimeout,
             $"Host '{Name}' did not become ready within {_options.StartTimeout.TotalSeconds:0.#} s ({what}); nothing was left running. " +
             $"Raise -StartTimeout if the service needs longer to load." +

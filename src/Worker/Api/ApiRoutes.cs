@@ -46,8 +46,7 @@ internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, long
         CallReply reply;
         try
         {
-            using var call = runner.NextClient().CallAsync(request, options);
-            reply = await call.ResponseAsync.ConfigureAwait(false);
+            reply = await runner.CallAsync(request, options).ConfigureAwait(false);
         }
         catch (RpcException ex)
         {

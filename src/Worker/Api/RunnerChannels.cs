@@ -60,6 +60,49 @@ internal sealed class RunnerChannels : IDisposable
         return clients[i];
     }
 
+    /// <summary>How often a call that never reached the runner is sent again.</summary>
+    private const int UnsentRetries = 4;
+
+    /// <summary>
+    /// One <c>Runner.Call</c>. A call that certainly never reached the runner is sent again, at most
+    /// <see cref="UnsentRetries"/> times, after a short pause: a stream the runner refused with HTTP/2
+    /// REFUSED_STREAM (RFC 9113 §8.7), or one SocketsHttpHandler aborted before sending it because its
+    /// connection was going away (the runner's GOAWAY). Both happen when a burst of calls goes out on a
+    /// new connection before the runner's SETTINGS (its maxConcurrentStreams, when below the 100
+    /// streams a client assumes until then) arrived; SocketsHttpHandler does not always retry them
+    /// itself. Anything else (a connection lost mid-call included) is not retried.
+    /// </summary>
+    public async Task<CallReply> CallAsync(CallRequest request, CallOptions options)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var call = NextClient().CallAsync(request, options);
+                return await call.ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (attempt <= UnsentRetries && NeverSent(ex) && !options.CancellationToken.IsCancellationRequested)
+            {
+            }
+            await Task.Delay(5 * attempt).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The call failed before the runner could have seen it.</summary>
+    internal static bool NeverSent(RpcException ex)
+    {
+        var e = ex.Status.DebugException;
+        // SocketsHttpHandler's "the request was aborted" before the stream was added to a closing connection.
+        if (e is HttpRequestException { HttpRequestError: HttpRequestError.Unknown, InnerException: null })
+            return true;
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is HttpProtocolException { ErrorCode: 0x7 }) // REFUSED_STREAM
+                return true;
+        }
+        return false;
+    }
+
     /// <summary>Asks the runner's grpc.health.v1 service; true when it answers SERVING in time.</summary>
     public async Task<(bool Ready, string Status)> CheckAsync(TimeSpan timeout)
     {

@@ -70,8 +70,7 @@ internal sealed class RemoteFrontDoorApi(ApiConfig config, RunnerChannels runner
         Protocol.CallReply reply;
         try
         {
-            using var call = runner.NextClient().CallAsync(request, new CallOptions(runner.Headers, deadline, context.CancellationToken));
-            reply = await call.ResponseAsync.ConfigureAwait(false);
+            reply = await runner.CallAsync(request, new CallOptions(runner.Headers, deadline, context.CancellationToken)).ConfigureAwait(false);
         }
         catch (RpcException ex)
         {

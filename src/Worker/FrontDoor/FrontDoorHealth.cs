@@ -34,7 +34,18 @@ internal sealed class FrontDoorHealth(IReadinessSource readiness, Lifeline lifel
 
     public override async Task Watch(HealthCheckRequest request, IServerStreamWriter<HealthCheckResponse> responseStream, ServerCallContext context)
     {
-        var known = IsKnown(request.Service);
+        try
+        {
+            await WatchAsync(IsKnown(request.Service), responseStream, context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (context.CancellationToken.IsCancellationRequested && ex is OperationCanceledException or InvalidOperationException or IOException)
+        {
+            // The client went away (mid-write, too): nothing to report.
+        }
+    }
+
+    private async Task WatchAsync(bool known, IServerStreamWriter<HealthCheckResponse> responseStream, ServerCallContext context)
+    {
         var last = known && await CurrentAsync().ConfigureAwait(false);
         await responseStream.WriteAsync(!known ? Unknown : last ? Serving : NotServing).ConfigureAwait(false);
 

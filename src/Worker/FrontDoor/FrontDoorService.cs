@@ -42,18 +42,48 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
 
     public override async Task<CallReply> Call(CallRequest request, ServerCallContext context)
     {
-        var api = Find(request.Api);
-        var output = await api.CallAsync(Input(request, api), context).ConfigureAwait(false);
-        return Reply(api.OutputKind, output);
+        try
+        {
+            var api = Find(request.Api);
+            var output = await api.CallAsync(Input(request, api), context).ConfigureAwait(false);
+            return Reply(api.OutputKind, output);
+        }
+        catch (RpcException ex) when (ex.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded))
+        {
+            await SendHeadersAsync(context).ConfigureAwait(false);
+            throw;
+        }
     }
 
     public override async Task CallStream(CallRequest request, IServerStreamWriter<CallReply> responseStream, ServerCallContext context)
     {
-        var api = Find(request.Api);
-        var output = await api.CallAsync(Input(request, api), context).ConfigureAwait(false);
-        if (api.OutputKind != PayloadKind.Json || JsonArraySplitter.Split(output.Span) is not { } elements)
+        FrontDoorApi api;
+        ByteString output;
+        try
         {
-            await responseStream.WriteAsync(Reply(api.OutputKind, output)).ConfigureAwait(false);
+            api = Find(request.Api);
+            output = await api.CallAsync(Input(request, api), context).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded))
+        {
+            await SendHeadersAsync(context).ConfigureAwait(false);
+            throw;
+        }
+        try
+        {
+            await WriteAsync(api.OutputKind, output, responseStream).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (context.CancellationToken.IsCancellationRequested && ex is OperationCanceledException or InvalidOperationException or IOException)
+        {
+            // The client went away mid-stream: nothing to report.
+        }
+    }
+
+    private static async Task WriteAsync(PayloadKind kind, ByteString output, IServerStreamWriter<CallReply> responseStream)
+    {
+        if (kind != PayloadKind.Json || JsonArraySplitter.Split(output.Span) is not { } elements)
+        {
+            await responseStream.WriteAsync(Reply(kind, output)).ConfigureAwait(false);
             return;
         }
 
@@ -72,6 +102,22 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
     }
 
     public override Task<ListApisReply> ListApis(ListApisRequest request, ServerCallContext context) => Task.FromResult(_list);
+
+    /// <summary>
+    /// Before an error status: sends the response headers (with x-serving-worker) on their own, so
+    /// that clients see them as initial metadata rather than inside a trailers-only response.
+    /// </summary>
+    private static async Task SendHeadersAsync(ServerCallContext context)
+    {
+        try
+        {
+            await context.WriteResponseHeadersAsync([]).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or OperationCanceledException)
+        {
+            // Already sent, or the client is gone: the status still goes out in the trailers.
+        }
+    }
 
     private FrontDoorApi Find(string name)
     {

@@ -41,13 +41,18 @@ public sealed class TestHost : IDisposable
         ("/fail", "fail", "Text", "Text"),
         ("/slow", "slow", "Text", "Text"),
         ("/whoami", "whoami", "Text", "Text"),
+        ("/split", "split", "Text", "Json"),
     ];
 
-    /// <summary>Writes host.json. <paramref name="tcpPort"/>: the runner endpoint is Tcp on that port instead of the Unix socket.</summary>
+    /// <summary>
+    /// Writes host.json (or <paramref name="path"/>). <paramref name="tcpPort"/>: the runner endpoint is
+    /// Tcp on that port instead of the Unix socket. <paramref name="protocol"/>: Http or Grpc.
+    /// </summary>
     public void WriteConfig(int requestTimeoutSeconds = 5, long maxRequestBodyBytes = 1024 * 1024, int? tcpPort = null,
         string runnerType = "Serving.Worker.Tests.TestRunner", Dictionary<string, string>? runnerEnvironment = null,
         IEnumerable<(string Route, string Method, string Input, string Output)>? apis = null, int workers = 1,
-        string? assemblyPath = null, int? maxMessageBytes = null, int? maxConcurrentStreams = null)
+        string? assemblyPath = null, int? maxMessageBytes = null, int? maxConcurrentStreams = null,
+        string protocol = "Http", string? path = null)
     {
         var apiArray = new JsonArray();
         foreach (var (route, method, input, output) in apis ?? DefaultApis)
@@ -66,7 +71,7 @@ public sealed class TestHost : IDisposable
         {
             ["hostId"] = "test",
             ["hostName"] = "test",
-            ["protocol"] = "Http",
+            ["protocol"] = protocol,
             ["serviceDirectory"] = Directory,
             ["service"] = new JsonObject
             {
@@ -89,7 +94,7 @@ public sealed class TestHost : IDisposable
             config["maxMessageBytes"] = m;
         if (maxConcurrentStreams is { } c)
             config["maxConcurrentStreams"] = c;
-        File.WriteAllText(ConfigPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(path ?? ConfigPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     public WorkerProcess StartRunner(string? listen = null, int index = 1, int? listenFd = null, IDictionary<string, string>? environment = null)
@@ -99,13 +104,18 @@ public sealed class TestHost : IDisposable
         return Track(WorkerProcess.Start($"runner-{index}", args, listenFd, environment));
     }
 
-    public WorkerProcess StartApi(string? listen, int index = 1, int? listenFd = null) =>
-        StartRole("api", listen, index, listenFd);
+    public WorkerProcess StartApi(string? listen, int index = 1, int? listenFd = null, bool reusePort = false, string? configPath = null) =>
+        StartRole("api", listen, index, listenFd, reusePort, configPath);
 
-    public WorkerProcess StartRole(string role, string? listen, int index = 1, int? listenFd = null)
+    public WorkerProcess StartRole(string role, string? listen, int index = 1, int? listenFd = null, bool reusePort = false, string? configPath = null)
     {
-        var args = new List<string> { "--role", role, "--config", ConfigPath, "--index", index.ToString() };
+        var args = new List<string> { "--role", role, "--config", configPath ?? ConfigPath, "--index", index.ToString() };
         AddListen(args, listen, listenFd);
+        if (reusePort)
+        {
+            args.Add("--reuse-port");
+            args.Add("true");
+        }
         return Track(WorkerProcess.Start($"{role}-{index}", args, listenFd));
     }
 
