@@ -46,7 +46,7 @@ internal sealed class LineLoggerProvider : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (!IsEnabled(logLevel))
+            if (!IsEnabled(logLevel) || IsClientGone(category, exception))
                 return;
             var message = formatter(state, exception);
             var level = logLevel switch
@@ -67,6 +67,24 @@ internal sealed class LineLoggerProvider : ILoggerProvider
             else
                 WriteStdout(line);
         }
+    }
+
+    /// <summary>
+    /// Grpc.AspNetCore reports a call whose client closed the connection before the request message
+    /// arrived as a failure ("Error when executing service method", IOException from a
+    /// ConnectionAbortedException). That is the client's doing, not the worker's: not logged, so a
+    /// load generator stopping mid-call does not fill the log with errors.
+    /// </summary>
+    private static bool IsClientGone(string? category, Exception? exception)
+    {
+        if (exception is null || category is null || !category.StartsWith("Grpc.AspNetCore.Server", StringComparison.Ordinal))
+            return false;
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Microsoft.AspNetCore.Connections.ConnectionAbortedException or Microsoft.AspNetCore.Connections.ConnectionResetException)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>Collapses line breaks so an event (with its exception) stays on one line.</summary>
