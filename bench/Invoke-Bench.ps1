@@ -20,6 +20,8 @@ wrk.method = "POST"
 wrk.body = '$Body'
 wrk.headers["Content-Type"] = "$ContentType"
 "@
+    # Warm up first: the workers' JIT tiers up under load, and the first seconds are not the steady state.
+    $null = & wrk -t2 "-c$Connections" -d3s -s $lua $Url 2>&1
     $out = & wrk -t2 "-c$Connections" "-d${Seconds}s" --latency -s $lua $Url 2>&1 | Out-String
     $rps = if ($out -match 'Requests/sec:\s+([\d.]+)') { [double]$Matches[1] } else { 0 }
     $p50 = if ($out -match '50%\s+([\d.]+\w+)') { $Matches[1] } else { '?' }

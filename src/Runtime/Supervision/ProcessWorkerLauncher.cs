@@ -68,6 +68,7 @@ public sealed class ProcessWorkerLauncher : IWorkerLauncher
                 if (inherit) NativeFd.SetInheritable(listener!.Handle, false);
             }
         }
+        if (OperatingSystem.IsWindows()) WindowsJobObject.Assign(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return new RealWorkerProcess(process);
