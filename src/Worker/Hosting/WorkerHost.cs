@@ -81,28 +81,9 @@ internal static class WorkerHost
             return Task.CompletedTask;
         };
 
-        WebApplication app;
-        if (config.ProtocolKind == ServingProtocol.Grpc)
-        {
-            app = BuildFrontDoor(args, config, lifeline, readiness, log =>
-            {
-                var apis = new List<FrontDoorApi>();
-                foreach (var api in config.Service.Apis!)
-                    apis.Add(new RemoteFrontDoorApi(api, channels[api.Runner], log));
-                return apis;
-            });
-        }
-        else
-        {
-            var builder = CreateBuilder(args, ApiProtocols, config.MaxRequestBodyBytes);
-            app = builder.Build();
-            var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api");
-            var routes = new List<ApiRoute>();
-            foreach (var api in config.Service.Apis!)
-                routes.Add(new GrpcApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, config.MaxMessageBytes, log));
-            var handler = new ApiHandler(routes, args.WorkerName, readiness, lifeline);
-            app.Run(handler.HandleAsync);
-        }
+        var app = BuildApiApp(args, config, lifeline, readiness,
+            (api, log) => new RemoteFrontDoorApi(api, channels[api.Runner], log),
+            (api, log) => new GrpcApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, config.MaxMessageBytes, log));
 
         return await ServeAsync(app, args, lifeline, onStopping: static () => { }, afterStop).ConfigureAwait(false);
     }
@@ -125,28 +106,9 @@ internal static class WorkerHost
 
         var timeout = TimeSpan.FromSeconds(config.RequestTimeoutSeconds);
         var readiness = new InProcessReadiness(runners.Keys);
-        WebApplication app;
-        if (config.ProtocolKind == ServingProtocol.Grpc)
-        {
-            app = BuildFrontDoor(args, config, lifeline, readiness, log =>
-            {
-                var apis = new List<FrontDoorApi>();
-                foreach (var api in config.Service.Apis!)
-                    apis.Add(new InProcessFrontDoorApi(api, runners[api.Runner].Methods[api.Method], timeout, log));
-                return apis;
-            });
-        }
-        else
-        {
-            var builder = CreateBuilder(args, ApiProtocols, config.MaxRequestBodyBytes);
-            app = builder.Build();
-            var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api");
-            var routes = new List<ApiRoute>();
-            foreach (var api in config.Service.Apis!)
-                routes.Add(new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], config.MaxRequestBodyBytes, timeout, log));
-            var handler = new ApiHandler(routes, args.WorkerName, readiness, lifeline);
-            app.Run(handler.HandleAsync);
-        }
+        var app = BuildApiApp(args, config, lifeline, readiness,
+            (api, log) => new InProcessFrontDoorApi(api, runners[api.Runner].Methods[api.Method], timeout, log),
+            (api, log) => new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], config.MaxRequestBodyBytes, timeout, log));
 
         return await ServeAsync(app, args, lifeline, onStopping: static () => { },
             afterStop: async l =>
@@ -161,6 +123,32 @@ internal static class WorkerHost
     /// serving.v1.Serving, grpc.health.v1.Health, server reflection and the /livez, /readyz,
     /// /healthz probes; every response carries x-serving-worker.
     /// </summary>
+    /// <summary>
+    /// The API surface of an api or dev worker: the gRPC front door or the HTTP handler, by the host's
+    /// protocol. The roles differ only in how an API reaches its runner (a channel, or in-process).
+    /// </summary>
+    private static WebApplication BuildApiApp(WorkerArguments args, HostConfig config, Lifeline lifeline, IReadinessSource readiness,
+        Func<ApiConfig, ILogger, FrontDoorApi> frontDoorApi, Func<ApiConfig, ILogger, ApiRoute> httpRoute)
+    {
+        if (config.ProtocolKind == ServingProtocol.Grpc)
+        {
+            return BuildFrontDoor(args, config, lifeline, readiness, log =>
+            {
+                var apis = new List<FrontDoorApi>();
+                foreach (var api in config.Service!.Apis!)
+                    apis.Add(frontDoorApi(api, log));
+                return apis;
+            });
+        }
+        var app = CreateBuilder(args, ApiProtocols, config.MaxRequestBodyBytes).Build();
+        var httpLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api");
+        var routes = new List<ApiRoute>();
+        foreach (var api in config.Service!.Apis!)
+            routes.Add(httpRoute(api, httpLog));
+        app.Run(new ApiHandler(routes, args.WorkerName, readiness, lifeline).HandleAsync);
+        return app;
+    }
+
     private static WebApplication BuildFrontDoor(WorkerArguments args, HostConfig config, Lifeline lifeline,
         IReadinessSource readiness, Func<ILogger, IReadOnlyList<FrontDoorApi>> createApis)
     {
