@@ -67,23 +67,7 @@ public static class HostListeners
 
     /// <summary>Binds the API's TCP listening socket. No SO_REUSEADDR: on Linux .NET would add
     /// SO_REUSEPORT with it, and a second host could then silently share our port.</summary>
-    public static Listener BindTcp(IPAddress address, int port)
-    {
-        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
-            socket.Bind(new IPEndPoint(address, port));
-            socket.Listen(Backlog);
-            var bound = (IPEndPoint)socket.LocalEndPoint!;
-            return new Listener(socket, FormatEndpoint(bound), null);
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw BindError(e, address, port);
-        }
-    }
+    public static Listener BindTcp(IPAddress address, int port) => BindTcpCore(address, port, reservation: false);
 
     /// <summary>
     /// Reserves a port for API workers that each bind it themselves with SO_REUSEPORT (production gRPC,
@@ -91,14 +75,17 @@ public static class HostListeners
     /// It receives no connections (the kernel only spreads them over listening sockets) but makes a
     /// port already taken by someone else fail here, before any worker starts, and keeps it ours.
     /// </summary>
-    public static Listener ReservePort(IPAddress address, int port)
+    public static Listener ReservePort(IPAddress address, int port) => BindTcpCore(address, port, reservation: true);
+
+    private static Listener BindTcpCore(IPAddress address, int port, bool reservation)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             if (address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
-            EnableReusePort(socket);
+            if (reservation) EnableReusePort(socket);
             socket.Bind(new IPEndPoint(address, port));
+            if (!reservation) socket.Listen(Backlog);
             return new Listener(socket, FormatEndpoint((IPEndPoint)socket.LocalEndPoint!), null);
         }
         catch (SocketException e)

@@ -83,13 +83,12 @@ public sealed class HostOptions
     /// </summary>
     public Func<string, CancellationToken, Task<bool>> ReadinessProbe { get; init; } = HttpReadiness;
 
+    // One client for both probes: the HTTP version is chosen per request.
     private static readonly HttpClient ProbeClient = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     /// <summary>The readiness probe for a plan: grpc.health.v1 for gRPC hosts, GET /readyz for HTTP.</summary>
     public static Func<string, CancellationToken, Task<bool>> ProbeFor(ServingProtocol protocol) =>
         protocol == ServingProtocol.Grpc ? GrpcReadiness : HttpReadiness;
-
-    private static readonly HttpClient Http2Client = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     /// <summary>
     /// grpc.health.v1.Health/Check with the empty service name over h2c, answered SERVING. Written by
@@ -108,7 +107,7 @@ public sealed class HostOptions
             };
             request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
             request.Headers.TryAddWithoutValidation("TE", "trailers");
-            using var response = await Http2Client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            using var response = await ProbeClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode != System.Net.HttpStatusCode.OK) return false;
             var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             // HealthCheckResponse { status = SERVING (1) } is the message 08 01.
