@@ -245,21 +245,79 @@ public sealed class SupervisorTests : IDisposable
     }
 
     [Fact]
-    public void Stale_host_directories_of_dead_supervisors_are_swept_and_others_left_alone()
+    public async Task Stale_host_directories_are_swept_only_when_their_lock_is_free_whatever_their_pid_says()
     {
+        // Owner gone: the lock file is there, nobody holds it. Its pid file names a live process
+        // (ours): the pid must not keep a directory whose lock is free.
         var dead = Path.Combine(_temp, "serving-deadbeef");
-        Directory.CreateDirectory(dead);
-        File.WriteAllText(Path.Combine(dead, StaleHostSweeper.PidFile), "999999999");
+        StaleHostSweeper.CreatePrivateDirectory(dead).Dispose();
         File.WriteAllText(Path.Combine(dead, "echo.sock"), "");
+
+        // Owner alive in this process.
         var alive = Path.Combine(_temp, "serving-a11ve000");
-        Directory.CreateDirectory(alive);
-        File.WriteAllText(Path.Combine(alive, StaleHostSweeper.PidFile), Environment.ProcessId.ToString());
-        var foreign = Path.Combine(_temp, "serving-notours00");
-        Directory.CreateDirectory(foreign);
+        using var aliveLock = StaleHostSweeper.CreatePrivateDirectory(alive);
+
+        // Owner alive in another process whose pid we cannot see (as from another PID namespace):
+        // flock(1) holds the lock, the pid file names a process that does not exist here.
+        var elsewhere = Path.Combine(_temp, "serving-e15e0000");
+        StaleHostSweeper.CreatePrivateDirectory(elsewhere).Dispose();
+        File.WriteAllText(Path.Combine(elsewhere, StaleHostSweeper.PidFile), "999999999");
+        using var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock",
+            new[] { "--exclusive", "--no-fork", Path.Combine(elsewhere, HostDirectoryLock.FileName), "sleep", "30" }))!;
+        try
+        {
+            await Poll.Until(() => IsLocked(elsewhere), "flock(1) holds the lock");
+
+            // Older layouts (a pid file, no lock file) and foreign directories are never touched.
+            var legacy = Path.Combine(_temp, "serving-1e9ac700");
+            Directory.CreateDirectory(legacy);
+            File.WriteAllText(Path.Combine(legacy, StaleHostSweeper.PidFile), "999999999");
+            var foreign = Path.Combine(_temp, "serving-notours00");
+            Directory.CreateDirectory(foreign);
+
+            StaleHostSweeper.Sweep(_temp);
+            Assert.False(Directory.Exists(dead));
+            Assert.True(Directory.Exists(alive));
+            Assert.True(Directory.Exists(elsewhere));
+            Assert.True(Directory.Exists(legacy));
+            Assert.True(Directory.Exists(foreign));
+        }
+        finally
+        {
+            holder.Kill(entireProcessTree: true);
+            await holder.WaitForExitAsync();
+        }
+
+        // Once the other process is gone, its directory is swept.
         StaleHostSweeper.Sweep(_temp);
-        Assert.False(Directory.Exists(dead));
-        Assert.True(Directory.Exists(alive));
-        Assert.True(Directory.Exists(foreign));
+        Assert.False(Directory.Exists(elsewhere));
+    }
+
+    private static bool IsLocked(string directory)
+    {
+        using var taken = HostDirectoryLock.TryTakeOver(directory);
+        return taken is null;
+    }
+
+    [Fact]
+    public void A_host_directory_is_0700_and_its_lock_file_is_held_while_the_host_lives()
+    {
+        var dir = Path.Combine(_temp, "serving-0a0a0a0a");
+        var held = StaleHostSweeper.CreatePrivateDirectory(dir);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dir));
+        Assert.Null(HostDirectoryLock.TryTakeOver(dir));
+        Assert.Equal(new[] { HostDirectoryLock.FileName, StaleHostSweeper.PidFile },
+            Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray());
+        held.Dispose();
+        using var taken = HostDirectoryLock.TryTakeOver(dir);
+        Assert.NotNull(taken);
+    }
+
+    [Fact]
+    public void Runner_socket_files_are_0600()
+    {
+        using var listener = HostListeners.BindUnix(Path.Combine(_temp, "mode.sock"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(listener.UnixPath!));
     }
 
     [Fact]

@@ -117,7 +117,7 @@ public static class HostListeners
             throw new PlatformNotSupportedException("SO_REUSEPORT is not available on this platform.");
     }
 
-    /// <summary>Binds a runner's Unix socket, removing a stale socket file a dead host left behind.</summary>
+    /// <summary>Binds a runner's Unix socket (mode 0600), removing a stale socket file a dead host left behind.</summary>
     public static Listener BindUnix(string path)
     {
         RemoveStaleSocket(path);
@@ -125,6 +125,9 @@ public static class HostListeners
         try
         {
             socket.Bind(new UnixDomainSocketEndPoint(path));
+            // The file gets the umask's mode (often 0755): only its owner may connect, whatever the directory.
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             socket.Listen(Backlog);
             return new Listener(socket, path, path);
         }

@@ -56,4 +56,28 @@ internal static partial class NativeFd
     public static void CloseOnly(IntPtr fd) => Close(fd);
 
     public static bool IsInheritable(IntPtr fd) => (FcntlGetFD(fd) & FD_CLOEXEC) == 0;
+
+    // System.Native's PAL values for flock(2) operations.
+    private const int PAL_LOCK_EX = 2, PAL_LOCK_NB = 4;
+
+    [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_FLock", SetLastError = true)]
+    private static partial int FLock(IntPtr fd, int operation);
+
+    /// <summary>
+    /// flock(fd, LOCK_EX | LOCK_NB): true when this open file now holds the exclusive lock, false when
+    /// another open file (in any process, in any PID namespace sharing the file system) holds it.
+    /// </summary>
+    public static bool TryLockExclusive(Microsoft.Win32.SafeHandles.SafeFileHandle file)
+    {
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            return FLock(file.DangerousGetHandle(), PAL_LOCK_EX | PAL_LOCK_NB) == 0;
+        }
+        finally
+        {
+            if (added) file.DangerousRelease();
+        }
+    }
 }

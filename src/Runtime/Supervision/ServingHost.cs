@@ -24,6 +24,7 @@ public sealed class ServingHost : IDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private Listener? _apiListener;
     private string _stateDirectory = "";
+    private HostDirectoryLock? _directoryLock;
     private string _url;
     private HostState _state = HostState.Starting;
     private string _reason = "";
@@ -279,7 +280,7 @@ public sealed class ServingHost : IDisposable
         _stateDirectory = Plan.SocketDirectory.Length > 0
             ? Plan.SocketDirectory
             : Path.Combine(Plan.Platform.TempDirectory, "serving-" + Plan.HostId);
-        StaleHostSweeper.CreatePrivateDirectory(_stateDirectory);
+        _directoryLock = StaleHostSweeper.CreatePrivateDirectory(_stateDirectory);
     }
 
     private void BindListeners()
@@ -610,6 +611,9 @@ public sealed class ServingHost : IDisposable
 
     private void RemoveStateDirectory()
     {
+        // Released first: Windows cannot delete a directory holding an open file.
+        _directoryLock?.Dispose();
+        _directoryLock = null;
         if (_stateDirectory.Length == 0) return;
         try
         {

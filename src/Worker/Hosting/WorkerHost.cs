@@ -251,6 +251,10 @@ internal static class WorkerHost
             return ExitCodes.CannotListen;
         }
 
+        // A Unix socket the worker bound itself gets the umask's mode: only its owner may connect.
+        if (args.Listen is { Kind: ListenKind.Unix, Path: { } socketPath } && !OperatingSystem.IsWindows())
+            File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         var where = addresses is { Count: > 0 } ? string.Join(", ", addresses) : Listening.Describe(args);
         LineLoggerProvider.WriteStdout($"info: {args.WorkerName} listening on {where}");
