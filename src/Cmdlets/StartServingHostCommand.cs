@@ -21,7 +21,7 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     /// <summary>Deadline of one API → runner call, in seconds. Default 60.</summary>
     [Parameter][ValidateRange(1, 3600)] public int RequestTimeout { get; set; } = 60;
 
-    /// <summary>Seconds -Wait drains in-flight requests on Ctrl+C / SIGTERM before killing. Default 30.</summary>
+    /// <summary>Seconds in-flight requests may drain when -Wait stops on Ctrl+C / SIGTERM, or when the host ends because a worker is gone for good (respawn off). Default 30.</summary>
     [Parameter][ValidateRange(0, 3600)] public int StopTimeout { get; set; } = 30;
 
     /// <summary>The largest gRPC message (bytes) an API worker receives or sends. Default 4 MiB.</summary>
@@ -57,6 +57,7 @@ public sealed class StartServingHostCommand : PlanningCommandBase
                 RequestTimeout = TimeSpan.FromSeconds(RequestTimeout),
                 MaxMessageBytes = MaxMessageSize,
                 MaxConcurrentStreams = MaxConcurrentStreams,
+                StopTimeout = TimeSpan.FromSeconds(StopTimeout),
                 ReadinessProbe = HostOptions.ProbeFor(plan.Protocol),
             }, launcher, HostRegistry.NextId());
             var job = new ServingHostJob(host, MyInvocation.Line.Trim() is { Length: > 0 } line ? line : "Start-ServingHost");
@@ -73,8 +74,17 @@ public sealed class StartServingHostCommand : PlanningCommandBase
             }
             job.MarkRunning();
             JobRepository.Add(job);
-            if (Wait) RunInForeground(job);
-            else WriteObject(job);
+            if (!Wait)
+            {
+                WriteObject(job);
+                return;
+            }
+            var final = RunInForeground(job);
+            // The host ended by itself (a worker gone for good with respawn off): a terminating error,
+            // so `pwsh -c 'Start-ServingHost -Wait'` exits 1 and a container's restart policy acts.
+            if (final.State == HostState.Failed)
+                ThrowTerminatingError(ErrorRecords.From(ErrorIds.HostFailed, ErrorCategory.InvalidResult,
+                    $"Host '{final.Name}' failed: {final.Reason}", final.Name));
         }
         catch (ServingException e)
         {
@@ -109,7 +119,7 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     }
 
     /// <summary>-Wait: stream log lines until the host ends, or stop it on Ctrl+C / SIGTERM.</summary>
-    private void RunInForeground(ServingHostJob job)
+    private HostInfo RunInForeground(ServingHostJob job)
     {
         var host = job.Host;
         var lines = new BlockingCollection<WorkerLogEntry>();
@@ -146,6 +156,7 @@ public sealed class StartServingHostCommand : PlanningCommandBase
         // The workers' last words (drain, stop); after Ctrl+C the pipeline is stopping and takes no more.
         if (!Stopping)
             foreach (var entry in lines.ToArray()) WriteObject(entry);
+        return host.Snapshot();
     }
 
     /// <summary>Collects progress reports from the starting host for the pipeline thread.</summary>

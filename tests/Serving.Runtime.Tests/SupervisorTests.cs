@@ -29,7 +29,7 @@ public sealed class SupervisorTests : IDisposable
     };
 
     private ServingHost NewHost(bool respawn = true, bool container = false, int apiWorkers = 2, TransportChoice transport = TransportChoice.Auto,
-        TimeSpan? startTimeout = null, int port = 0)
+        TimeSpan? startTimeout = null, int port = 0, TimeSpan? stopTimeout = null)
     {
         var files = container ? new Hashtable { ["/.dockerenv"] = "" } : null;
         var platform = Facts.Info("Linux", files: files, temp: _temp, cpus: 2);
@@ -52,6 +52,7 @@ public sealed class SupervisorTests : IDisposable
         {
             Name = "t",
             StartTimeout = startTimeout ?? TimeSpan.FromSeconds(5),
+            StopTimeout = stopTimeout ?? TimeSpan.FromSeconds(5),
             RespawnPolicy = FastPolicy,
             ReadinessProbe = (_, _) => Task.FromResult(true),
         }, _launcher, HostRegistry.NextId());
@@ -164,17 +165,90 @@ public sealed class SupervisorTests : IDisposable
     }
 
     [Fact]
-    public async Task Without_respawn_a_crashed_runner_leaves_the_host_degraded_naming_the_runner()
+    public async Task Without_respawn_a_worker_that_exits_ends_the_host_failed_after_a_graceful_stop()
     {
-        var host = NewHost(respawn: false);
+        var host = NewHost(respawn: false, stopTimeout: TimeSpan.FromSeconds(3));
         await host.StartAsync(null, CancellationToken.None);
         _launcher.Live("classifier-1").Single().Exit(137);
-        await Poll.Until(() => host.State == HostState.Degraded, "degraded");
+        await host.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+
         var info = host.Snapshot();
+        Assert.Equal(HostState.Failed, info.State);
+        Assert.Contains("worker classifier-1 exited with code 137 (SIGKILL) and is not respawned", info.Reason);
         Assert.Equal(WorkerState.Exited, info.Workers.Single(w => w.Name == "classifier-1").State);
-        Assert.Contains("runner 'classifier' has no running worker", info.Reason);
         Assert.Equal(5, _launcher.Started.Count); // nothing respawned
+        foreach (var p in _launcher.Started.Where(p => p.Spec.Name != "classifier-1"))
+        {
+            Assert.Contains("stop 3", p.Received); // gracefully, with the host's stop timeout
+            Assert.False(p.Killed);
+        }
+        foreach (var api in _launcher.Started.Where(p => p.Spec.Role == WorkerRole.Api))
+        {
+            // /livez turns 503 before the drain begins, with the reason.
+            var lines = api.Received.ToList();
+            var failing = lines.FindIndex(l => l.StartsWith("failing ", StringComparison.Ordinal));
+            Assert.True(failing >= 0 && failing < lines.IndexOf("stop 3"), string.Join(" | ", lines));
+            Assert.Contains("classifier-1 exited", lines[failing]);
+        }
+        Assert.False(Directory.Exists(host.Plan.SocketDirectory));
     }
+
+    [Fact]
+    public async Task Api_workers_hear_when_a_runner_has_no_live_worker_and_when_it_is_back()
+    {
+        var host = NewHost(respawn: true);
+        await host.StartAsync(null, CancellationToken.None);
+        var api = _launcher.Live("api-1").Single();
+        // However the start raced, the last word on every runner is not "down".
+        Assert.DoesNotContain(LastWord(api, "classifier"), new[] { "runner-down" });
+        Assert.DoesNotContain(LastWord(api, "echo"), new[] { "runner-down" });
+
+        // echo keeps a live worker when one of its two dies: nothing to say.
+        var said = api.Received.Count;
+        _launcher.Live("echo-1").Single().Exit(137);
+        await Poll.Until(() => host.Snapshot().Workers.Single(w => w.Name == "echo-1") is { State: WorkerState.Running, Restarts: 1 }, "echo-1 respawned");
+        Assert.DoesNotContain(api.Received.Skip(said), l => l.Contains(" echo", StringComparison.Ordinal));
+
+        // classifier's only worker dies: down (restarting, a short retry hint), then up once it is back.
+        said = api.Received.Count;
+        _launcher.Live("classifier-1").Single().Exit(137);
+        await Poll.Until(() => LastWord(api, "classifier") == "runner-up" &&
+            api.Received.Skip(said).Any(l => l.StartsWith("runner-down classifier ", StringComparison.Ordinal)), "classifier down, then up");
+        var down = api.Received.Skip(said).First(l => l.StartsWith("runner-down classifier ", StringComparison.Ordinal));
+        Assert.Matches(@"^runner-down classifier [12] restarting$", down);
+        Assert.All(_launcher.Live("api-2"), p => Assert.Equal("runner-up", LastWord(p, "classifier")));
+    }
+
+    [Fact]
+    public async Task A_runner_given_up_on_is_down_for_api_workers_including_ones_started_later()
+    {
+        var host = NewHost(respawn: true);
+        await host.StartAsync(null, CancellationToken.None);
+        for (var crash = 0; crash < FastPolicy.MaxFastCrashes; crash++)
+        {
+            await Poll.Until(() => _launcher.Live("classifier-1").Length == 1 &&
+                host.Snapshot().Workers.Single(w => w.Name == "classifier-1").State == WorkerState.Running, "classifier-1 running");
+            _launcher.Live("classifier-1").Single().Exit(1);
+        }
+        await Poll.Until(() => host.Snapshot().Workers.Single(w => w.Name == "classifier-1").State == WorkerState.Failed, "classifier-1 failed");
+        var api = _launcher.Live("api-1").Single();
+        await Poll.Until(() => LastWord(api, "classifier") == "runner-down", "api-1 told");
+        Assert.Equal($"runner-down classifier {ServingHost.FailedRunnerRetryAfter.TotalSeconds:0} failed: given up after repeated crashes",
+            api.Received.Last(l => l.Contains(" classifier", StringComparison.Ordinal)));
+
+        // A respawned API worker is told at once.
+        api.Exit(137);
+        await Poll.Until(() => _launcher.Live("api-1").Length == 1, "api-1 respawned");
+        var again = _launcher.Live("api-1").Single();
+        await Poll.Until(() => LastWord(again, "classifier") == "runner-down", "the new api-1 told");
+        Assert.DoesNotContain(again.Received, l => l.Contains(" echo", StringComparison.Ordinal));
+        Assert.Equal(HostState.Degraded, host.State); // with respawn on, the other runners keep serving
+    }
+
+    /// <summary>The command of the last runner-up / runner-down line a worker received about a runner, or "".</summary>
+    private static string LastWord(FakeProcess process, string runner) =>
+        process.Received.LastOrDefault(l => l == "runner-up " + runner || l.StartsWith("runner-down " + runner + " ", StringComparison.Ordinal))
+            ?.Split(' ')[0] ?? "";
 
     [Fact]
     public async Task Repeated_fast_crashes_give_up_and_mark_the_worker_failed()

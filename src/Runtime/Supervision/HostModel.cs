@@ -67,6 +67,11 @@ public sealed class HostOptions
     public string Name { get; init; } = "";
     /// <summary>How long Start waits for /readyz to answer 200. Default 60 s.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// How long in-flight requests may drain when the host ends by itself (a worker gone for good
+    /// with respawn off). Default 30 s. Stop-ServingHost and Stop-Job take their own timeout.
+    /// </summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>The deadline of one API → runner call. Default 60 s.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>The largest gRPC message an API worker receives or sends. Default 4 MiB (gRPC's own default).</summary>

@@ -13,6 +13,12 @@ namespace Serving;
 public sealed class ServingHost : IDisposable
 {
     public const string ReadyEvent = "@@serving ready";
+
+    /// <summary>How long past its drain timeout a worker may take to exit before it is killed.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>The Retry-After API workers give while a runner is down for good (Failed).</summary>
+    public static readonly TimeSpan FailedRunnerRetryAfter = TimeSpan.FromSeconds(30);
     private const string ControlPrefix = "@@serving ";
 
     private readonly object _gate = new();
@@ -29,6 +35,10 @@ public sealed class ServingHost : IDisposable
     private HostState _state = HostState.Starting;
     private string _reason = "";
     private bool _stopping;
+    // Set when a worker is gone for good with respawn off: the host ends, and ends Failed with this.
+    private string? _failure;
+    // Whether each runner had a live (Running) worker when the API workers were last told.
+    private readonly Dictionary<string, bool> _runnerLive = new(StringComparer.Ordinal);
     private Task? _stopTask;
     private DateTimeOffset? _startedAt, _stoppedAt;
     private TaskCompletionSource<WorkerSlot>? _startFailure;
@@ -172,7 +182,7 @@ public sealed class ServingHost : IDisposable
                 return _stopTask;
             }
             _stopping = true;
-            if (_state != HostState.Failed) SetState(HostState.Stopping, "");
+            if (_state != HostState.Failed) SetState(HostState.Stopping, _failure ?? "");
             _stopTask = Task.Run(() => StopCoreAsync(timeout, force));
             return _stopTask;
         }
@@ -198,8 +208,9 @@ public sealed class ServingHost : IDisposable
         if (!force && timeout > TimeSpan.Zero)
         {
             var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            // Front first, so in-flight API requests can still reach their runners while they drain.
-            await StopGroupAsync(slots.Where(s => s.Spec.Role != WorkerRole.Runner), seconds, deadline).ConfigureAwait(false);
+            // Front first, so in-flight API requests can still reach their runners while they drain. A
+            // worker answers what is still running just before its drain ends; the grace lets it finish.
+            await StopGroupAsync(slots.Where(s => s.Spec.Role != WorkerRole.Runner), seconds, deadline + StopGrace).ConfigureAwait(false);
             var runnerDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(Math.Max(2, (deadline - DateTime.UtcNow).TotalSeconds));
             await StopGroupAsync(slots.Where(s => s.Spec.Role == WorkerRole.Runner), seconds, runnerDeadline).ConfigureAwait(false);
         }
@@ -218,7 +229,8 @@ public sealed class ServingHost : IDisposable
             foreach (var listener in _listeners) listener.Dispose();
             RemoveStateDirectory();
             _stoppedAt = DateTimeOffset.Now;
-            if (_state != HostState.Failed) SetState(HostState.Stopped, "");
+            if (_failure is not null) SetState(HostState.Failed, _failure);
+            else if (_state != HostState.Failed) SetState(HostState.Stopped, "");
         }
         _completion.TrySetResult();
     }
@@ -428,6 +440,7 @@ public sealed class ServingHost : IDisposable
         slot.Process = process;
         slot.Pid = process.Pid;
         slot.StartedAt = DateTimeOffset.Now;
+        if (slot.Spec.Role == WorkerRole.Api) TellRunnerStates(slot);
         var started = DateTime.UtcNow;
         _ = process.Exited.ContinueWith(t => OnExited(slot, process, t.Result, DateTime.UtcNow - started),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -486,11 +499,12 @@ public sealed class ServingHost : IDisposable
             process.Dispose();
             if (!Plan.Respawn)
             {
-                Note(slot, "not respawned: " + (Plan.Platform.IsContainer
-                    ? "inside a container the orchestrator restarts the host (use -Respawn Always to override)"
-                    : "respawn is off (-Respawn Never)"));
+                var why = Plan.Platform.IsContainer
+                    ? "inside a container the orchestrator restarts the host; -Respawn Always respawns workers instead"
+                    : "respawn is off (-Respawn Never)";
+                Note(slot, "not respawned: " + why);
                 SetWorker(slot, WorkerState.Exited);
-                UpdateState();
+                FailHost(slot, $"worker {slot.Name} exited with code {exitCode}{Signal(exitCode)} and is not respawned ({why})");
                 return;
             }
             var next = _options.RespawnPolicy.Next(slot.FastCrashes, uptime);
@@ -503,6 +517,7 @@ public sealed class ServingHost : IDisposable
             }
             var (delay, fast) = next.Value;
             slot.FastCrashes = fast;
+            slot.RespawnDue = DateTime.UtcNow + delay;
             SetWorker(slot, WorkerState.Backoff);
             UpdateState();
             Note(slot, $"respawning in {delay.TotalMilliseconds:0} ms");
@@ -576,8 +591,95 @@ public sealed class ServingHost : IDisposable
     {
         if (slot.State == state) return;
         slot.State = state;
+        if (slot.Spec.Runner is { } runner) TellRunnerChange(runner);
         WorkerChanged?.Invoke(slot);
     }
+
+    // ---- what API workers are told -----------------------------------------------------------
+
+    /// <summary>
+    /// When a runner goes from having a live worker to none (a crash before its respawn, given up,
+    /// exited) and back, every API worker is told (lifeline <c>runner-down</c> / <c>runner-up</c>), so
+    /// calls to it are answered 503 with Retry-After at once instead of waiting in the backlog of a
+    /// socket nobody accepts on. Caller holds the lock.
+    /// </summary>
+    private void TellRunnerChange(string runner)
+    {
+        if (_stopping || Plan.Mode == ServingMode.Development) return;
+        var live = RunnerIsLive(runner);
+        if (_runnerLive.TryGetValue(runner, out var was) && was == live) return;
+        _runnerLive[runner] = live;
+        var line = RunnerLine(runner, live);
+        foreach (var api in _slots)
+            if (api.Spec.Role == WorkerRole.Api && api.Process is { } p && !p.Exited.IsCompleted)
+                p.SendLine(line);
+    }
+
+    /// <summary>A newly started API worker hears which runners are down (it assumes the others up). Caller holds the lock.</summary>
+    private void TellRunnerStates(WorkerSlot api)
+    {
+        foreach (var runner in Plan.Runners)
+            if (!RunnerIsLive(runner.Name))
+                api.Process?.SendLine(RunnerLine(runner.Name, live: false));
+        if (_failure is not null) api.Process?.SendLine("failing " + OneLine(_failure));
+    }
+
+    private bool RunnerIsLive(string runner)
+    {
+        foreach (var s in _slots)
+            if (s.Spec.Runner == runner && s.State == WorkerState.Running) return true;
+        return false;
+    }
+
+    /// <summary><c>runner-up NAME</c>, or <c>runner-down NAME RETRY-AFTER-SECONDS REASON</c> (docs/worker-protocol.md).</summary>
+    private string RunnerLine(string runner, bool live)
+    {
+        if (live) return "runner-up " + runner;
+        DateTime? due = null;
+        var starting = false;
+        foreach (var s in _slots)
+        {
+            if (s.Spec.Runner != runner) continue;
+            if (s.State == WorkerState.Starting) starting = true;
+            if (s.State == WorkerState.Backoff && (due is null || s.RespawnDue < due)) due = s.RespawnDue;
+        }
+        string reason;
+        TimeSpan retryAfter;
+        if (starting || due is not null)
+        {
+            // Until the next start, plus a second for the worker to load and report ready.
+            var wait = due is { } d && d > DateTime.UtcNow ? d - DateTime.UtcNow : TimeSpan.Zero;
+            retryAfter = wait + TimeSpan.FromSeconds(1);
+            reason = starting ? "starting" : "restarting";
+        }
+        else
+        {
+            retryAfter = FailedRunnerRetryAfter;
+            reason = Plan.Respawn ? "failed: given up after repeated crashes" : "exited";
+        }
+        return string.Create(CultureInfo.InvariantCulture, $"runner-down {runner} {Math.Ceiling(retryAfter.TotalSeconds):0} {reason}");
+    }
+
+    /// <summary>
+    /// The container rule made whole: a worker gone for good (respawn off) ends the host. API workers
+    /// answer /livez 503 from now (lifeline <c>failing</c>), the rest stop gracefully within the
+    /// host's stop timeout, and the host ends Failed with <paramref name="reason"/> — so
+    /// Start-ServingHost -Wait ends with an error (pwsh exits non-zero) and the orchestrator restarts
+    /// it. Caller holds the lock.
+    /// </summary>
+    private void FailHost(WorkerSlot cause, string reason)
+    {
+        if (_failure is not null || _stopping) return;
+        _failure = reason;
+        Note(cause, "the host ends: " + reason);
+        var line = "failing " + OneLine(reason);
+        foreach (var api in _slots)
+            if (api.Spec.Role is WorkerRole.Api or WorkerRole.Dev && api.Process is { } p && !p.Exited.IsCompleted)
+                p.SendLine(line);
+        _ = StopAsync(_options.StopTimeout, force: false);
+    }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
     /// <summary>Running when every worker runs; Degraded (with the reason) otherwise. Caller holds the lock.</summary>
     private void UpdateState()

@@ -28,6 +28,8 @@ public sealed class WorkerSlot : IWorkerOutput
     internal IWorkerProcess? Process { get; set; }
     internal int FastCrashes { get; set; }
     internal CancellationTokenSource? PendingRespawn { get; set; }
+    /// <summary>When the pending respawn is due (meaningful in Backoff).</summary>
+    internal DateTime RespawnDue { get; set; }
     /// <summary>Set once the worker printed "@@serving ready" after its latest start.</summary>
     internal TaskCompletionSource Ready { get; set; } = NewReady();
 

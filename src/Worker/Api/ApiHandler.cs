@@ -37,6 +37,10 @@ internal sealed class ApiHandler
     public Task HandleAsync(HttpContext context)
     {
         context.Response.Headers[WorkerHeader] = _workerName;
+        // Draining: the answer tells a keep-alive client this connection ends, so it never sends
+        // another request into a connection about to close (docs/worker-protocol.md, "Stopping").
+        if (_lifeline.IsStopping)
+            context.Response.Headers.Connection = "close";
         var request = context.Request;
         var path = request.Path.Value ?? "/";
 
@@ -180,13 +184,20 @@ internal sealed class ApiHandler
             return ApiResponses.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, "probes accept GET and HEAD only");
         }
         if (kind == ProbeKind.Live)
+        {
+            // A worker gone for good ends the host (respawn off): until it has ended, a liveness
+            // probe must fail, so the orchestrator restarts the host rather than trust it.
+            if (_lifeline.FailingReason is { } reason)
+                return ApiResponses.WriteJsonAsync(context, StatusCodes.Status503ServiceUnavailable, ProbeBodies.Failing(_worker, reason));
             return ApiResponses.WriteJsonAsync(context, StatusCodes.Status200OK, _livez);
+        }
         return ReadinessAsync(context, kind == ProbeKind.Health);
     }
 
     private async Task ReadinessAsync(HttpContext context, bool detailed)
     {
-        var stopping = _lifeline.IsStopping;
+        // A failing host is ending: not ready either.
+        var stopping = _lifeline.IsStopping || _lifeline.FailingReason is not null;
         var report = await _readiness.GetAsync().ConfigureAwait(false);
         var ok = !stopping && report.AllReady;
         var status = ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;

@@ -39,6 +39,12 @@ internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, long
 
     public override async Task InvokeAsync(HttpContext context, byte[] rented, int length)
     {
+        if (runner.Unavailable is { } down)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+            await UnavailableResponses.WriteAsync(context, down).ConfigureAwait(false);
+            return;
+        }
         var request = new CallRequest { Method = MethodName };
         request.Payloads.Add(UnsafeByteOperations.UnsafeWrap(new ReadOnlyMemory<byte>(rented, 0, length)));
         var options = new CallOptions(runner.Headers, DateTime.UtcNow.Add(runner.Timeout), context.RequestAborted);
@@ -53,6 +59,12 @@ internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, long
             // The request may still be referenced by a failed send: let the GC have the buffer.
             if (ex.StatusCode == StatusCode.Cancelled && context.RequestAborted.IsCancellationRequested)
                 return;
+            // Cancelled because the runner went down or the drain's time is up: say so, with a retry hint.
+            if (runner.Unavailable is { } why)
+            {
+                await UnavailableResponses.WriteAsync(context, why).ConfigureAwait(false);
+                return;
+            }
             var (status, message) = Map(ex);
             await ApiResponses.WriteErrorAsync(context, status, message).ConfigureAwait(false);
             return;
@@ -84,7 +96,7 @@ internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, long
 }
 
 /// <summary>Dev role: the runner method is invoked in this process, no gRPC hop.</summary>
-internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, long maxRequestBodyBytes, TimeSpan timeout, ILogger log)
+internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, long maxRequestBodyBytes, TimeSpan timeout, CancellationToken drainExpired, ILogger log)
     : ApiRoute(config, maxRequestBodyBytes)
 {
     public override async Task InvokeAsync(HttpContext context, byte[] rented, int length)
@@ -94,7 +106,7 @@ internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, lo
         ArrayPool<byte>.Shared.Return(rented);
 
         var aborted = context.RequestAborted;
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted, drainExpired);
         cts.CancelAfter(timeout);
         ReadOnlyMemory<byte> result;
         try
@@ -109,6 +121,11 @@ internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, lo
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
+            return;
+        }
+        catch (OperationCanceledException) when (drainExpired.IsCancellationRequested)
+        {
+            await UnavailableResponses.WriteAsync(context, Unavailability.HostStopping).ConfigureAwait(false);
             return;
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)

@@ -42,16 +42,26 @@ internal sealed class InProcessReadiness(IEnumerable<string> runnerNames) : IRea
 
 /// <summary>
 /// API role: asks every runner's grpc.health.v1 Check (1 s deadline) and caches the answer for
-/// 500 ms, with one probe in flight at a time, so readiness probes under load stay cheap.
+/// 500 ms, with one probe in flight at a time, so readiness probes under load stay cheap. A runner
+/// the supervisor said is down is not ready without asking ("DOWN").
 /// </summary>
-internal sealed class GrpcReadiness(RunnerChannels[] runners) : IReadinessSource
+internal sealed class GrpcReadiness : IReadinessSource
 {
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(1);
     private const long CacheMilliseconds = 500;
 
+    private readonly RunnerChannels[] runners;
     private readonly Lock _lock = new();
     private ReadinessReport? _last;
     private Task<ReadinessReport>? _pending;
+
+    public GrpcReadiness(RunnerChannels[] runners)
+    {
+        this.runners = runners;
+        // The supervisor's word that a runner went down or came back makes a cached answer stale.
+        foreach (var runner in runners)
+            runner.AvailabilityChanged += () => Volatile.Write(ref _last, null);
+    }
 
     public ValueTask<ReadinessReport> GetAsync()
     {
@@ -92,6 +102,13 @@ internal static class ProbeBodies
     {
         w.WriteString("status", "ready");
         w.WriteString("worker", worker);
+    });
+
+    public static ReadOnlyMemory<byte> Failing(string worker, string reason) => Write(w =>
+    {
+        w.WriteString("status", "failing");
+        w.WriteString("worker", worker);
+        w.WriteString("reason", reason);
     });
 
     public static ReadOnlyMemory<byte> NotReady(ReadinessReport report, bool stopping) => Write(w =>

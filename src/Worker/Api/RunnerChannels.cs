@@ -19,28 +19,34 @@ namespace Serving.Worker.Api;
 /// </remarks>
 internal sealed class RunnerChannels : IDisposable
 {
-    private readonly GrpcChannel[] _channels;
-    private readonly Protocol.Runner.RunnerClient[] _clients;
-    private readonly Health.HealthClient _health;
+    private readonly RunnerEndpointConfig _endpoint;
+    private readonly int _count;
+    private readonly int? _maxMessageBytes;
+    private readonly RunnerAvailability _availability;
+    private readonly Lock _lock = new();
+    private ChannelSet _set;
+    private volatile Unavailability? _unavailable;
+    private bool _disposed;
     private int _next;
 
-    public RunnerChannels(string name, RunnerEndpointConfig endpoint, int workers, string? secret, TimeSpan timeout, int? maxMessageBytes)
+    public RunnerChannels(string name, RunnerEndpointConfig endpoint, int workers, string? secret, TimeSpan timeout, int? maxMessageBytes,
+        Lifeline? lifeline = null)
     {
         Name = name;
         Endpoint = endpoint;
         Timeout = timeout;
+        _endpoint = endpoint;
+        _maxMessageBytes = maxMessageBytes;
         if (endpoint.TransportKind == RunnerTransport.Tcp)
             Headers = new Metadata { { "x-serving-secret", secret ?? "" } };
 
-        var count = workers <= 1 ? 1 : Math.Min(workers * 2, 32);
-        _channels = new GrpcChannel[count];
-        _clients = new Protocol.Runner.RunnerClient[count];
-        for (var i = 0; i < count; i++)
-        {
-            _channels[i] = CreateChannel(endpoint, maxMessageBytes);
-            _clients[i] = new Protocol.Runner.RunnerClient(_channels[i]);
-        }
-        _health = new Health.HealthClient(_channels[0]);
+        _count = workers <= 1 ? 1 : Math.Min(workers * 2, 32);
+        _set = new ChannelSet(_count, endpoint, maxMessageBytes);
+        _availability = lifeline?.Runners ?? new RunnerAvailability();
+        _availability.Changed += OnAvailabilityChanged;
+        OnAvailabilityChanged(name);
+        // Requests still running just before a drain ends are answered (503 / UNAVAILABLE) rather than reset.
+        lifeline?.DrainExpired.Register(() => Abort(Unavailability.HostStopping));
     }
 
     public string Name { get; }
@@ -50,14 +56,56 @@ internal sealed class RunnerChannels : IDisposable
     /// <summary>Metadata sent with every call (the secret on Tcp endpoints), else null.</summary>
     public Metadata? Headers { get; }
 
+    /// <summary>
+    /// Why calls to this runner are answered at once instead of sent (the supervisor said none of its
+    /// workers is alive, or the drain's time is up), else null. Read before a call, and after a call
+    /// failed: calls in flight when it was set were cancelled by it.
+    /// </summary>
+    public Unavailability? Unavailable => _unavailable;
+
+    /// <summary>Raised when <see cref="Unavailable"/> may have changed.</summary>
+    public event Action? AvailabilityChanged;
+
     /// <summary>The client for the next call (round-robin over the channels).</summary>
     public Protocol.Runner.RunnerClient NextClient()
     {
-        var clients = _clients;
+        var clients = _set.Clients;
         if (clients.Length == 1)
             return clients[0];
         var i = (uint)Interlocked.Increment(ref _next) % (uint)clients.Length;
         return clients[i];
+    }
+
+    private void OnAvailabilityChanged(string runner)
+    {
+        if (!string.Equals(runner, Name, StringComparison.Ordinal))
+            return;
+        if (_availability.Down(Name) is { } down)
+            Abort(down);
+        else if (_unavailable is { ErrorId: "RunnerUnavailable" })
+            _unavailable = null;
+        AvailabilityChanged?.Invoke();
+    }
+
+    /// <summary>
+    /// Marks the runner unavailable and cancels every call in flight and every connection attempt to
+    /// it (fresh channels replace the old ones, whose disposal cancels their calls): a call queued in
+    /// the backlog of a socket nobody accepts on would otherwise wait for its deadline.
+    /// </summary>
+    private void Abort(Unavailability why)
+    {
+        ChannelSet old;
+        lock (_lock)
+        {
+            if (_unavailable == Unavailability.HostStopping)
+                return; // the drain's end is final
+            _unavailable = why;
+            if (_disposed)
+                return;
+            old = _set;
+            _set = new ChannelSet(_count, _endpoint, _maxMessageBytes);
+        }
+        old.Dispose();
     }
 
     /// <summary>How often a call that never reached the runner is sent again.</summary>
@@ -84,6 +132,14 @@ internal sealed class RunnerChannels : IDisposable
             catch (RpcException ex) when (attempt <= UnsentRetries && NeverSent(ex) && !options.CancellationToken.IsCancellationRequested)
             {
             }
+            catch (ObjectDisposedException) when (attempt <= UnsentRetries && _unavailable is null)
+            {
+                // The channel set was replaced under us (a runner that went down came back): take the new one.
+            }
+            catch (ObjectDisposedException) when (_unavailable is not null)
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, $"runner '{Name}' is unavailable"));
+            }
             await Task.Delay(5 * attempt).ConfigureAwait(false);
         }
     }
@@ -106,14 +162,20 @@ internal sealed class RunnerChannels : IDisposable
     /// <summary>Asks the runner's grpc.health.v1 service; true when it answers SERVING in time.</summary>
     public async Task<(bool Ready, string Status)> CheckAsync(TimeSpan timeout)
     {
+        if (_unavailable is not null)
+            return (false, "DOWN");
         try
         {
-            var reply = await _health.CheckAsync(new HealthCheckRequest(), Headers, DateTime.UtcNow.Add(timeout)).ConfigureAwait(false);
+            var reply = await _set.Health.CheckAsync(new HealthCheckRequest(), Headers, DateTime.UtcNow.Add(timeout)).ConfigureAwait(false);
             return (reply.Status == HealthCheckResponse.Types.ServingStatus.Serving, reply.Status.ToString().ToUpperInvariant());
         }
         catch (RpcException ex)
         {
             return (false, ex.StatusCode == StatusCode.DeadlineExceeded ? "TIMEOUT" : "UNAVAILABLE");
+        }
+        catch (ObjectDisposedException)
+        {
+            return (false, "DOWN");
         }
     }
 
@@ -172,7 +234,40 @@ internal sealed class RunnerChannels : IDisposable
 
     public void Dispose()
     {
-        foreach (var channel in _channels)
-            channel.Dispose();
+        _availability.Changed -= OnAvailabilityChanged;
+        ChannelSet set;
+        lock (_lock)
+        {
+            _disposed = true;
+            set = _set;
+        }
+        set.Dispose();
+    }
+
+    /// <summary>The channels (each with its own connections) and clients in use at one time.</summary>
+    private sealed class ChannelSet : IDisposable
+    {
+        private readonly GrpcChannel[] _channels;
+
+        public ChannelSet(int count, RunnerEndpointConfig endpoint, int? maxMessageBytes)
+        {
+            _channels = new GrpcChannel[count];
+            Clients = new Protocol.Runner.RunnerClient[count];
+            for (var i = 0; i < count; i++)
+            {
+                _channels[i] = CreateChannel(endpoint, maxMessageBytes);
+                Clients[i] = new Protocol.Runner.RunnerClient(_channels[i]);
+            }
+            Health = new Health.HealthClient(_channels[0]);
+        }
+
+        public Protocol.Runner.RunnerClient[] Clients { get; }
+        public Health.HealthClient Health { get; }
+
+        public void Dispose()
+        {
+            foreach (var channel in _channels)
+                channel.Dispose();
+        }
     }
 }

@@ -64,6 +64,8 @@ internal sealed class RemoteFrontDoorApi(ApiConfig config, RunnerChannels runner
 {
     public override async Task<ByteString> CallAsync(ByteString input, ServerCallContext context)
     {
+        if (runner.Unavailable is { } down)
+            throw UnavailableResponses.ToRpcException(down);
         var request = new RunnerCallRequest { Method = MethodName };
         request.Payloads.Add(input);
         var deadline = Deadline(context, runner.Timeout, out var clientsIsEarlier);
@@ -71,6 +73,11 @@ internal sealed class RemoteFrontDoorApi(ApiConfig config, RunnerChannels runner
         try
         {
             reply = await runner.CallAsync(request, new CallOptions(runner.Headers, deadline, context.CancellationToken)).ConfigureAwait(false);
+        }
+        catch (RpcException) when (runner.Unavailable is { } why && !context.CancellationToken.IsCancellationRequested)
+        {
+            // Cancelled because the runner went down or the drain's time is up: say so, with a retry hint.
+            throw UnavailableResponses.ToRpcException(why);
         }
         catch (RpcException ex)
         {
@@ -106,14 +113,14 @@ internal sealed class RemoteFrontDoorApi(ApiConfig config, RunnerChannels runner
 }
 
 /// <summary>Dev role: the runner method is invoked in this process, no gRPC hop.</summary>
-internal sealed class InProcessFrontDoorApi(ApiConfig config, BoundMethod method, TimeSpan timeout, ILogger log) : FrontDoorApi(config)
+internal sealed class InProcessFrontDoorApi(ApiConfig config, BoundMethod method, TimeSpan timeout, CancellationToken drainExpired, ILogger log) : FrontDoorApi(config)
 {
     public override async Task<ByteString> CallAsync(ByteString input, ServerCallContext context)
     {
         var deadline = Deadline(context, timeout, out var clientsIsEarlier);
         var remaining = deadline - DateTime.UtcNow;
         var aborted = context.CancellationToken;
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted, drainExpired);
         cts.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
         ReadOnlyMemory<byte> result;
         try
@@ -134,6 +141,10 @@ internal sealed class InProcessFrontDoorApi(ApiConfig config, BoundMethod method
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             throw ClientGone(context);
+        }
+        catch (OperationCanceledException) when (drainExpired.IsCancellationRequested)
+        {
+            throw UnavailableResponses.ToRpcException(Unavailability.HostStopping);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {

@@ -77,7 +77,7 @@ internal sealed class FrontDoorHealth(IReadinessSource readiness, Lifeline lifel
     /// <summary>True when serving: no stop began and every runner is ready.</summary>
     private async ValueTask<bool> CurrentAsync()
     {
-        if (lifeline.IsStopping)
+        if (lifeline.IsStopping || lifeline.FailingReason is not null)
             return false;
         var report = await readiness.GetAsync().ConfigureAwait(false);
         return report.AllReady && !lifeline.IsStopping;

@@ -7,15 +7,21 @@ namespace Serving.Worker.Hosting;
 /// <summary>
 /// stdin is the lifeline (docs/worker-protocol.md, "Standard streams"): <c>stop [seconds]</c>
 /// or SIGTERM asks for a graceful drain; end of file means the supervisor is gone, and the
-/// process exits within a second without draining.
+/// process exits within a second without draining. The same channel carries the supervisor's
+/// word on runners (<c>runner-down</c>, <c>runner-up</c>) and on the host (<c>failing</c>).
 /// </summary>
 internal sealed class Lifeline : IDisposable
 {
     public static readonly TimeSpan DefaultDrain = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan HardExitGrace = TimeSpan.FromMilliseconds(600);
 
+    /// <summary>How long before the end of a drain requests still running are answered 503, at most.</summary>
+    public static readonly TimeSpan MaxAnswerMargin = TimeSpan.FromMilliseconds(500);
+
     private readonly TaskCompletionSource<TimeSpan> _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopToken = new();
+    private readonly CancellationTokenSource _drainExpired = new();
+    private volatile string? _failing;
     private readonly List<PosixSignalRegistration> _signals = [];
     private readonly string _workerName;
 
@@ -28,6 +34,26 @@ internal sealed class Lifeline : IDisposable
 
     /// <summary>Cancelled once a graceful stop was asked for (e.g. to abandon a runner's initialisation).</summary>
     public CancellationToken StopToken => _stopToken.Token;
+
+    /// <summary>
+    /// Cancelled shortly before a drain's time is up (<see cref="AnswerMargin"/>): requests still
+    /// running then are answered 503 (HTTP) / UNAVAILABLE (gRPC) while the connection can still carry
+    /// an answer, instead of being reset when the drain ends.
+    /// </summary>
+    public CancellationToken DrainExpired => _drainExpired.Token;
+
+    /// <summary>The supervisor's word on the runners, for API workers.</summary>
+    public RunnerAvailability Runners { get; } = new();
+
+    /// <summary>
+    /// Set when the supervisor said the host is failing (a worker is gone for good and the host is
+    /// ending): /livez answers 503 with this reason from then on, so a liveness probe fires.
+    /// </summary>
+    public string? FailingReason => _failing;
+
+    /// <summary>The part of a drain of <paramref name="drain"/> kept to answer the requests still running.</summary>
+    public static TimeSpan AnswerMargin(TimeSpan drain) =>
+        drain / 4 < MaxAnswerMargin ? drain / 4 : MaxAnswerMargin;
 
     /// <summary>Starts the stdin reader (a background thread) and the signal handlers.</summary>
     public void Start()
@@ -68,6 +94,7 @@ internal sealed class Lifeline : IDisposable
         if (!_stop.TrySetResult(drain))
             return;
         LineLoggerProvider.WriteStdout($"info: {_workerName}: stop requested ({reason}); draining for up to {drain.TotalSeconds:0.###} s");
+        _drainExpired.CancelAfter(drain - AnswerMargin(drain));
         try
         {
             _stopToken.Cancel();
@@ -100,23 +127,56 @@ internal sealed class Lifeline : IDisposable
         if (line.Length == 0)
             return;
         var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (parts[0] == "stop" && parts.Length <= 2)
+        switch (parts[0])
         {
-            var drain = DefaultDrain;
-            if (parts.Length == 2)
-            {
-                if (!double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds < 0 || double.IsNaN(seconds) || seconds > int.MaxValue / 1000)
-                {
-                    LineLoggerProvider.WriteStderr($"warn: {_workerName}: ignoring lifeline command '{line}': bad seconds");
-                    return;
-                }
-                drain = TimeSpan.FromSeconds(seconds);
-            }
-            RequestStop(drain, "stop");
-            return;
+            case "stop" when parts.Length <= 2:
+                OnStop(line, parts);
+                return;
+            case "runner-down" when parts.Length >= 3:
+                OnRunnerDown(line, parts);
+                return;
+            case "runner-up" when parts.Length == 2:
+                Runners.SetUp(parts[1]);
+                return;
+            case "failing":
+                var reason = parts.Length > 1 ? string.Join(' ', parts, 1, parts.Length - 1) : "the host is failing";
+                _failing = reason;
+                LineLoggerProvider.WriteStdout($"info: {_workerName}: the host is failing ({reason}); /livez answers 503");
+                return;
         }
         LineLoggerProvider.WriteStderr($"warn: {_workerName}: ignoring unknown lifeline command '{line}'");
     }
+
+    private void OnStop(string line, string[] parts)
+    {
+        var drain = DefaultDrain;
+        if (parts.Length == 2)
+        {
+            if (!TryParseSeconds(parts[1], out var seconds))
+            {
+                LineLoggerProvider.WriteStderr($"warn: {_workerName}: ignoring lifeline command '{line}': bad seconds");
+                return;
+            }
+            drain = TimeSpan.FromSeconds(seconds);
+        }
+        RequestStop(drain, "stop");
+    }
+
+    /// <summary><c>runner-down NAME RETRY-AFTER-SECONDS [reason…]</c>.</summary>
+    private void OnRunnerDown(string line, string[] parts)
+    {
+        if (!TryParseSeconds(parts[2], out var retryAfter))
+        {
+            LineLoggerProvider.WriteStderr($"warn: {_workerName}: ignoring lifeline command '{line}': bad seconds");
+            return;
+        }
+        var reason = parts.Length > 3 ? string.Join(' ', parts, 3, parts.Length - 3) : "";
+        Runners.SetDown(parts[1], TimeSpan.FromSeconds(retryAfter), reason);
+    }
+
+    private static bool TryParseSeconds(string text, out double seconds) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out seconds)
+        && seconds >= 0 && !double.IsNaN(seconds) && seconds <= int.MaxValue / 1000;
 
     /// <summary>Exits at once: Environment.Exit, with a watchdog that ends the process hard if that hangs.</summary>
     public static void ExitNow(int code, string message)
@@ -163,5 +223,6 @@ internal sealed class Lifeline : IDisposable
             s.Dispose();
         _signals.Clear();
         _stopToken.Dispose();
+        _drainExpired.Dispose();
     }
 }

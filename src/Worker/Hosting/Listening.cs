@@ -9,7 +9,7 @@ namespace Serving.Worker.Hosting;
 /// <summary>Sets up the Kestrel endpoint from --listen-fd / --listen [--reuse-port true].</summary>
 internal static class Listening
 {
-    /// <summary>The accept backlog of a socket the worker binds itself with SO_REUSEPORT.</summary>
+    /// <summary>The accept backlog Kestrel listens with (the supervisor's sockets use the same).</summary>
     public const int ReusePortBacklog = 1024;
 
     /// <summary>A stale socket file is in the way and could not be removed, or similar (exit 4).</summary>
@@ -21,26 +21,25 @@ internal static class Listening
         : args.Listen!.Text;
 
     /// <summary>
-    /// <c>--reuse-port true</c>: Kestrel's socket transport creates the listening socket through
-    /// <see cref="BindReusePort"/> and listens on it with backlog <see cref="ReusePortBacklog"/>.
+    /// Kestrel's socket transport creates every listening socket through <paramref name="sockets"/>,
+    /// so a drain can close them the moment it begins: an inherited fd (<c>--listen-fd</c>) adopted
+    /// with an owning handle, <c>--reuse-port true</c> a socket of this worker's own bound with
+    /// SO_REUSEPORT (<see cref="BindReusePort"/>), anything else Kestrel's default. Kestrel calls
+    /// listen() on each with backlog <see cref="ReusePortBacklog"/>.
     /// </summary>
-    /// <remarks>
-    /// The socket is Kestrel's own (not adopted with ListenHandle), so Kestrel closes it the moment a
-    /// drain begins and the kernel stops handing this worker new connections at once; an adopted
-    /// socket would stay in the SO_REUSEPORT group, listening, until the drain ended, and the
-    /// connections the kernel queued on it meanwhile would never be accepted.
-    /// </remarks>
-    public static void ConfigureTransport(SocketTransportOptions options, WorkerArguments args)
+    public static void ConfigureTransport(SocketTransportOptions options, WorkerArguments args, ListenSockets sockets)
     {
-        if (!args.ReusePort)
-            return;
         options.Backlog = ReusePortBacklog;
-        options.CreateBoundListenSocket = BindReusePort;
+        options.CreateBoundListenSocket = sockets.Track(args.ReusePort ? BindReusePort : ListenSockets.CreateListenSocket);
     }
 
-    public static void Configure(KestrelServerOptions kestrel, WorkerArguments args, HttpProtocols protocols)
+    public static void Configure(KestrelServerOptions kestrel, WorkerArguments args, HttpProtocols protocols, OpenConnections connections)
     {
-        Action<ListenOptions> configure = o => o.Protocols = protocols;
+        Action<ListenOptions> configure = o =>
+        {
+            o.Protocols = protocols;
+            o.Use(connections.Middleware);
+        };
         if (args.ListenFd is { } fd)
         {
             kestrel.ListenHandle((ulong)fd, configure);

@@ -19,6 +19,12 @@ internal static class WorkerHost
     private const string StoppingLine = "@@serving stopping";
     private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a drain waits for idle HTTP/1.1 keep-alive connections to send one more request (and
+    /// get Connection: close) before Kestrel closes them: a client about to send does so at once.
+    /// </summary>
+    public static readonly TimeSpan KeepAliveGrace = TimeSpan.FromMilliseconds(500);
+
     // Kestrel negotiates HTTP/2 only through TLS ALPN; on the cleartext API endpoint an
     // Http1AndHttp2 setting would just log a warning at every start and serve HTTP/1.1 anyway.
     private const HttpProtocols ApiProtocols = HttpProtocols.Http1;
@@ -71,7 +77,7 @@ internal static class WorkerHost
         foreach (var runner in config.Service!.Runners!)
         {
             var endpoint = config.RunnerEndpoints![runner.Name];
-            channels[runner.Name] = new RunnerChannels(runner.Name, endpoint, runner.Workers, config.RunnerSecret, timeout, config.MaxMessageBytes);
+            channels[runner.Name] = new RunnerChannels(runner.Name, endpoint, runner.Workers, config.RunnerSecret, timeout, config.MaxMessageBytes, lifeline);
         }
         var readiness = new GrpcReadiness([.. channels.Values]);
         Func<ILogger, Task> afterStop = _ =>
@@ -85,7 +91,8 @@ internal static class WorkerHost
             (api, log) => new RemoteFrontDoorApi(api, channels[api.Runner], log),
             (api, log) => new GrpcApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, config.MaxMessageBytes, log));
 
-        return await ServeAsync(app, args, lifeline, onStopping: static () => { }, afterStop).ConfigureAwait(false);
+        return await ServeAsync(app, args, lifeline, onStopping: static () => { }, afterStop,
+            keepAliveClients: config.ProtocolKind == ServingProtocol.Http).ConfigureAwait(false);
     }
 
     public static async Task<int> RunDevAsync(WorkerArguments args, HostConfig config, Lifeline lifeline)
@@ -107,15 +114,15 @@ internal static class WorkerHost
         var timeout = TimeSpan.FromSeconds(config.RequestTimeoutSeconds);
         var readiness = new InProcessReadiness(runners.Keys);
         var app = BuildApiApp(args, config, lifeline, readiness,
-            (api, log) => new InProcessFrontDoorApi(api, runners[api.Runner].Methods[api.Method], timeout, log),
-            (api, log) => new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], config.MaxRequestBodyBytes, timeout, log));
+            (api, log) => new InProcessFrontDoorApi(api, runners[api.Runner].Methods[api.Method], timeout, lifeline.DrainExpired, log),
+            (api, log) => new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], config.MaxRequestBodyBytes, timeout, lifeline.DrainExpired, log));
 
         return await ServeAsync(app, args, lifeline, onStopping: static () => { },
             afterStop: async l =>
             {
                 foreach (var runner in runners.Values)
                     await runner.DisposeRunnerAsync(DisposeTimeout, l).ConfigureAwait(false);
-            }).ConfigureAwait(false);
+            }, keepAliveClients: config.ProtocolKind == ServingProtocol.Http).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -218,10 +225,14 @@ internal static class WorkerHost
         builder.Services.AddSingleton<IHostLifetime, SupervisedLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
 
+        var sockets = new ListenSockets();
+        var connections = new OpenConnections();
+        builder.Services.AddSingleton(sockets);
+        builder.Services.AddSingleton(connections);
         builder.WebHost.UseKestrelCore();
-        // --reuse-port true: Kestrel binds its own SO_REUSEPORT socket (docs/worker-protocol.md).
-        if (args.ReusePort)
-            builder.WebHost.UseSockets(o => Listening.ConfigureTransport(o, args));
+        // Listening sockets the drain can close itself; --reuse-port true: Kestrel binds its own
+        // SO_REUSEPORT socket (docs/worker-protocol.md).
+        builder.WebHost.UseSockets(o => Listening.ConfigureTransport(o, args, sockets));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -230,13 +241,14 @@ internal static class WorkerHost
             kestrel.Limits.Http2.InitialStreamWindowSize = 1024 * 1024;
             if (maxConcurrentStreams is { } streams)
                 kestrel.Limits.Http2.MaxStreamsPerConnection = streams;
-            Listening.Configure(kestrel, args, protocols);
+            Listening.Configure(kestrel, args, protocols, connections);
         });
         return builder;
     }
 
     /// <summary>Listens, reports ready, waits for a stop, drains for up to its timeout.</summary>
-    private static async Task<int> ServeAsync(WebApplication app, WorkerArguments args, Lifeline lifeline, Action onStopping, Func<ILogger, Task> afterStop)
+    private static async Task<int> ServeAsync(WebApplication app, WorkerArguments args, Lifeline lifeline, Action onStopping, Func<ILogger, Task> afterStop,
+        bool keepAliveClients = false)
     {
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker");
         try
@@ -264,7 +276,27 @@ internal static class WorkerHost
         LineLoggerProvider.WriteStdout(StoppingLine);
         onStopping();
         var watch = Stopwatch.StartNew();
-        using (var cts = new CancellationTokenSource(drain))
+
+        // 1. Stop accepting now: the port refuses new connections once every copy of its socket is
+        //    closed (the supervisor drops its own when a stop begins), instead of the kernel
+        //    completing handshakes nobody will accept and resetting them when the process exits.
+        app.Services.GetRequiredService<ListenSockets>().StopAccepting();
+
+        // 2. HTTP/1.1: from now on every response says Connection: close (ApiHandler), so a keep-alive
+        //    client learns with an answer that the connection ends, rather than having it closed under
+        //    the next request it is already sending. Connections still idle after KeepAliveGrace were
+        //    not about to send one; Kestrel's stop closes them.
+        if (keepAliveClients)
+        {
+            var grace = drain - Lifeline.AnswerMargin(drain);
+            await app.Services.GetRequiredService<OpenConnections>()
+                .WaitUntilNoneAsync(grace < KeepAliveGrace ? grace : KeepAliveGrace).ConfigureAwait(false);
+        }
+
+        // 3. Kestrel's stop waits for requests in flight until the drain's end; those still running at
+        //    DrainExpired (just before it) are answered 503 / UNAVAILABLE by the routes.
+        var left = drain - watch.Elapsed;
+        using (var cts = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero))
         {
             try
             {

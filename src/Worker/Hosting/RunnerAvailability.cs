@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+
+namespace Serving.Worker.Hosting;
+
+/// <summary>Why calls to a runner are answered at once instead of being sent: what the client is told.</summary>
+/// <param name="ErrorId">The stable id of the client-facing error (RunnerUnavailable, HostStopping).</param>
+/// <param name="Detail">One sentence for the client.</param>
+/// <param name="RetryAfter">When a retry may succeed (HTTP Retry-After, gRPC grpc-retry-pushback-ms).</param>
+internal sealed record Unavailability(string ErrorId, string Detail, TimeSpan RetryAfter)
+{
+    /// <summary>A request still running when the drain's time was up.</summary>
+    public static readonly Unavailability HostStopping =
+        new("HostStopping", "the host is stopping and could not finish this request in time; retry", TimeSpan.FromSeconds(1));
+}
+
+/// <summary>
+/// What the supervisor last said about each runner (lifeline commands <c>runner-down</c> /
+/// <c>runner-up</c>, docs/worker-protocol.md): a runner none of whose workers is alive, between a
+/// crash and its respawn or given up on, is answered at once rather than called. A runner the
+/// supervisor said nothing about is assumed up (a worker started by hand, or before the first word).
+/// </summary>
+internal sealed class RunnerAvailability
+{
+    private readonly ConcurrentDictionary<string, Unavailability> _down = new(StringComparer.Ordinal);
+
+    /// <summary>Raised (on the lifeline's thread) with the runner's name after its state changed.</summary>
+    public event Action<string>? Changed;
+
+    /// <summary>Why the runner cannot be called now, or null when it can.</summary>
+    public Unavailability? Down(string runner) => _down.TryGetValue(runner, out var why) ? why : null;
+
+    public void SetDown(string runner, TimeSpan retryAfter, string reason)
+    {
+        var detail = reason.Length > 0
+            ? $"runner '{runner}' has no live worker ({reason}); retry later"
+            : $"runner '{runner}' has no live worker; retry later";
+        _down[runner] = new Unavailability("RunnerUnavailable", detail, retryAfter);
+        Changed?.Invoke(runner);
+    }
+
+    public void SetUp(string runner)
+    {
+        if (_down.TryRemove(runner, out _))
+            Changed?.Invoke(runner);
+    }
+}
