@@ -30,7 +30,7 @@ Crashed workers are respawned with exponential backoff unless the host runs insi
         Name            = 'The host''s name, for Get-ServingHost and Stop-ServingHost. Default: the service name (demo, demo-2, ...).'
         StartTimeout    = 'Seconds to wait for the host to become ready (/readyz 200). Default 60.'
         RequestTimeout  = 'The deadline of one API-to-runner call, in seconds; a call over it answers 504. Default 60.'
-        StopTimeout     = 'With -Wait: seconds to drain in-flight requests on Ctrl+C or SIGTERM before workers are killed. Default 30.'
+        StopTimeout     = 'Seconds in-flight requests may drain when the host stops by itself (a worker gone for good with respawn off, see about_Serving) and, with -Wait, on Ctrl+C or SIGTERM, before workers are killed. Default 30.'
         MaxMessageSize  = 'The largest gRPC message, in bytes, an API worker receives or sends; larger ones fail with RESOURCE_EXHAUSTED. Default 4194304 (4 MiB).'
         MaxConcurrentStreams = 'Concurrent HTTP/2 streams (in-flight gRPC calls) per client connection. Default 100.'
         Wait            = 'Run in the foreground, writing worker log lines, until Ctrl+C or SIGTERM; then stop gracefully. For containers: pwsh -c ''Import-Module Serving; Start-ServingHost -Wait''.'

@@ -75,7 +75,7 @@ public sealed class ServingHostJob : Job2
                 child.Finish(JobState.Failed, $"Worker {slot.Name} failed (last exit code {slot.LastExitCode}); see Receive-Job for its last lines.");
                 break;
             case WorkerState.Exited:
-                child.Finish(JobState.Failed, $"Worker {slot.Name} exited with code {slot.LastExitCode} and is not respawned (Respawn is off).");
+                child.Finish(JobState.Failed, $"Worker {slot.Name} exited with code {slot.LastExitCode} and is not respawned (respawn is off): the host ends.");
                 break;
             case WorkerState.Stopped:
                 child.Finish(JobState.Stopped, null);

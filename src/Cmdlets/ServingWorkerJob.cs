@@ -26,7 +26,20 @@ public sealed class ServingWorkerJob : Job
 
     public override void StopJob() => _host.StopAsync(TimeSpan.FromSeconds(30), force: false).GetAwaiter().GetResult();
 
-    internal void Add(WorkerLogEntry entry) => Output.Add(PSObject.AsPSObject(entry));
+    internal void Add(WorkerLogEntry entry)
+    {
+        // A finished job's streams are closed; a late line (a worker's last words racing its exit)
+        // is still in Get-ServingHost's recent lines, and must not fail the supervisor's callback.
+        if (!Output.IsOpen) return;
+        try
+        {
+            Output.Add(PSObject.AsPSObject(entry));
+        }
+        catch (PSInvalidOperationException)
+        {
+            // Closed between the check and the add.
+        }
+    }
 
     /// <summary>Moves to a finished state once; later calls are ignored (finished states are final).</summary>
     internal void Finish(JobState state, string? reason)

@@ -168,24 +168,30 @@ Describe 'Respawn and the container rule' {
         (Get-ServingHost -Name $job.Name).State | Should -Be 'Running'
     }
 
-    It 'no worker respawn inside containers: by default here a killed runner stays down, the host is Degraded and /readyz is 503' -Skip:(-not $InContainer) {
-        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
-        $info = Get-ServingHost -Name $job.Name
-        $info.Respawn | Should -BeFalse
-        $old = ($info.Workers | Where-Object Name -EQ 'classifier-1').Pid
-        & kill -9 $old
-        Wait-Until -TimeoutSeconds 5 -What 'the host is Degraded' { (Get-ServingHost -Name $job.Name).State -eq 'Degraded' }
-        $now = Get-ServingHost -Name $job.Name
-        $now.Reason | Should -Match "runner 'classifier'"
-        ($now.Workers | Where-Object Name -EQ 'classifier-1').State | Should -Be 'Exited'
-        ($now.Workers | Where-Object Name -EQ 'classifier-1').Restarts | Should -Be 0
-        Wait-Until -TimeoutSeconds 5 -What '/readyz answers 503' {
-            (Invoke-WebRequest "$($info.Url)/readyz" -SkipHttpErrorCheck).StatusCode -eq 503
+    It 'inside a container (SERVING_CONTAINERIZED=true) a killed runner ends the host: Failed with the reason, the job Failed, nothing left' {
+        $saved = $env:SERVING_CONTAINERIZED
+        try {
+            $env:SERVING_CONTAINERIZED = 'true'
+            $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -StopTimeout 5
+            $info = Get-ServingHost -Name $job.Name
+            $info.Respawn | Should -BeFalse
+            $pids = $info.Workers.Pid
+            & kill -9 ($info.Workers | Where-Object Name -EQ 'classifier-1').Pid
+            Wait-Until -TimeoutSeconds 15 -What 'the host ends' { (Get-ServingHost -Name $job.Name).State -eq 'Failed' }
+            $final = Get-ServingHost -Name $job.Name
+            $final.Reason | Should -Match 'worker classifier-1 exited with code 137 \(SIGKILL\) and is not respawned'
+            ($final.Workers | Where-Object Name -EQ 'classifier-1').State | Should -Be 'Exited'
+            ($final.Workers | Where-Object Name -EQ 'classifier-1').Restarts | Should -Be 0
+            Wait-Until -TimeoutSeconds 5 -What 'the job ends Failed' { $job.State -eq 'Failed' }
+            "$($job.Error[0])" | Should -Match 'classifier-1 exited'
+            # The other workers were stopped gracefully (exit code 0), and nothing is left.
+            ($final.Workers | Where-Object Name -NE 'classifier-1').LastExitCode | Should -Be @(0, 0)
+            foreach ($p in $pids) { Test-ProcessAlive $p | Should -BeFalse }
+            Test-Path $info.SocketDirectory | Should -BeFalse
+            Test-PortFree ([uri]$info.Url).Port | Should -BeTrue
+            (Receive-Job $job -ErrorAction SilentlyContinue | Where-Object Stream -EQ 'supervisor').Message -join "`n" | Should -Match 'the host ends'
         }
-        (Invoke-WebRequest "$($info.Url)/classify" -Method Post -Body '{"features":[5.1,3.5,1.4,0.2]}' -SkipHttpErrorCheck).StatusCode | Should -Be 503
-        # The other runner still serves.
-        Invoke-RestMethod "$($info.Url)/echo" -Method Post -Body 'still here' | Should -Be 'still here'
-        $job.ChildJobs | Where-Object Name -EQ 'classifier-1' | ForEach-Object State | Should -Be 'Failed'
+        finally { $env:SERVING_CONTAINERIZED = $saved }
     }
 
     It 'SERVING_CONTAINERIZED=false turns respawn back on by default' {
@@ -238,6 +244,31 @@ Start-ServingHost -Port $port -HostAddress 127.0.0.1 -ApiWorkers 1 -Wait -StopTi
             & kill -TERM $child.Id
             $child.WaitForExit(20000) | Should -BeTrue -Because 'SIGTERM stops the host and pwsh exits'
             $child.StandardOutput.ReadToEnd() | Should -Match 'exited cleanly'
+            foreach ($p in $pids) { Test-ProcessAlive $p | Should -BeFalse }
+            Test-PortFree $port | Should -BeTrue
+        }
+        finally {
+            if (-not $child.HasExited) { $child.Kill($true) }
+        }
+    }
+    It '-Wait inside a container ends with an error (pwsh exits 1) when a worker is gone for good, leaving nothing' {
+        $port = Get-FreePort
+        $child = Start-ChildPwsh @"
+`$env:SERVING_CONTAINERIZED = 'true'
+Import-Module '$env:SERVING_TEST_MODULE'
+Write-Output 'started'
+Start-ServingHost -Port $port -HostAddress 127.0.0.1 -ApiWorkers 1 -Wait -StopTimeout 5 | Out-Null
+"@
+        try {
+            Wait-Until -TimeoutSeconds 60 -What 'the foreground host is ready' {
+                try { (Invoke-WebRequest "http://127.0.0.1:$port/readyz" -SkipHttpErrorCheck -TimeoutSec 2).StatusCode -eq 200 } catch { $false }
+            }
+            $pids = @(Get-ChildPids $child.Id)
+            $pids.Count | Should -Be 3
+            $runner = $pids | Where-Object { (Get-ProcessEnvironment $_)['SERVING_WORKER_NAME'] -eq 'echo-1' }
+            & kill -9 $runner
+            $child.WaitForExit(20000) | Should -BeTrue -Because 'the host ends by itself'
+            $child.ExitCode | Should -Be 1
             foreach ($p in $pids) { Test-ProcessAlive $p | Should -BeFalse }
             Test-PortFree $port | Should -BeTrue
         }

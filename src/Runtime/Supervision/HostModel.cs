@@ -127,7 +127,9 @@ public sealed class HostOptions
     {
         try
         {
-            using var response = await ProbeClient.GetAsync(url + "/readyz", cancellationToken).ConfigureAwait(false);
+            // Connection: close: an idle keep-alive connection of ours would hold up every drain for its grace period.
+            using var request = new HttpRequestMessage(HttpMethod.Get, url + "/readyz") { Headers = { ConnectionClose = true } };
+            using var response = await ProbeClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
             return response.StatusCode == System.Net.HttpStatusCode.OK;
         }
         catch (HttpRequestException) { return false; }

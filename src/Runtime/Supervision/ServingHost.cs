@@ -503,8 +503,11 @@ public sealed class ServingHost : IDisposable
                     ? "inside a container the orchestrator restarts the host; -Respawn Always respawns workers instead"
                     : "respawn is off (-Respawn Never)";
                 Note(slot, "not respawned: " + why);
+                var reason = $"worker {slot.Name} exited with code {exitCode}{Signal(exitCode)} and is not respawned ({why})";
+                // Said while the worker's log is still open: a finished worker takes no more lines.
+                Note(slot, "the host ends: " + reason);
                 SetWorker(slot, WorkerState.Exited);
-                FailHost(slot, $"worker {slot.Name} exited with code {exitCode}{Signal(exitCode)} and is not respawned ({why})");
+                FailHost(reason);
                 return;
             }
             var next = _options.RespawnPolicy.Next(slot.FastCrashes, uptime);
@@ -576,7 +579,7 @@ public sealed class ServingHost : IDisposable
     private void Emit(WorkerSlot slot, string stream, string line)
     {
         slot.Remember(line);
-        Log?.Invoke(new WorkerLogEntry
+        Raise(Log, new WorkerLogEntry
         {
             Time = DateTimeOffset.Now,
             Host = Name,
@@ -587,12 +590,32 @@ public sealed class ServingHost : IDisposable
         });
     }
 
+    /// <summary>
+    /// Raises an event so that a subscriber that throws cannot break supervision: the supervisor's
+    /// own work (respawning, ending the host) must go on whatever a listener does with the news.
+    /// </summary>
+    private static void Raise<T>(Action<T>? handlers, T value)
+    {
+        if (handlers is null) return;
+        foreach (var handler in handlers.GetInvocationList())
+        {
+            try
+            {
+                ((Action<T>)handler)(value);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                System.Diagnostics.Trace.TraceError($"A ServingHost event handler threw: {e}");
+            }
+        }
+    }
+
     private void SetWorker(WorkerSlot slot, WorkerState state)
     {
         if (slot.State == state) return;
         slot.State = state;
         if (slot.Spec.Runner is { } runner) TellRunnerChange(runner);
-        WorkerChanged?.Invoke(slot);
+        Raise(WorkerChanged, slot);
     }
 
     // ---- what API workers are told -----------------------------------------------------------
@@ -667,11 +690,10 @@ public sealed class ServingHost : IDisposable
     /// Start-ServingHost -Wait ends with an error (pwsh exits non-zero) and the orchestrator restarts
     /// it. Caller holds the lock.
     /// </summary>
-    private void FailHost(WorkerSlot cause, string reason)
+    private void FailHost(string reason)
     {
         if (_failure is not null || _stopping) return;
         _failure = reason;
-        Note(cause, "the host ends: " + reason);
         var line = "failing " + OneLine(reason);
         foreach (var api in _slots)
             if (api.Spec.Role is WorkerRole.Api or WorkerRole.Dev && api.Process is { } p && !p.Exited.IsCompleted)
@@ -706,7 +728,7 @@ public sealed class ServingHost : IDisposable
         _reason = reason;
         if (_state == state) return;
         _state = state;
-        StateChanged?.Invoke(state);
+        Raise(StateChanged, state);
     }
 
     // ---- cleanup ----------------------------------------------------------------------------
