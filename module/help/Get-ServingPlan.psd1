@@ -6,6 +6,8 @@ returns the plan: protocol, mode, API worker count, address and port, whether wo
 runner transport, the private socket directory and one endpoint per runner. Raises the same errors
 Start-ServingHost would raise (GrpcRequiresReusePort, UnixSocketPathTooLong, UnixSocketsUnsupported,
 InvalidHostAddress, UnsupportedPlatform, InvalidServiceManifest ...) and writes the same warnings.
+With -Verbose it says how the listen address and respawn were chosen (the plan's Explanations),
+naming the container evidence they follow.
 '@
     Parameters  = @{
         Service         = 'The service manifest (.psd1) or the directory holding it. The embedded demo service (runners echo and classifier) when omitted.'
@@ -15,7 +17,7 @@ InvalidHostAddress, UnsupportedPlatform, InvalidServiceManifest ...) and writes 
         Respawn         = 'Respawn crashed workers: Auto (not inside a container), Always or Never.'
         ApiWorkers      = 'The number of API worker processes. Default: the processor count, capped by a cgroup CPU quota.'
         Port            = 'The API port. Default 3000. 0 picks a free port (HTTP only).'
-        HostAddress     = 'The address to listen on: an IP literal or localhost. Default 127.0.0.1, or 0.0.0.0 inside a container.'
+        HostAddress     = 'The address to listen on: an IP literal or localhost. Default 127.0.0.1, or 0.0.0.0 inside a container (so a published port reaches it), with a warning that the API listens on all interfaces; give -HostAddress 127.0.0.1 to keep it local. -Verbose says how the address was chosen.'
         SocketDirectory = 'The base directory for the host''s private socket directory. Default: the temp directory (shortened to /tmp when socket paths would exceed 103 characters).'
         Platform        = 'Plan for this platform (from Get-ServingPlatform, e.g. with -Assume) instead of this machine. Accepts pipeline input.'
         Assume          = 'Plan for assumed platform facts; the same keys as Get-ServingPlatform -Assume.'
@@ -24,5 +26,6 @@ InvalidHostAddress, UnsupportedPlatform, InvalidServiceManifest ...) and writes 
         @{ Code = 'Get-ServingPlan | Format-List'; Remarks = 'The plan for the demo service on this machine.' }
         @{ Code = "Get-ServingPlan -Assume @{ OS = 'Windows' } -Protocol Grpc"; Remarks = 'Fails with GrpcRequiresReusePort: add -Development to serve gRPC from one process on Windows.' }
         @{ Code = "Get-ServingPlatform -Assume @{ OS = 'MacOS' } | Get-ServingPlan -Protocol Grpc"; Remarks = 'Plans gRPC on macOS and warns that SO_REUSEPORT does not spread connections there.' }
+        @{ Code = "Get-ServingPlan -Assume @{ OS = 'Linux'; Files = @{ '/.dockerenv' = '' } } -Verbose"; Remarks = 'Inside a container: listens on 0.0.0.0 with a warning, does not respawn workers, and -Verbose says why.' }
     )
 }

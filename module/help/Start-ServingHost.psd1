@@ -25,7 +25,7 @@ Crashed workers are respawned with exponential backoff unless the host runs insi
         Respawn         = 'Respawn crashed workers: Auto (not inside a container), Always or Never.'
         ApiWorkers      = 'The number of API worker processes. Default: the processor count, capped by a cgroup CPU quota.'
         Port            = 'The API port. Default 3000. 0 picks a free port; the job''s Location and Get-ServingHost show the URL.'
-        HostAddress     = 'The address to listen on: an IP literal or localhost. Default 127.0.0.1, or 0.0.0.0 inside a container.'
+        HostAddress     = 'The address to listen on: an IP literal or localhost. Default 127.0.0.1, or 0.0.0.0 inside a container (so a published port reaches it), with a warning that the API listens on all interfaces; give -HostAddress 127.0.0.1 to keep it local. -Verbose says how the address was chosen.'
         SocketDirectory = 'The base directory for the host''s private socket directory. Default: the temp directory.'
         Name            = 'The host''s name, for Get-ServingHost and Stop-ServingHost. Default: the service name (demo, demo-2, ...).'
         StartTimeout    = 'Seconds to wait for the host to become ready (/readyz 200). Default 60.'

@@ -33,7 +33,7 @@ public sealed class GetServingPlanCommand : PlanningCommandBase
                 _ => PlatformSource.Resolve(null),
             };
             var plan = HostPlanner.Plan(platform, LoadService(), BuildOptions());
-            foreach (var warning in plan.Warnings) WriteWarning(warning);
+            WritePlanMessages(plan);
             WriteObject(plan);
         }
         catch (ServingException e)

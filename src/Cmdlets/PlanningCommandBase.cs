@@ -32,7 +32,7 @@ public abstract class PlanningCommandBase : PSCmdlet
     /// <summary>The API port (default 3000; 0 = any free port, HTTP only).</summary>
     [Parameter][ValidateRange(0, 65535)] public int Port { get; set; } = PlanOptions.DefaultPort;
 
-    /// <summary>An IP literal or 'localhost'; default 127.0.0.1, or 0.0.0.0 inside a container.</summary>
+    /// <summary>An IP literal or 'localhost'; default 127.0.0.1, or 0.0.0.0 (with a warning) inside a container.</summary>
     [Parameter][ValidateNotNullOrEmpty] public string? HostAddress { get; set; }
 
     /// <summary>Base directory for the host's private socket directory (default: the temp directory).</summary>
@@ -50,6 +50,14 @@ public abstract class PlanningCommandBase : PSCmdlet
         HostAddress = HostAddress,
         SocketDirectory = SocketDirectory is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(SocketDirectory),
     };
+
+    /// <summary>Writes how the plan's defaults were chosen (-Verbose) and its warnings: the same lines from
+    /// Get-ServingPlan and Start-ServingHost.</summary>
+    protected void WritePlanMessages(HostPlan plan)
+    {
+        foreach (var explanation in plan.Explanations) WriteVerbose(explanation);
+        foreach (var warning in plan.Warnings) WriteWarning(warning);
+    }
 
     /// <summary>Loads and verifies the service named by -Service (paths relative to the current location).</summary>
     protected ServiceDefinition LoadService() =>

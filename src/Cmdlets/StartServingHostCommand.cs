@@ -43,7 +43,7 @@ public sealed class StartServingHostCommand : PlanningCommandBase
         try
         {
             var plan = HostPlanner.Plan(PlatformSource.Resolve(null), LoadService(), BuildOptions());
-            foreach (var warning in plan.Warnings) WriteWarning(warning);
+            WritePlanMessages(plan);
             var name = HostRegistry.ChooseName(Name, plan.Service);
             if (!ShouldProcess($"{plan.Url} ({plan.ApiWorkers} API workers, runners {string.Join(", ", plan.Runners.Select(r => $"{r.Name} x{r.Workers}"))}, {plan.Transport})",
                     $"Start serving host '{name}' of service '{plan.Service}'"))

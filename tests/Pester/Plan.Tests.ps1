@@ -14,7 +14,7 @@ Describe 'Get-ServingPlan for the demo service' {
     }
 
     It 'changes nothing on the machine (no socket directory is created)' {
-        $plan = Get-ServingPlan
+        $plan = Get-ServingPlan -WarningAction SilentlyContinue
         $plan.SocketDirectory | Should -Not -BeNullOrEmpty
         Test-Path $plan.SocketDirectory | Should -BeFalse
     }
@@ -96,8 +96,8 @@ Describe 'Get-ServingPlan for the demo service' {
 
     It 'no worker respawn inside containers: Auto follows the container rule, Always overrides' {
         $container = @{ OS = 'Linux'; Files = @{ '/.dockerenv' = '' } }
-        (Get-ServingPlan -Assume $container).Respawn | Should -BeFalse
-        (Get-ServingPlan -Assume $container -Respawn Always).Respawn | Should -BeTrue
+        (Get-ServingPlan -Assume $container -WarningAction SilentlyContinue).Respawn | Should -BeFalse
+        (Get-ServingPlan -Assume $container -Respawn Always -WarningAction SilentlyContinue).Respawn | Should -BeTrue
         (Get-ServingPlan -Assume @{ OS = 'Linux' }).Respawn | Should -BeTrue
         (Get-ServingPlan -Assume @{ OS = 'Linux' } -Respawn Never).Respawn | Should -BeFalse
     }
@@ -108,8 +108,54 @@ Describe 'Get-ServingPlan for the demo service' {
     }
 
     It 'binds all interfaces by default inside a container, loopback outside' {
-        (Get-ServingPlan -Assume @{ OS = 'Linux'; Files = @{ '/.dockerenv' = '' } }).HostAddress | Should -Be '0.0.0.0'
+        (Get-ServingPlan -Assume @{ OS = 'Linux'; Files = @{ '/.dockerenv' = '' } } -WarningAction SilentlyContinue).HostAddress | Should -Be '0.0.0.0'
         (Get-ServingPlan -Assume @{ OS = 'Linux' }).HostAddress | Should -Be '127.0.0.1'
+    }
+
+    It 'warns when the default address opens the API to all interfaces inside a container, naming the evidence and -HostAddress 127.0.0.1' {
+        $plan = Get-ServingPlan -Assume @{ OS = 'Linux'; Files = @{ '/.dockerenv' = '' } } -WarningVariable warnings -WarningAction SilentlyContinue
+        $plan.HostAddress | Should -Be '0.0.0.0'
+        @($warnings).Count | Should -Be 1
+        "$warnings" | Should -Match 'all interfaces'
+        "$warnings" | Should -Match 'file:/\.dockerenv'
+        "$warnings" | Should -Match '-HostAddress 127\.0\.0\.1'
+        $plan.Warnings | Should -Be @("$warnings")
+    }
+
+    It 'no address warning when -HostAddress is given, or outside a container' {
+        $null = Get-ServingPlan -Assume @{ OS = 'Linux'; Files = @{ '/.dockerenv' = '' } } -HostAddress 0.0.0.0 -WarningVariable given
+        $given | Should -BeNullOrEmpty
+        $null = Get-ServingPlan -Assume @{ OS = 'Linux' } -WarningVariable outside
+        $outside | Should -BeNullOrEmpty
+    }
+
+    It '-Verbose explains how the address and respawn were chosen' {
+        $verbose = Get-ServingPlan -Assume @{ OS = 'Linux'; Environment = @{ KUBERNETES_SERVICE_HOST = '10.96.0.1' } } -Verbose -WarningAction SilentlyContinue 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $verbose.Message | Should -Be @(
+            'Listen address 0.0.0.0 (all interfaces): -HostAddress was not given and this is a container (evidence: env:KUBERNETES_SERVICE_HOST); a loopback address could not be reached through the container''s published port.'
+            'Respawn off: -Respawn Auto and this is a container (evidence: env:KUBERNETES_SERVICE_HOST); crashed workers are not restarted here; restarting is left to the container''s orchestrator. -Respawn Always overrides.'
+        )
+        $outside = Get-ServingPlan -Assume @{ OS = 'Linux' } -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $outside[0].Message | Should -Match '^Listen address 127\.0\.0\.1 \(this machine only\).*no container evidence found'
+    }
+
+    It 'Start-ServingHost writes the same explanations and warning as Get-ServingPlan' {
+        # -WhatIf plans and writes its messages, then starts nothing. SERVING_CONTAINERIZED makes this machine a container either way.
+        $saved = $env:SERVING_CONTAINERIZED
+        try {
+            $env:SERVING_CONTAINERIZED = 'true'
+            $started = Start-ServingHost -Port 0 -WhatIf -Verbose -WarningVariable startWarnings -WarningAction SilentlyContinue 4>&1 |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+            $planned = Get-ServingPlan -Port 0 -Verbose -WarningVariable planWarnings -WarningAction SilentlyContinue 4>&1 |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+            $started.Message | Should -Be $planned.Message
+            $started.Message[0] | Should -Match 'SERVING_CONTAINERIZED=true'
+            "$startWarnings" | Should -Be "$planWarnings"
+            "$startWarnings" | Should -Match 'all interfaces'
+            Get-ServingHost | Should -BeNullOrEmpty
+        }
+        finally { $env:SERVING_CONTAINERIZED = $saved }
     }
 
     It '-HostAddress must be an IP literal or localhost' {
@@ -132,7 +178,9 @@ Describe 'Get-ServingPlan for the demo service' {
     }
 
     It 'formats as a table and a list' {
-        (Get-ServingPlan | Format-Table | Out-String) | Should -Match 'classifier'
-        (Get-ServingPlan | Format-List | Out-String) | Should -Match 'SocketDirectory'
+        (Get-ServingPlan -HostAddress 127.0.0.1 | Format-Table | Out-String) | Should -Match 'classifier'
+        $list = Get-ServingPlan -HostAddress 127.0.0.1 | Format-List | Out-String
+        $list | Should -Match 'SocketDirectory'
+        $list | Should -Match 'Explanations +: Listen address 127\.0\.0\.1: given by -HostAddress\.'
     }
 }

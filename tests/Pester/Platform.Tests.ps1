@@ -17,7 +17,7 @@ Describe 'Get-ServingPlatform on this machine' {
     It 'detects that this machine is a container (/.dockerenv) and so does not respawn by default' -Skip:(-not (Test-Path '/.dockerenv')) {
         $p = Get-ServingPlatform
         $p.IsContainer | Should -BeTrue
-        $p.ContainerEvidence | Should -Contain '/.dockerenv'
+        $p.ContainerEvidence | Should -Contain 'file:/.dockerenv'
         $p.RespawnWorkers | Should -BeFalse
     }
 
@@ -27,7 +27,7 @@ Describe 'Get-ServingPlatform on this machine' {
             $env:SERVING_CONTAINERIZED = 'false'
             $p = Get-ServingPlatform
             $p.IsContainer | Should -BeFalse
-            $p.ContainerEvidence | Should -Contain 'SERVING_CONTAINERIZED=false'
+            $p.ContainerEvidence | Should -Contain 'env:SERVING_CONTAINERIZED=false'
             $p.RespawnWorkers | Should -BeTrue
         }
         finally { $env:SERVING_CONTAINERIZED = $saved }
@@ -99,6 +99,40 @@ Describe 'Get-ServingPlatform -Assume (the seed rules on assumed facts)' {
         $p.IsContainer | Should -BeTrue
         $p.ContainerEvidence | Should -Contain 'cgroup:kubepods'
         $p.RespawnWorkers | Should -BeFalse
+    }
+
+    It 'container detection: evidence inside a container says what it is' {
+        $id = 'ab380ad31ac872961c98e709d991d0b3cbdd633fa9ac4a9686528f4b0087d311'
+        $p = Get-ServingPlatform -Assume @{ OS = 'Linux'; Files = @{
+                '/proc/self/cgroup'    = "0::/system.slice/docker-$id.scope`n"
+                '/proc/self/mountinfo' = "614 536 0:57 / / rw,relatime - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/3QGJ,upperdir=/var/lib/docker/overlay2/$id/diff,workdir=/var/lib/docker/overlay2/$id/work`n"
+            } }
+        $p.IsContainer | Should -BeTrue
+        $p.ContainerEvidence | Should -Be @('cgroup:docker-ab380ad31ac8.scope', 'root-overlay:docker')
+    }
+
+    # Issue 13: each of these real host lines made a laptop or server "a container" (API on 0.0.0.0, no respawn).
+    It 'container detection: a host running Docker, containerd or LXD is not a container (<Line>)' -TestCases @(
+        @{ Line = '612 29 0:57 / /var/lib/docker/overlay2/3285ff6124cc/merged rw,relatime shared:313 - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/3QGJ,upperdir=/var/lib/docker/overlay2/3285ff6124cc/diff,workdir=/var/lib/docker/overlay2/3285ff6124cc/work' }
+        @{ Line = '640 28 0:4 net:[4026532716] /run/docker/netns/5b2e4a1c9f3d rw shared:330 - nsfs nsfs rw' }
+        @{ Line = '845 26 0:83 / /run/containerd/io.containerd.runtime.v2.task/k8s.io/bdb9bbb9bd00/rootfs rw,relatime shared:437 - overlay overlay rw,lowerdir=/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/2/fs' }
+        @{ Line = '120 29 0:52 / /var/lib/lxcfs rw,nosuid,nodev,relatime shared:60 - fuse.lxcfs lxcfs rw,user_id=0,group_id=0,allow_other' }
+        @{ Line = '1502 29 259:2 /home/.ecryptfs/dockeruser/.Private /home/dockeruser rw,nosuid,nodev,relatime shared:790 - ecryptfs /home/.ecryptfs/dockeruser/.Private rw' }
+    ) {
+        param($Line)
+        $mountinfo = "29 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw`n$Line`n"
+        $p = Get-ServingPlatform -Assume @{ OS = 'Linux'; Files = @{ '/proc/self/mountinfo' = $mountinfo; '/proc/self/cgroup' = "0::/system.slice/docker.service`n" } }
+        $p.IsContainer | Should -BeFalse
+        $p.ContainerEvidence | Should -BeNullOrEmpty
+        $p.RespawnWorkers | Should -BeTrue
+        (Get-ServingPlan -Platform $p).HostAddress | Should -Be '127.0.0.1'
+    }
+
+    It 'an assumed file the rules do not read is an InvalidAssumption error naming the files they read' {
+        $err = $null
+        try { Get-ServingPlatform -Assume @{ OS = 'Linux'; Files = @{ '/proc/1/cgroup' = '0::/' } } } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'InvalidAssumption,*'
+        $err.Exception.Message | Should -Match '/proc/self/cgroup'
     }
 
     It 'assumes nothing it is not given (no /.dockerenv probed from this machine)' {

@@ -179,6 +179,64 @@ public sealed class HostPlannerTests
     }
 
     [Fact]
+    public void Default_all_interfaces_inside_a_container_is_a_warning_naming_the_evidence_and_the_way_back()
+    {
+        var plan = Plan(Facts.Info("Linux", files: new Hashtable { ["/.dockerenv"] = "" }));
+        var warning = Assert.Single(plan.Warnings);
+        Assert.Contains("all interfaces (0.0.0.0)", warning);
+        Assert.Contains("file:/.dockerenv", warning);
+        Assert.Contains("published port", warning);
+        Assert.Contains("-HostAddress 127.0.0.1", warning);
+    }
+
+    [Theory]
+    [InlineData(true, "0.0.0.0")]     // chosen, not defaulted: no warning even in a container
+    [InlineData(true, "127.0.0.1")]
+    [InlineData(false, null)]         // outside a container the default is loopback
+    [InlineData(false, "0.0.0.0")]
+    public void No_address_warning_when_the_address_is_given_or_outside_containers(bool container, string? address)
+    {
+        var files = container ? new Hashtable { ["/.dockerenv"] = "" } : null;
+        Assert.Empty(Plan(Facts.Info("Linux", files: files), new PlanOptions { HostAddress = address }).Warnings);
+    }
+
+    [Fact]
+    public void The_container_override_decides_the_address_and_says_so()
+    {
+        var forced = Plan(Facts.Info("Linux", env: new Hashtable { ["SERVING_CONTAINERIZED"] = "true" }));
+        Assert.Equal("0.0.0.0", forced.HostAddress);
+        Assert.Contains("(SERVING_CONTAINERIZED=true)", Assert.Single(forced.Warnings));
+
+        var denied = Plan(Facts.Info("Linux", files: new Hashtable { ["/.dockerenv"] = "" }, env: new Hashtable { ["SERVING_CONTAINERIZED"] = "false" }));
+        Assert.Equal("127.0.0.1", denied.HostAddress);
+        Assert.Empty(denied.Warnings);
+        Assert.Contains("SERVING_CONTAINERIZED=false overrides the evidence: file:/.dockerenv", denied.Explanations[0]);
+    }
+
+    [Fact]
+    public void Explanations_say_how_the_address_and_respawn_were_chosen()
+    {
+        var container = Plan(Facts.Info("Linux", files: new Hashtable { ["/proc/self/cgroup"] = "0::/kubepods/besteffort/pod1/x\n" }));
+        Assert.Equal(new[]
+        {
+            "Listen address 0.0.0.0 (all interfaces): -HostAddress was not given and this is a container (evidence: cgroup:kubepods); " +
+            "a loopback address could not be reached through the container's published port.",
+            "Respawn off: -Respawn Auto and this is a container (evidence: cgroup:kubepods); crashed workers are not restarted " +
+            "here; restarting is left to the container's orchestrator. -Respawn Always overrides.",
+        }, container.Explanations);
+
+        var host = Plan(Facts.Info("Linux"));
+        Assert.Equal(new[]
+        {
+            "Listen address 127.0.0.1 (this machine only): -HostAddress was not given and this is not a container (no container evidence found).",
+            "Respawn on: -Respawn Auto and this is not a container (no container evidence found); crashed workers are restarted with backoff.",
+        }, host.Explanations);
+
+        var chosen = Plan(Facts.Info("Linux"), new PlanOptions { HostAddress = "10.1.2.3", Respawn = RespawnChoice.Never });
+        Assert.Equal(new[] { "Listen address 10.1.2.3: given by -HostAddress.", "Respawn off: -Respawn Never." }, chosen.Explanations);
+    }
+
+    [Fact]
     public void Unknown_platform_is_an_error_naming_it()
     {
         var e = Assert.Throws<ServingException>(() => Plan(Facts.Info("Haiku", "r1beta4")));

@@ -61,16 +61,16 @@ public sealed class PlatformRulesTests
 
     public static TheoryData<string, Hashtable?, Hashtable?, string> ContainerEvidence => new()
     {
-        { "dockerenv file", new Hashtable { ["/.dockerenv"] = "" }, null, "/.dockerenv" },
-        { "podman containerenv", new Hashtable { ["/run/.containerenv"] = "engine=podman" }, null, "/run/.containerenv" },
-        { "cgroup docker", new Hashtable { ["/proc/self/cgroup"] = "12:cpu:/docker/3f2a\n" }, null, "cgroup:docker" },
+        { "dockerenv file", new Hashtable { ["/.dockerenv"] = "" }, null, "file:/.dockerenv" },
+        { "podman containerenv", new Hashtable { ["/run/.containerenv"] = "engine=podman" }, null, "file:/run/.containerenv" },
+        { "systemd container type", new Hashtable { ["/run/systemd/container"] = "systemd-nspawn\n" }, null, "file:/run/systemd/container=systemd-nspawn" },
+        { "cgroup docker", new Hashtable { ["/proc/self/cgroup"] = "12:cpu:/docker/" + ContainerSamples.DockerId + "\n" }, null, "cgroup:/docker/ab380ad31ac8" },
         { "cgroup kubepods", new Hashtable { ["/proc/self/cgroup"] = "0::/kubepods.slice/kubepods-burstable.slice/x" }, null, "cgroup:kubepods" },
-        { "cgroup containerd", new Hashtable { ["/proc/self/cgroup"] = "0::/system.slice/containerd.service/x" }, null, "cgroup:containerd" },
-        { "cgroup lxc", new Hashtable { ["/proc/self/cgroup"] = "0::/lxc.payload.web1" }, null, "cgroup:lxc" },
-        { "mountinfo docker", new Hashtable { ["/proc/self/mountinfo"] = "1 0 0:1 / / rw - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/x" }, null, "mountinfo:docker" },
-        { "kubernetes env", null, new Hashtable { ["KUBERNETES_SERVICE_HOST"] = "10.0.0.1" }, "KUBERNETES_SERVICE_HOST" },
-        { "dotnet container env", null, new Hashtable { ["DOTNET_RUNNING_IN_CONTAINER"] = "true" }, "DOTNET_RUNNING_IN_CONTAINER" },
-        { "systemd container env", null, new Hashtable { ["container"] = "podman" }, "container=podman" },
+        { "cgroup lxc", new Hashtable { ["/proc/self/cgroup"] = "0::/lxc.payload.web1" }, null, "cgroup:lxc.payload.web1" },
+        { "root overlay docker", new Hashtable { ["/proc/self/mountinfo"] = "1 0 0:1 / / rw - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/x" }, null, "root-overlay:docker" },
+        { "kubernetes env", null, new Hashtable { ["KUBERNETES_SERVICE_HOST"] = "10.0.0.1" }, "env:KUBERNETES_SERVICE_HOST" },
+        { "dotnet container env", null, new Hashtable { ["DOTNET_RUNNING_IN_CONTAINER"] = "true" }, "env:DOTNET_RUNNING_IN_CONTAINER" },
+        { "systemd container env", null, new Hashtable { ["container"] = "podman" }, "env:container=podman" },
     };
 
     [Theory]
@@ -93,13 +93,32 @@ public sealed class PlatformRulesTests
         Assert.True(p.RespawnWorkers);
     }
 
+    [Theory]
+    // The hosts of issue 13: each was "a container" when markers were substrings of the whole file.
+    [InlineData("/proc/self/mountinfo", "612 29 0:57 / /var/lib/docker/overlay2/3285ff6124cc/merged rw,relatime shared:313 - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/3QGJ,upperdir=/var/lib/docker/overlay2/3285ff6124cc/diff,workdir=/var/lib/docker/overlay2/3285ff6124cc/work")]
+    [InlineData("/proc/self/mountinfo", "640 28 0:4 net:[4026532716] /run/docker/netns/5b2e4a1c9f3d rw shared:330 - nsfs nsfs rw")]
+    [InlineData("/proc/self/mountinfo", "845 26 0:83 / /run/containerd/io.containerd.runtime.v2.task/k8s.io/bdb9bbb9bd00/rootfs rw,relatime shared:437 - overlay overlay rw,lowerdir=/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/2/fs")]
+    [InlineData("/proc/self/mountinfo", "120 29 0:52 / /var/lib/lxcfs rw,nosuid,nodev,relatime shared:60 - fuse.lxcfs lxcfs rw,user_id=0,group_id=0,allow_other")]
+    [InlineData("/proc/self/mountinfo", "1502 29 259:2 /home/.ecryptfs/dockeruser/.Private /home/dockeruser rw,nosuid,nodev,relatime shared:790 - ecryptfs /home/.ecryptfs/dockeruser/.Private rw")]
+    [InlineData("/proc/self/cgroup", "0::/system.slice/containerd.service/x")]
+    [InlineData("/proc/self/cgroup", "0::/user.slice/user-1001.slice/session-4.scope")]
+    public void A_host_running_container_runtimes_is_not_a_container(string file, string content)
+    {
+        // A host's own root mount comes first in its mountinfo.
+        if (file == "/proc/self/mountinfo") content = "29 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n" + content;
+        var p = Facts.Info("Linux", files: new Hashtable { [file] = content + "\n" });
+        Assert.False(p.IsContainer);
+        Assert.Empty(p.ContainerEvidence);
+        Assert.True(p.RespawnWorkers);
+    }
+
     [Fact]
     public void Override_false_wins_over_evidence()
     {
         var p = Facts.Info("Linux", files: new Hashtable { ["/.dockerenv"] = "" },
             env: new Hashtable { ["SERVING_CONTAINERIZED"] = "false" });
         Assert.False(p.IsContainer);
-        Assert.Equal(new[] { "/.dockerenv", "SERVING_CONTAINERIZED=false" }, p.ContainerEvidence);
+        Assert.Equal(new[] { "file:/.dockerenv", "env:SERVING_CONTAINERIZED=false" }, p.ContainerEvidence);
         Assert.True(p.RespawnWorkers);
     }
 
@@ -108,7 +127,7 @@ public sealed class PlatformRulesTests
     {
         var p = Facts.Info("Linux", env: new Hashtable { ["SERVING_CONTAINERIZED"] = "TRUE" });
         Assert.True(p.IsContainer);
-        Assert.Equal(new[] { "SERVING_CONTAINERIZED=true" }, p.ContainerEvidence);
+        Assert.Equal(new[] { "env:SERVING_CONTAINERIZED=true" }, p.ContainerEvidence);
         Assert.False(p.RespawnWorkers);
     }
 
@@ -158,6 +177,17 @@ public sealed class PlatformRulesTests
     }
 
     [Fact]
+    public void Assumed_files_must_be_files_the_rules_read()
+    {
+        // A typo such as /proc/1/cgroup would otherwise be ignored without a word.
+        var e = Assert.Throws<ServingException>(() =>
+            PlatformFacts.FromAssumptions(new Hashtable { ["Files"] = new Hashtable { ["/proc/1/cgroup"] = "0::/docker/x" } }));
+        Assert.Equal(ErrorIds.InvalidAssumption, e.ErrorId);
+        Assert.Contains("/proc/1/cgroup", e.Message);
+        Assert.Contains("/proc/self/cgroup", e.Message);
+    }
+
+    [Fact]
     public void Assumptions_give_absent_facts_not_probed_ones()
     {
         var p = PlatformRules.Evaluate(PlatformFacts.FromAssumptions(new Hashtable()));
@@ -189,7 +219,7 @@ public sealed class PlatformRulesTests
             string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SERVING_CONTAINERIZED")))
         {
             Assert.True(p.IsContainer);
-            Assert.Contains("/.dockerenv", p.ContainerEvidence);
+            Assert.Contains("file:/.dockerenv", p.ContainerEvidence);
         }
     }
 }

@@ -33,6 +33,9 @@ public sealed class HostPlan
     public RunnerPlan[] Runners { get; init; } = Array.Empty<RunnerPlan>();
     /// <summary>Things the user should know; Get-ServingPlan and Start-ServingHost write each with Write-Warning.</summary>
     public string[] Warnings { get; init; } = Array.Empty<string>();
+    /// <summary>How the defaults were chosen (listen address, respawn), one sentence each, naming the container
+    /// evidence they follow; Get-ServingPlan and Start-ServingHost write each with Write-Verbose.</summary>
+    public string[] Explanations { get; init; } = Array.Empty<string>();
     public PlatformInfo Platform { get; init; } = new();
     /// <summary>The service this plan is for.</summary>
     public ServiceDefinition Definition { get; init; } = ServiceDefinition.Empty;

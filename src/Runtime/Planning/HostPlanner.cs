@@ -39,12 +39,21 @@ public static class HostPlanner
         }
 
         var (hostAddress, url, port) = Address(platform, options);
+        var addressGiven = !string.IsNullOrWhiteSpace(options.HostAddress);
+        // A default that opens the API to the network is worth a warning; an address the user chose is not.
+        if (!addressGiven && platform.IsContainer)
+            warnings.Add(PlanExplanations.AllInterfacesWarning(hostAddress, platform));
         var apiWorkers = ApiWorkers(platform, options, mode);
         var respawn = options.Respawn switch
         {
             RespawnChoice.Always => true,
             RespawnChoice.Never => false,
             _ => platform.RespawnWorkers,
+        };
+        var explanations = new[]
+        {
+            PlanExplanations.ListenAddress(hostAddress, addressGiven, platform),
+            PlanExplanations.Respawn(options.Respawn, respawn, platform),
         };
 
         var hostId = options.HostId ?? NewHostId();
@@ -82,6 +91,7 @@ public static class HostPlanner
             SocketDirectory = socketDirectory,
             Runners = runners,
             Warnings = warnings.ToArray(),
+            Explanations = explanations,
             Platform = platform,
             Definition = service,
         };

@@ -21,8 +21,8 @@ public sealed class PlanOptions
     /// <summary>The API port; null = <see cref="DefaultPort"/>. 0 = any free port (HTTP only).</summary>
     public int? Port { get; init; }
 
-    /// <summary>The address to listen on; null = 127.0.0.1, or 0.0.0.0 inside a container
-    /// (where loopback would be unreachable from outside the container).</summary>
+    /// <summary>The address to listen on; null = 127.0.0.1, or 0.0.0.0 inside a container (where loopback
+    /// would be unreachable through a published port; the plan then carries a warning).</summary>
     public string? HostAddress { get; init; }
 
     /// <summary>The base directory for the host's private socket directory; null = the temp directory.</summary>

@@ -15,6 +15,7 @@ public sealed class PlatformFacts
     {
         "/.dockerenv",
         "/run/.containerenv",
+        "/run/systemd/container",
         "/proc/self/cgroup",
         "/proc/self/mountinfo",
         "/sys/fs/cgroup/cpu.max",
@@ -94,7 +95,13 @@ public sealed class PlatformFacts
                         throw Invalid($"-Assume ProcessorCount must be 1 or more; got {processors}.", key);
                     break;
                 case "Environment": env = AsMap(key, value); break;
-                case "Files": files = AsMap(key, value); break;
+                case "Files":
+                    files = AsMap(key, value);
+                    foreach (var path in files.Keys)
+                        if (!WatchedFiles.Contains(path))
+                            throw Invalid(
+                                $"-Assume Files names '{path}', which the platform rules do not read. Files they read: {string.Join(", ", WatchedFiles)}.", key);
+                    break;
                 default:
                     throw Invalid(
                         $"-Assume has an unknown key '{key}'. Valid keys: {string.Join(", ", AssumptionKeys)}.", key);

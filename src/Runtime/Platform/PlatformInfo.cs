@@ -17,7 +17,11 @@ public sealed class PlatformInfo
     /// <summary>0 (not WSL), 1 or 2.</summary>
     public int WslVersion { get; init; }
     public bool IsContainer { get; init; }
-    /// <summary>Each piece of container evidence found, e.g. "/.dockerenv", "cgroup:kubepods", "SERVING_CONTAINERIZED=false".</summary>
+    /// <summary>
+    /// Each piece of container evidence found, saying where it comes from: "file:/.dockerenv",
+    /// "cgroup:/docker/3f2a9c1b7d4e", "cgroup:kubepods", "root-overlay:containerd", "env:KUBERNETES_SERVICE_HOST";
+    /// the override last, "env:SERVING_CONTAINERIZED=false". See docs/platforms.md.
+    /// </summary>
     public string[] ContainerEvidence { get; init; } = Array.Empty<string>();
     /// <summary>Processors usable by this process: the OS count capped by a cgroup CPU quota.</summary>
     public int ProcessorCount { get; init; }

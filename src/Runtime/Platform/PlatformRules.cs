@@ -11,8 +11,14 @@ public static class PlatformRules
     /// <summary>The environment variable that overrides container detection either way.</summary>
     public const string ContainerOverrideVariable = "SERVING_CONTAINERIZED";
 
-    // cgroup / mountinfo path fragments that mean "this process is in a container".
-    private static readonly string[] ContainerMarkers = { "docker", "kubepods", "containerd", "lxc" };
+    /// <summary>How the override shows in the evidence: <c>env:SERVING_CONTAINERIZED=true</c> or <c>=false</c>.</summary>
+    public const string ContainerOverrideEvidencePrefix = "env:" + ContainerOverrideVariable + "=";
+
+    /// <summary>Files a container runtime creates inside its containers only: Docker, Podman.</summary>
+    private static readonly string[] ContainerMarkerFiles = { "/.dockerenv", "/run/.containerenv" };
+
+    /// <summary>systemd's PID 1 writes the container type it detected here (images sometimes ship it too).</summary>
+    private const string SystemdContainerFile = "/run/systemd/container";
 
     public static PlatformInfo Evaluate(PlatformFacts facts)
     {
@@ -90,29 +96,51 @@ public static class PlatformRules
         "spread connections across API workers (the last worker to bind gets them all). We recommend running the host " +
         "in a Linux container instead, or -Development for a single process.";
 
-    /// <summary>Container evidence, in the order found; the override SERVING_CONTAINERIZED wins either way.</summary>
+    /// <summary>
+    /// Container evidence, in the order found: marker files, the cgroup paths of this process, its root
+    /// mount, environment variables. Each piece says where it comes from (<c>file:/.dockerenv</c>,
+    /// <c>cgroup:/docker/3f2a9c1b7d4e</c>, <c>root-overlay:containerd</c>, <c>env:KUBERNETES_SERVICE_HOST</c>).
+    /// Only evidence of being inside a container counts: a host that runs Docker, containerd or LXD has
+    /// their names all over its mount table and cgroup tree, so nothing is matched as a substring of a file.
+    /// The override SERVING_CONTAINERIZED wins either way and is listed last.
+    /// </summary>
     public static (bool IsContainer, string[] Evidence) DetectContainer(PlatformFacts facts)
     {
+        ArgumentNullException.ThrowIfNull(facts);
         var evidence = new List<string>();
-        foreach (var file in new[] { "/.dockerenv", "/run/.containerenv" })
-            if (facts.Files.ContainsKey(file)) evidence.Add(file);
+        foreach (var file in ContainerMarkerFiles)
+            if (facts.Files.ContainsKey(file)) evidence.Add("file:" + file);
+        if (facts.Files.TryGetValue(SystemdContainerFile, out var systemdType) && SystemdContainerType(systemdType) is { } type)
+            evidence.Add($"file:{SystemdContainerFile}={type}");
+        if (facts.Files.TryGetValue("/proc/self/cgroup", out var cgroup))
+            evidence.AddRange(CgroupEvidence.Find(cgroup));
+        if (facts.Files.TryGetValue("/proc/self/mountinfo", out var mountinfo) && RootMountEvidence.Find(mountinfo) is { } root)
+            evidence.Add(root);
 
-        AddMarkers(facts, "/proc/self/cgroup", "cgroup", evidence);
-        AddMarkers(facts, "/proc/self/mountinfo", "mountinfo", evidence);
-
-        if (Env(facts, "KUBERNETES_SERVICE_HOST") is { Length: > 0 }) evidence.Add("KUBERNETES_SERVICE_HOST");
+        if (Env(facts, "KUBERNETES_SERVICE_HOST") is { Length: > 0 }) evidence.Add("env:KUBERNETES_SERVICE_HOST");
         if (string.Equals(Env(facts, "DOTNET_RUNNING_IN_CONTAINER"), "true", StringComparison.OrdinalIgnoreCase))
-            evidence.Add("DOTNET_RUNNING_IN_CONTAINER");
-        if (Env(facts, "container") is { Length: > 0 } kind) evidence.Add($"container={kind}");
+            evidence.Add("env:DOTNET_RUNNING_IN_CONTAINER");
+        if (Env(facts, "container") is { Length: > 0 } kind) evidence.Add($"env:container={kind}");
 
         var detected = evidence.Count > 0;
         if (Env(facts, ContainerOverrideVariable) is { } raw && raw.Length > 0)
         {
             var value = ParseOverride(raw);
-            evidence.Add($"{ContainerOverrideVariable}={(value ? "true" : "false")}");
+            evidence.Add(ContainerOverrideEvidencePrefix + (value ? "true" : "false"));
             return (value, evidence.ToArray());
         }
         return (detected, evidence.ToArray());
+    }
+
+    /// <summary>
+    /// The container type in /run/systemd/container, or null when it is empty or "wsl": systemd counts
+    /// WSL as a container, but WSL is a whole distribution on the user's own machine, not a container
+    /// reached through published ports.
+    /// </summary>
+    private static string? SystemdContainerType(string content)
+    {
+        var type = content.Trim();
+        return type.Length == 0 || string.Equals(type, "wsl", StringComparison.OrdinalIgnoreCase) ? null : type;
     }
 
     private static bool ParseOverride(string raw) => raw.Trim().ToLowerInvariant() switch
@@ -123,18 +151,6 @@ public static class PlatformRules
             $"{ContainerOverrideVariable} is '{raw}'; set it to 'true' or 'false' (or remove it to detect containers automatically).",
             ContainerOverrideVariable),
     };
-
-    private static void AddMarkers(PlatformFacts facts, string file, string label, List<string> evidence)
-    {
-        if (!facts.Files.TryGetValue(file, out var content) || content.Length == 0) return;
-        foreach (var marker in ContainerMarkers)
-        {
-            // Markers appear as path segments ("/docker/<id>", "/kubepods/...", "docker-<id>.scope"),
-            // so a plain substring test is what the container runtimes themselves rely on.
-            if (content.Contains(marker, StringComparison.OrdinalIgnoreCase))
-                evidence.Add($"{label}:{marker}");
-        }
-    }
 
     /// <summary>
     /// The CPU limit from a cgroup quota: the assumed/probed CpuQuota ("quota period"), else
