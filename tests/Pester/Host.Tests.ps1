@@ -258,7 +258,7 @@ Start-ServingHost -Port $port -HostAddress 127.0.0.1 -ApiWorkers 1 -Wait -StopTi
 Import-Module '$env:SERVING_TEST_MODULE'
 Write-Output 'started'
 Start-ServingHost -Port $port -HostAddress 127.0.0.1 -ApiWorkers 1 -Wait -StopTimeout 5 | Out-Null
-"@
+"@ -RedirectError
         try {
             Wait-Until -TimeoutSeconds 60 -What 'the foreground host is ready' {
                 try { (Invoke-WebRequest "http://127.0.0.1:$port/readyz" -SkipHttpErrorCheck -TimeoutSec 2).StatusCode -eq 200 } catch { $false }
@@ -269,6 +269,7 @@ Start-ServingHost -Port $port -HostAddress 127.0.0.1 -ApiWorkers 1 -Wait -StopTi
             & kill -9 $runner
             $child.WaitForExit(20000) | Should -BeTrue -Because 'the host ends by itself'
             $child.ExitCode | Should -Be 1
+            $child.StandardError.ReadToEnd() | Should -Match "HostFailed|Host 'demo' failed: worker echo-1 exited"
             foreach ($p in $pids) { Test-ProcessAlive $p | Should -BeFalse }
             Test-PortFree $port | Should -BeTrue
         }

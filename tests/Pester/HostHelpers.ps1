@@ -91,12 +91,13 @@ function Get-FreePort {
 
 function Start-ChildPwsh {
     <# .SYNOPSIS Runs a script in a separate pwsh process (the same pwsh as this one), stdout captured. #>
-    param([Parameter(Mandatory)] [string] $Script)
+    param([Parameter(Mandatory)] [string] $Script, [switch] $RedirectError)
     $exe = [Environment]::ProcessPath
     $info = [System.Diagnostics.ProcessStartInfo]::new($exe)
     if ((Split-Path -Leaf $exe) -like 'dotnet*') { $info.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
     foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Script) { $info.ArgumentList.Add($a) }
     $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = [bool]$RedirectError
     $info.RedirectStandardInput = $true
     $info.UseShellExecute = $false
     $info.Environment['NO_COLOR'] = '1'

@@ -98,6 +98,8 @@ public sealed class TextRunner : Runner
                 $"Expected {{\"ms\":N}} with 0 <= N <= {MaxSlowMs}."));
         }
         var started = System.Diagnostics.Stopwatch.StartNew();
+        // Lets tests wait until a slow call is in flight.
+        _log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"slow: started {request.Ms} ms"));
         try
         {
             await Task.Delay(request.Ms, cancellationToken).ConfigureAwait(false);
