@@ -134,7 +134,7 @@ Describe 'Get-ServingPlan for the demo service' {
             Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
         $verbose.Message | Should -Be @(
             'Listen address 0.0.0.0 (all interfaces): -HostAddress was not given and this is a container (evidence: env:KUBERNETES_SERVICE_HOST); a loopback address could not be reached through the container''s published port.'
-            'Respawn off: -Respawn Auto and this is a container (evidence: env:KUBERNETES_SERVICE_HOST); crashed workers are not restarted here; restarting is left to the container''s orchestrator. -Respawn Always overrides.'
+            'Respawn off: -Respawn Auto and this is a container (evidence: env:KUBERNETES_SERVICE_HOST); crashed workers are not restarted here: a worker that exits ends the host (Failed, exit code 1 under -Wait), so the container''s orchestrator restarts it. -Respawn Always overrides.'
         )
         $outside = Get-ServingPlan -Assume @{ OS = 'Linux' } -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
         $outside[0].Message | Should -Match '^Listen address 127\.0\.0\.1 \(this machine only\).*no container evidence found'

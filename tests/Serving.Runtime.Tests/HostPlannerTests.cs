@@ -222,7 +222,7 @@ public sealed class HostPlannerTests
             "Listen address 0.0.0.0 (all interfaces): -HostAddress was not given and this is a container (evidence: cgroup:kubepods); " +
             "a loopback address could not be reached through the container's published port.",
             "Respawn off: -Respawn Auto and this is a container (evidence: cgroup:kubepods); crashed workers are not restarted " +
-            "here; restarting is left to the container's orchestrator. -Respawn Always overrides.",
+            "here: a worker that exits ends the host (Failed, exit code 1 under -Wait), so the container's orchestrator restarts it. -Respawn Always overrides.",
         }, container.Explanations);
 
         var host = Plan(Facts.Info("Linux"));
@@ -233,7 +233,7 @@ public sealed class HostPlannerTests
         }, host.Explanations);
 
         var chosen = Plan(Facts.Info("Linux"), new PlanOptions { HostAddress = "10.1.2.3", Respawn = RespawnChoice.Never });
-        Assert.Equal(new[] { "Listen address 10.1.2.3: given by -HostAddress.", "Respawn off: -Respawn Never." }, chosen.Explanations);
+        Assert.Equal(new[] { "Listen address 10.1.2.3: given by -HostAddress.", "Respawn off: -Respawn Never; a worker that exits ends the host (Failed)." }, chosen.Explanations);
     }
 
     [Fact]

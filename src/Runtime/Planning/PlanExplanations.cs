@@ -24,11 +24,11 @@ internal static class PlanExplanations
     public static string Respawn(RespawnChoice choice, bool respawn, PlatformInfo platform) => choice switch
     {
         RespawnChoice.Always => "Respawn on: -Respawn Always.",
-        RespawnChoice.Never => "Respawn off: -Respawn Never.",
+        RespawnChoice.Never => "Respawn off: -Respawn Never; a worker that exits ends the host (Failed).",
         _ when respawn =>
             $"Respawn on: -Respawn Auto and this is not a container ({ContainerFinding(platform)}); crashed workers are restarted with backoff.",
         _ => $"Respawn off: -Respawn Auto and this is a container ({ContainerFinding(platform)}); crashed workers are not restarted " +
-             "here; restarting is left to the container's orchestrator. -Respawn Always overrides.",
+             "here: a worker that exits ends the host (Failed, exit code 1 under -Wait), so the container's orchestrator restarts it. -Respawn Always overrides.",
     };
 
     /// <summary>Why the platform is, or is not, a container: the evidence, and the override when it decided.</summary>
