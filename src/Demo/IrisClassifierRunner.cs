@@ -31,14 +31,14 @@ public sealed class IrisClassifierRunner : Runner
         if (request is null)
         {
             throw new RunnerInputException(
-                "Expected a JSON object with 'features' (4 numbers) or 'instances' (an array of 4-number arrays).");
+                "invalid input in $: expected an object with 'features' (4 numbers) or 'instances' (an array of 4-number arrays), got null");
         }
 
         double[]? features = request.Features;
         double[][]? instances = request.Instances;
         if (features is not null && instances is not null)
         {
-            throw new RunnerInputException("Give either 'features' or 'instances', not both.");
+            throw new RunnerInputException("invalid input in $: give either 'features' or 'instances', not both");
         }
         if (features is not null)
         {
@@ -48,16 +48,16 @@ public sealed class IrisClassifierRunner : Runner
         if (instances is null)
         {
             throw new RunnerInputException(
-                "Missing 'features' (4 numbers: sepal_length, sepal_width, petal_length, petal_width) or 'instances' (an array of such arrays).");
+                "invalid input in $: missing 'features' (4 numbers: sepal_length, sepal_width, petal_length, petal_width) or 'instances' (an array of such arrays)");
         }
         if (instances.Length == 0)
         {
-            throw new RunnerInputException("'instances' must hold at least one row.");
+            throw new RunnerInputException("invalid input in $.instances: expected one row or more, got an empty array");
         }
         if (instances.Length > MaxInstances)
         {
             throw new RunnerInputException(string.Create(CultureInfo.InvariantCulture,
-                $"'instances' holds {instances.Length} rows; at most {MaxInstances} are allowed per request."));
+                $"invalid input in $.instances: expected {MaxInstances} rows or fewer per request, got {instances.Length}"));
         }
 
         for (int i = 0; i < instances.Length; i++)
@@ -92,19 +92,19 @@ public sealed class IrisClassifierRunner : Runner
     {
         if (row is null)
         {
-            throw new RunnerInputException($"'{name}' must be an array of {IrisModel.FeatureCount} numbers.");
+            throw new RunnerInputException($"invalid input in $.{name}: expected an array of {IrisModel.FeatureCount} numbers, got null");
         }
         if (row.Length != IrisModel.FeatureCount)
         {
             throw new RunnerInputException(string.Create(CultureInfo.InvariantCulture,
-                $"'{name}' must hold exactly {IrisModel.FeatureCount} numbers (sepal_length, sepal_width, petal_length, petal_width); got {row.Length}."));
+                $"invalid input in $.{name}: expected exactly {IrisModel.FeatureCount} numbers (sepal_length, sepal_width, petal_length, petal_width), got {row.Length}"));
         }
         for (int j = 0; j < row.Length; j++)
         {
             if (!double.IsFinite(row[j]))
             {
                 throw new RunnerInputException(string.Create(CultureInfo.InvariantCulture,
-                    $"'{name}[{j}]' must be a finite number."));
+                    $"invalid input in $.{name}[{j}]: expected a finite number"));
             }
         }
     }

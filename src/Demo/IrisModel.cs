@@ -16,6 +16,13 @@ public static partial class IrisModel
     /// <summary>Number of classes (the length of <see cref="Labels"/>).</summary>
     public const int ClassCount = 3;
 
+    /// <summary>
+    /// Above this largest |feature| <see cref="Predict"/> computes its logits scaled down (so nothing
+    /// overflows); at or below it, exactly as the trainer does. With |x| ≤ 1e150 no intermediate value
+    /// comes near the largest double.
+    /// </summary>
+    private const double ScaleAbove = 1e150;
+
     /// <summary>The class labels, indexed by the value <see cref="Predict"/> returns.</summary>
     public static IReadOnlyList<string> Labels => s_labels;
 
@@ -25,7 +32,10 @@ public static partial class IrisModel
     /// <summary>
     /// Classifies one flower. Writes the class probabilities (summing to 1) into
     /// <paramref name="probabilities"/> and returns the index (into <see cref="Labels"/>) of the most
-    /// probable class, the lowest index on a tie. Features should be finite; the caller validates.
+    /// probable class, the lowest index on a tie. Any finite features give finite probabilities, huge
+    /// ones (up to ±1.7e308) included: the softmax is max-subtracted and, for features beyond 1e150,
+    /// computed on logits scaled down by the largest |feature| (the result is then the softmax's
+    /// limit, typically one class at 1). Non-finite features are the caller's to reject.
     /// </summary>
     /// <param name="features">Exactly <see cref="FeatureCount"/> values.</param>
     /// <param name="probabilities">Exactly <see cref="ClassCount"/> slots.</param>
@@ -45,18 +55,32 @@ public static partial class IrisModel
         ReadOnlySpan<double> weights = Weights;
         ReadOnlySpan<double> biases = Biases;
 
+        // Features this large would overflow the standardised values or the logits (1e308 / 0.43 is
+        // Infinity): compute logit_k / scale instead, with every feature divided by the largest |x_j|,
+        // and multiply the scale back in where it cannot overflow (below).
+        double scale = 1;
+        for (int j = 0; j < FeatureCount; j++)
+        {
+            scale = Math.Max(scale, Math.Abs(features[j]));
+        }
+        if (scale <= ScaleAbove)
+        {
+            scale = 1;
+        }
+
         Span<double> x = stackalloc double[FeatureCount];
         for (int j = 0; j < FeatureCount; j++)
         {
-            x[j] = (features[j] - means[j]) / stds[j];
+            x[j] = scale == 1 ? (features[j] - means[j]) / stds[j] : (features[j] / scale - means[j] / scale) / stds[j];
         }
 
-        // Same arithmetic, in the same order, as the trainer (tools/TrainIris/SoftmaxTrainer.cs).
+        // Same arithmetic, in the same order, as the trainer (tools/TrainIris/SoftmaxTrainer.cs) when
+        // scale is 1 (every realistic input).
         double max = double.NegativeInfinity;
         int best = 0;
         for (int k = 0; k < ClassCount; k++)
         {
-            double z = biases[k];
+            double z = scale == 1 ? biases[k] : biases[k] / scale;
             for (int j = 0; j < FeatureCount; j++)
             {
                 z += weights[k * FeatureCount + j] * x[j];
@@ -69,10 +93,13 @@ public static partial class IrisModel
             }
         }
 
+        // Max-subtracted softmax: every exponent is <= 0, so no term overflows and the largest is 1.
+        // Scaled, (z_k - max) * scale is finite or -Infinity (whose exp is 0): the limit of the
+        // softmax as the inputs grow, never NaN.
         double sum = 0;
         for (int k = 0; k < ClassCount; k++)
         {
-            double e = Math.Exp(probabilities[k] - max);
+            double e = Math.Exp((probabilities[k] - max) * scale);
             probabilities[k] = e;
             sum += e;
         }

@@ -239,13 +239,18 @@ Start-ServingHost -Port $port -HostAddress 127.0.0.1 -ApiWorkers 2 -Wait -StopTi
         $ok = 0
         foreach ($case in $bodies) {
             $r = Invoke-WebRequest "$url/classify" -Method Post -Body $case.Body -ContentType 'application/json' -SkipHttpErrorCheck
+            $text = Get-ResponseText $r
             $r.StatusCode | Should -BeIn $case.Status -Because "body $($case.Body.Substring(0, [math]::Min(40, $case.Body.Length)))"
-            "$($r.Content)" | Should -Not -Match $internals
+            $text | Should -Not -Match $internals
             if ($r.StatusCode -eq 200) {
-                $answer = $r.Content | ConvertFrom-Json
+                $answer = $text | ConvertFrom-Json
                 [math]::Abs((($answer.probabilities | Measure-Object -Sum).Sum) - 1) | Should -BeLessThan 1e-9
             }
-            elseif ($case.Match) { "$($r.Content)" | Should -Match $case.Match }
+            else {
+                "$($r.Headers['Content-Type'])" | Should -BeLike 'application/problem+json*'
+                ($text | ConvertFrom-Json).errorId | Should -BeIn 'InvalidJson', 'InvalidInput'
+                if ($case.Match) { $text | Should -Match $case.Match }
+            }
             $ok++
         }
         Add-FaultResult 'hostile bodies' -Sent $bodies.Count -Succeeded $ok -Failed ($bodies.Count - $ok) -Note 'answered as expected = succeeded'

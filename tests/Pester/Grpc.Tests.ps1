@@ -72,21 +72,37 @@ Describe 'gRPC front door' {
         ($replies | ForEach-Object { ($_.value | ConvertFrom-Json).label }) | Should -Be @('setosa', 'versicolor', 'virginica')
     }
 
-    It 'maps errors to status codes: unknown API NOT_FOUND, bad JSON INVALID_ARGUMENT' {
+    It 'maps errors to status codes: unknown API NOT_FOUND, bad JSON INVALID_ARGUMENT, with the error id in the trailers' {
         $g = Start-GrpcHost -ApiWorkers 1
-        (Invoke-GrpcClient $g.Target call nope json '{}').code | Should -Be 'NOT_FOUND'
+        $missing = Invoke-GrpcClient $g.Target call nope json '{}'
+        $missing.code | Should -Be 'NOT_FOUND'
+        $missing.errorId | Should -Be 'NotFound'
+        $missing.requestId | Should -Not -BeNullOrEmpty
         $bad = Invoke-GrpcClient $g.Target call classify json 'not json'
         $bad.code | Should -Be 'INVALID_ARGUMENT'
+        $bad.errorId | Should -Be 'InvalidJson'
         $wrong = Invoke-GrpcClient $g.Target call classify json '{"features":[1,2]}'
         $wrong.code | Should -Be 'INVALID_ARGUMENT'
+        $wrong.errorId | Should -Be 'InvalidInput'
         $wrong.details | Should -Match 'features'
+        $huge = Invoke-GrpcClient $g.Target call classify json '{"features":[1e309,1,1,1]}'
+        $huge.code | Should -Be 'INVALID_ARGUMENT'
+        $huge.details | Should -Be 'invalid input in $.features[0]: expected a number, got 1e309 (out of range)'
+        $finite = Invoke-GrpcClient $g.Target call classify json '{"features":[1e308,1e308,1e308,1e308]}'
+        $finite.kind | Should -Be 'json'
+        ($finite.value | ConvertFrom-Json).probabilities | ForEach-Object { [double]::IsFinite($_) | Should -BeTrue }
     }
 
     It 'runner exceptions are INTERNAL without a stack trace; deadlines are DEADLINE_EXCEEDED; cancellation reaches the runner' {
         $g = Start-GrpcHost -Service $FixtureManifest -ApiWorkers 1
         $fail = Invoke-GrpcClient $g.Target call fail json '{}'
         $fail.code | Should -Be 'INTERNAL'
-        $fail.details | Should -Not -Match '\bat Serving\.|\.cs:line|StackTrace'
+        $fail.details | Should -Not -Match '\bat Serving\.|\.cs:line|StackTrace|Exception|System\.'
+        $fail.errorId | Should -Be 'RunnerFailed'
+        $fail.details | Should -Be "runner 'text' method 'fail' failed; details are in the serving host's log under request id $($fail.requestId)"
+        Wait-Until -TimeoutSeconds 5 -What 'the log line with the request id' {
+            (Receive-Job $g.Job -Keep | Where-Object Message -Match ([regex]::Escape("RunnerFailed request $($fail.requestId):"))).Count -ge 1
+        }
 
         (Invoke-GrpcClient $g.Target call slow json '{"ms":5000}' 0.5).code | Should -Be 'DEADLINE_EXCEEDED'
         Wait-Until -TimeoutSeconds 5 -What 'the runner saw the deadline' {

@@ -35,6 +35,18 @@ Describe 'Start-ServingHost with the demo service' {
 
         Invoke-RestMethod "$($info.Url)/echo" -Method Post -Body 'ping' | Should -Be 'ping'
 
+        # Any finite input is answered with finite probabilities; a number beyond a double is a 400 naming it.
+        $huge = Invoke-RestMethod "$($info.Url)/classify" -Method Post -Body '{"features":[1e308,1e308,1e308,1e308]}' -ContentType 'application/json'
+        $huge.probabilities | ForEach-Object { [double]::IsFinite($_) | Should -BeTrue }
+        $over = Invoke-WebRequest "$($info.Url)/classify" -Method Post -Body '{"features":[1e309,1,1,1]}' -ContentType 'application/json' -SkipHttpErrorCheck
+        $over.StatusCode | Should -Be 400
+        $over.Headers['Content-Type'] | Should -Be 'application/problem+json'
+        $problem = Get-ResponseText $over | ConvertFrom-Json
+        $problem.errorId | Should -Be 'InvalidInput'
+        $problem.detail | Should -Be 'invalid input in $.features[0]: expected a number, got 1e309 (out of range)'
+        # Invoke-RestMethod reads the problem body as JSON too.
+        (Invoke-RestMethod "$($info.Url)/classify" -Method Post -Body '{"features":"x"}' -ContentType 'application/json' -SkipHttpErrorCheck).errorId | Should -Be 'InvalidInput'
+
         $info.Workers.Name | Should -Be @('echo-1', 'classifier-1', 'api-1', 'api-2')
         foreach ($w in $info.Workers) {
             $w.State | Should -Be 'Running'
@@ -364,14 +376,32 @@ Describe 'A user''s own runner assembly' {
 
         $fail = Invoke-WebRequest "$($info.Url)/fail" -Method Post -Body '{}' -ContentType 'application/json' -SkipHttpErrorCheck
         $fail.StatusCode | Should -Be 500
-        $fail.Content | Should -Not -Match '\bat Serving\.'
-        $fail.Content | Should -Not -Match 'StackTrace|\.cs:line'
+        $fail.Headers['Content-Type'] | Should -Be 'application/problem+json'
+        $text = Get-ResponseText $fail
+        $text | Should -Not -Match '\bat Serving\.'
+        $text | Should -Not -Match 'StackTrace|\.cs:line|Exception|System\.'
+        $problem = $text | ConvertFrom-Json
+        $problem.errorId | Should -Be 'RunnerFailed'
+        $problem.type | Should -Be 'urn:serving:problem:runner-failed'
+        $problem.detail | Should -Match ([regex]::Escape($problem.requestId))
+        # The operator finds the client's request id in the host's log, and the exception behind it.
+        Wait-Until -TimeoutSeconds 5 -What 'the log line with the request id' {
+            (Receive-Job $job -Keep | Where-Object Message -Match ([regex]::Escape("RunnerFailed request $($problem.requestId):"))).Count -ge 1
+        }
+        Wait-Until -TimeoutSeconds 5 -What 'the runner''s line with the exception' {
+            (Receive-Job $job -Keep | Where-Object Message -Match 'RunnerFailed request .*InvalidOperationException: boom').Count -ge 1
+        }
 
         $slow = Invoke-WebRequest "$($info.Url)/slow" -Method Post -Body '{"ms":5000}' -ContentType 'application/json' -SkipHttpErrorCheck
         $slow.StatusCode | Should -Be 504
 
         $bad = Invoke-WebRequest "$($info.Url)/sum" -Method Post -Body 'not json' -ContentType 'application/json' -SkipHttpErrorCheck
         $bad.StatusCode | Should -Be 400
+        (Get-ResponseText $bad | ConvertFrom-Json).errorId | Should -Be 'InvalidJson'
+
+        $huge = Invoke-WebRequest "$($info.Url)/sum" -Method Post -Body '{"values":[1,1e309]}' -ContentType 'application/json' -SkipHttpErrorCheck
+        $huge.StatusCode | Should -Be 400
+        (Get-ResponseText $huge | ConvertFrom-Json).detail | Should -Be 'invalid input in $.values[1]: expected a number, got 1e309 (out of range)'
     }
 }
 }

@@ -23,6 +23,13 @@ function Wait-Until {
     }
 }
 
+function Get-ResponseText {
+    <# .SYNOPSIS The body of an Invoke-WebRequest response as text: PowerShell hands application/problem+json over as bytes. #>
+    param([Parameter(Mandatory, Position = 0)] $Response)
+    if ($Response.Content -is [byte[]]) { return [Text.Encoding]::UTF8.GetString($Response.Content) }
+    return $Response.Content
+}
+
 function Get-ProcStat([int] $ProcessId) {
     $path = "/proc/$ProcessId/stat"
     if (-not (Test-Path $path)) { return $null }

@@ -7,7 +7,8 @@ Usage (prints one JSON document on stdout):
   grpc_client.py TARGET watch [SECONDS]            -> {"statuses": [...]} (every status seen)
   grpc_client.py TARGET services                   -> {"services": [...]} (server reflection)
   grpc_client.py TARGET call API KIND PAYLOAD [DEADLINE_S]   KIND: json|text|data
-                                                   -> {"kind": ..., "value": ..., "worker": ...} or {"code": ..., "details": ...}
+                                                   -> {"kind": ..., "value": ..., "worker": ...}
+                                                      or {"code": ..., "details": ..., "errorId": ..., "requestId": ...}
   grpc_client.py TARGET stream API KIND PAYLOAD    -> {"replies": [...]}
   grpc_client.py TARGET apis                       -> {"apis": [{"route": ...}, ...]}
   grpc_client.py TARGET spread N API KIND PAYLOAD  -> {"workers": {"api-1": n, ...}} (N new connections)
@@ -105,8 +106,17 @@ def worker_of(metadata):
     return None
 
 
+def trailer(metadata, key):
+    for k, value in metadata or ():
+        if k == key:
+            return value
+    return None
+
+
 def error(e):
-    return {"code": e.code().name, "details": e.details(), "worker": worker_of(e.initial_metadata())}
+    trailing = e.trailing_metadata()
+    return {"code": e.code().name, "details": e.details(), "worker": worker_of(e.initial_metadata()),
+            "errorId": trailer(trailing, "x-serving-error-id"), "requestId": trailer(trailing, "x-serving-request-id")}
 
 
 # ---- commands ------------------------------------------------------------------------------------

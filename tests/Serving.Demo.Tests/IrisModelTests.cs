@@ -59,6 +59,81 @@ public sealed class IrisModelTests
         Assert.All(p.ToArray(), v => Assert.False(double.IsNaN(v)));
     }
 
+    public static TheoryData<double, double, double, double> FiniteExtremes => new()
+    {
+        { 1e308, 1e308, 1e308, 1e308 },
+        { -1e308, -1e308, -1e308, -1e308 },
+        { 1e308, -1e308, 1e308, -1e308 },
+        { -1e308, 1e308, -1e308, 1e308 },
+        { double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue },
+        { double.MinValue, double.MaxValue, 0, 0 },
+        { 1e308, 0, 0, 0 },
+        { 0, 0, 0, -1e308 },
+        { 1e200, 5.0, 1.4, 0.2 },
+        { 1e151, 1e150, -1e149, 3 },
+        { 1e150, 1e150, 1e150, 1e150 },
+        { 1e6, -1e6, 1e6, 1e6 },
+        { -5.1, -3.5, -1.4, -0.2 },
+        { -1000, -1000, -1000, -1000 },
+        { 0, 0, 0, 0 },
+        { double.Epsilon, double.Epsilon, double.Epsilon, double.Epsilon },
+        { 1e-308, -1e-308, 2.2250738585072014e-308, -double.Epsilon },
+        { 5.1, 3.5, 1.4, 1e-300 },
+    };
+
+    [Theory]
+    [MemberData(nameof(FiniteExtremes))]
+    public void Any_finite_input_gives_finite_probabilities_summing_to_1(double a, double b, double c, double d)
+    {
+        Span<double> p = stackalloc double[IrisModel.ClassCount];
+        int label = IrisModel.Predict([a, b, c, d], p);
+
+        double sum = 0;
+        for (int k = 0; k < p.Length; k++)
+        {
+            Assert.True(double.IsFinite(p[k]), $"p[{k}] = {p[k]}");
+            Assert.InRange(p[k], 0.0, 1.0);
+            Assert.True(p[label] >= p[k]);
+            sum += p[k];
+        }
+        Assert.Equal(1.0, sum, 1e-12);
+    }
+
+    [Fact]
+    public void Huge_inputs_give_the_limit_of_the_softmax()
+    {
+        // As the features grow along one direction, the softmax tends to the class whose logit grows
+        // fastest: the same label at 1e10 (computed directly) and at 1e308 (computed scaled).
+        Span<double> direct = stackalloc double[IrisModel.ClassCount];
+        Span<double> scaled = stackalloc double[IrisModel.ClassCount];
+        foreach (double[] direction in new[] { new[] { 1.0, 1, 1, 1 }, [-1.0, -1, -1, -1], [1.0, -1, 1, -1], [0.3, 0.2, -0.9, 0.1] })
+        {
+            int near = IrisModel.Predict([direction[0] * 1e10, direction[1] * 1e10, direction[2] * 1e10, direction[3] * 1e10], direct);
+            int far = IrisModel.Predict([direction[0] * 1e308, direction[1] * 1e308, direction[2] * 1e308, direction[3] * 1e308], scaled);
+            Assert.Equal(near, far);
+            Assert.Equal(1.0, scaled[far], 1e-12);
+            for (int k = 0; k < IrisModel.ClassCount; k++)
+            {
+                Assert.Equal(direct[k], scaled[k], 1e-9);
+            }
+        }
+    }
+
+    [Fact]
+    public void Scaling_starts_without_a_jump()
+    {
+        // Just below and just above the point where the logits start to be computed scaled.
+        Span<double> below = stackalloc double[IrisModel.ClassCount];
+        Span<double> above = stackalloc double[IrisModel.ClassCount];
+        int a = IrisModel.Predict([1e150, 2, 1e149, -3], below);
+        int b = IrisModel.Predict([1.0000000001e150, 2, 1e149, -3], above);
+        Assert.Equal(a, b);
+        for (int k = 0; k < IrisModel.ClassCount; k++)
+        {
+            Assert.Equal(below[k], above[k], 1e-9);
+        }
+    }
+
     [Fact]
     public void Training_accuracy_of_committed_weights_is_at_least_95_percent()
     {

@@ -93,6 +93,27 @@ public sealed class RunnerTests
         Assert.Equal(["setosa", "virginica"], backBatch.Predictions!.Select(p => p.Label));
     }
 
+    [Theory]
+    [InlineData("""{"features":[1e308,1e308,1e308,1e308]}""")]
+    [InlineData("""{"features":[-1e308,-1e308,-1e308,-1e308]}""")]
+    [InlineData("""{"features":[1e308,-1e308,1e308,-1e308]}""")]
+    [InlineData("""{"features":[1.7976931348623157e308,0,0,-1.7976931348623157e308]}""")]
+    [InlineData("""{"features":[5e-324,-5e-324,1e-308,0]}""")]
+    [InlineData("""{"features":[-5.1,-3.5,-1.4,-0.2]}""")]
+    [InlineData("""{"instances":[[1e308,1e308,1e308,1e308],[5.1,3.5,1.4,0.2],[-1e308,0,0,1e308]]}""")]
+    public void Extreme_finite_inputs_are_answered_with_finite_json(string requestJson)
+    {
+        JsonElement response = Call(requestJson);
+        var predictions = response.ValueKind == JsonValueKind.Array ? response.EnumerateArray().ToArray() : [response];
+        foreach (var prediction in predictions)
+        {
+            var probabilities = prediction.GetProperty("probabilities").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            Assert.All(probabilities, p => Assert.True(double.IsFinite(p) && p >= 0 && p <= 1, p.ToString()));
+            Assert.Equal(1.0, probabilities.Sum(), 1e-12);
+            Assert.Contains(prediction.GetProperty("label").GetString(), IrisModel.Labels);
+        }
+    }
+
     [Fact]
     public void Json_options_are_source_generated()
     {
@@ -138,11 +159,11 @@ public sealed class RunnerTests
     {
         Assert.Contains("not both", Assert.Throws<RunnerInputException>(
             () => _runner.Classify(new IrisRequest { Features = [1, 2, 3, 4], Instances = [[1, 2, 3, 4]] })).Message);
-        Assert.Contains("Missing 'features'", Assert.Throws<RunnerInputException>(
+        Assert.Contains("missing 'features'", Assert.Throws<RunnerInputException>(
             () => _runner.Classify(new IrisRequest())).Message);
         Assert.Contains("got 3", Assert.Throws<RunnerInputException>(
             () => _runner.Classify(new IrisRequest { Features = [1, 2, 3] })).Message);
-        Assert.Contains("at least one", Assert.Throws<RunnerInputException>(
+        Assert.Contains("one row or more", Assert.Throws<RunnerInputException>(
             () => _runner.Classify(new IrisRequest { Instances = [] })).Message);
         Assert.Contains("instances[0]", Assert.Throws<RunnerInputException>(
             () => _runner.Classify(new IrisRequest { Instances = [null!] })).Message);

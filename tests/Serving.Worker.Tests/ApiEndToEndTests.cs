@@ -17,16 +17,24 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
     private static void AssertWorkerHeader(HttpResponseMessage response) =>
         Assert.Equal("api-1", Assert.Single(response.Headers.GetValues("x-serving-worker")));
 
-    private static async Task<JsonElement> ErrorBody(HttpResponseMessage response, HttpStatusCode expected)
+    /// <summary>Asserts an RFC 9457 problem body of the expected status and error id; returns it.</summary>
+    public static async Task<JsonElement> ProblemBody(HttpResponseMessage response, HttpStatusCode expected, string errorId)
     {
-        Assert.Equal(expected, response.StatusCode);
-        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, $"expected {expected}, got {response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        ClientText.AssertClean(text);
+        var json = JsonDocument.Parse(text).RootElement;
         Assert.Equal((int)expected, json.GetProperty("status").GetInt32());
-        var message = json.GetProperty("error").GetString()!;
-        Assert.DoesNotContain("   at ", message);
+        Assert.Equal(errorId, json.GetProperty("errorId").GetString());
+        Assert.StartsWith("urn:serving:problem:", json.GetProperty("type").GetString());
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("title").GetString()));
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("detail").GetString()));
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("requestId").GetString()));
         return json;
     }
+
+    private static string Detail(JsonElement problem) => problem.GetProperty("detail").GetString()!;
 
     [Fact]
     public async Task Echo_round_trips_binary_bodies()
@@ -68,12 +76,49 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
     [Fact]
     public async Task Invalid_json_is_400_before_reaching_the_runner()
     {
-        foreach (var body in new[] { "{\"values\":[1,", "", "{} {}", "nope" })
+        var cases = new (string Body, string Detail)[]
+        {
+            ("{\"values\":[1,", "the request body is not valid JSON (syntax error in line 1, position 13)"),
+            ("", "the request body is empty"),
+            (" \n ", "the request body is empty"),
+            ("{} {}", "the request body has more after its JSON value (line 1, position 4)"),
+            ("nope", "the request body is not valid JSON (syntax error in line 1, position 2)"),
+            (new string('[', 257) + new string(']', 257), "the request body nests deeper than 256 levels"),
+        };
+        foreach (var (body, detail) in cases)
         {
             using var response = await Client.PostAsync("/sum", TestHost.Body(body, "application/json"));
-            var json = await ErrorBody(response, HttpStatusCode.BadRequest);
+            var json = await ProblemBody(response, HttpStatusCode.BadRequest, "InvalidJson");
             AssertWorkerHeader(response);
-            Assert.Contains("not valid JSON", json.GetProperty("error").GetString());
+            Assert.Equal(detail, Detail(json));
+            Assert.Equal("urn:serving:problem:invalid-json", json.GetProperty("type").GetString());
+            Assert.Equal("Invalid JSON", json.GetProperty("title").GetString());
+            Assert.Equal("api-1", json.GetProperty("worker").GetString());
+        }
+        // Not UTF-8 inside a string: not JSON either (RFC 8259).
+        using var bytes = new ByteArrayContent([.. "{\"values\":[1],\"request_id\":\""u8, 0xC3, 0x28, .. "\"}"u8]);
+        using (var response = await Client.PostAsync("/sum", bytes))
+            Assert.Contains("not valid UTF-8", Detail(await ProblemBody(response, HttpStatusCode.BadRequest, "InvalidJson")));
+        // 256 levels are fine for the API worker; the runner's decoder says what it takes.
+        using (var response = await Client.PostAsync("/sum", TestHost.Body(new string('[', 256) + new string(']', 256), "application/json")))
+            Assert.Equal("invalid input in $: expected an object with 'values' and 'request_id', got an array",
+                Detail(await ProblemBody(response, HttpStatusCode.BadRequest, "InvalidInput")));
+    }
+
+    [Fact]
+    public async Task Json_that_does_not_fit_is_400_naming_the_path_and_the_expected_shape()
+    {
+        var cases = new (string Body, string Detail)[]
+        {
+            ("{\"values\":[1,1e20]}", "invalid input in $.values[1]: expected an integer from -2147483648 to 2147483647, got 1e20 (not an integer in that range)"),
+            ("{\"values\":\"abc\"}", "invalid input in $.values: expected an array of integers from -2147483648 to 2147483647, got a string"),
+            ("[]", "invalid input in $: expected an object with 'values' and 'request_id', got an array"),
+            ("{\"values\":[1],\"request_id\":7}", "invalid input in $.request_id: expected a string, got a number"),
+        };
+        foreach (var (body, detail) in cases)
+        {
+            using var response = await Client.PostAsync("/sum", TestHost.Body(body, "application/json"));
+            Assert.Equal(detail, Detail(await ProblemBody(response, HttpStatusCode.BadRequest, "InvalidInput")));
         }
     }
 
@@ -81,8 +126,8 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
     public async Task RunnerInputException_is_400_with_its_message()
     {
         using var response = await Client.PostAsync("/bad", TestHost.Body("xyz"));
-        var json = await ErrorBody(response, HttpStatusCode.BadRequest);
-        Assert.Equal("bad input: xyz", json.GetProperty("error").GetString());
+        var json = await ProblemBody(response, HttpStatusCode.BadRequest, "InvalidInput");
+        Assert.Equal("bad input: xyz", Detail(json));
     }
 
     [Fact]
@@ -90,12 +135,32 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
     {
         using var response = await Client.PostAsync("/fail", TestHost.Body("x"));
         var text = await response.Content.ReadAsStringAsync();
-        await ErrorBody(response, HttpStatusCode.InternalServerError);
+        var json = await ProblemBody(response, HttpStatusCode.InternalServerError, "RunnerFailed");
         Assert.DoesNotContain("secret internal detail", text);
         Assert.DoesNotContain("TestRunner.Fail", text);
-        Assert.Contains("InvalidOperationException", text);
-        await fixture.Runner.WaitForLineAsync(l => l.StartsWith("[err] fail: ") && l.Contains("secret internal detail") && l.Contains("TestRunner.Fail"),
-            TimeSpan.FromSeconds(5), "the full exception on stderr");
+        Assert.DoesNotContain("InvalidOperation", text);
+        var requestId = json.GetProperty("requestId").GetString()!;
+        Assert.Equal($"runner 'test' method 'fail' failed; details are in the serving host's log under request id {requestId}", Detail(json));
+
+        // The API worker's line carries the client's request id and the runner worker's; the runner's
+        // line carries its own request id and the exception.
+        await fixture.Api.WaitForLineAsync(l => l.StartsWith($"[err] fail: RunnerFailed request {requestId}: runner 'test' method 'fail' failed (the runner worker's request id "),
+            TimeSpan.FromSeconds(5), "the API worker's log line");
+        var apiLine = fixture.Api.Lines.First(l => l.Contains($"RunnerFailed request {requestId}:"));
+        var runnerRequestId = System.Text.RegularExpressions.Regex.Match(apiLine, @"the runner worker's request id ([^)]+)\)").Groups[1].Value;
+        await fixture.Runner.WaitForLineAsync(l => l.StartsWith($"[err] fail: RunnerFailed request {runnerRequestId}: runner 'test' method 'fail' failed | ")
+            && l.Contains("secret internal detail") && l.Contains("TestRunner.Fail"),
+            TimeSpan.FromSeconds(5), "the full exception on the runner's stderr");
+    }
+
+    [Fact]
+    public async Task A_result_that_cannot_be_written_as_json_is_500_and_the_runner_logs_why()
+    {
+        using var response = await Client.PostAsync("/nan", TestHost.Body("x"));
+        var json = await ProblemBody(response, HttpStatusCode.InternalServerError, "RunnerFailed");
+        Assert.StartsWith("runner 'test' method 'nan' returned a result that cannot be written as JSON; details are in the serving host's log under request id ", Detail(json));
+        await fixture.Runner.WaitForLineAsync(l => l.StartsWith("[err] fail: RunnerFailed request ") && l.Contains("method 'nan' returned a result that cannot be written as JSON | System.ArgumentException"),
+            TimeSpan.FromSeconds(5), "the encoder's exception on the runner's stderr");
     }
 
     [Fact]
@@ -103,8 +168,12 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         using var response = await Client.PostAsync("/slow", TestHost.Body("10000"));
-        await ErrorBody(response, HttpStatusCode.GatewayTimeout);
+        var json = await ProblemBody(response, HttpStatusCode.GatewayTimeout, "RunnerTimeout");
         Assert.InRange(watch.Elapsed.TotalSeconds, 1.5, 6);
+        Assert.Equal("runner 'test' did not answer within 2 s", Detail(json));
+        var requestId = json.GetProperty("requestId").GetString();
+        await fixture.Api.WaitForLineAsync(l => l == $"[err] warn: RunnerTimeout request {requestId}: runner 'test' did not answer within 2 s (method 'slow')",
+            TimeSpan.FromSeconds(5), "a warning line with the request id");
     }
 
     [Fact]
@@ -112,25 +181,36 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
     {
         using (var response = await Client.PostAsync("/nope", TestHost.Body("x")))
         {
-            await ErrorBody(response, HttpStatusCode.NotFound);
+            Assert.Equal("no API has the route '/nope'", Detail(await ProblemBody(response, HttpStatusCode.NotFound, "NotFound")));
             AssertWorkerHeader(response);
         }
         using (var response = await Client.GetAsync("/echo"))
         {
-            await ErrorBody(response, HttpStatusCode.MethodNotAllowed);
+            Assert.Equal("'/echo' accepts POST only", Detail(await ProblemBody(response, HttpStatusCode.MethodNotAllowed, "MethodNotAllowed")));
+            Assert.Equal("POST", response.Content.Headers.Allow.Single());
             AssertWorkerHeader(response);
         }
+        using (var response = await Client.PostAsync("/livez", TestHost.Body("x")))
+            await ProblemBody(response, HttpStatusCode.MethodNotAllowed, "MethodNotAllowed");
         using (var response = await Client.PostAsync("/echo", new ByteArrayContent(new byte[1024 * 1024 + 1])))
         {
-            await ErrorBody(response, HttpStatusCode.RequestEntityTooLarge);
+            Assert.Equal("the request body is larger than 1048576 bytes", Detail(await ProblemBody(response, HttpStatusCode.RequestEntityTooLarge, "PayloadTooLarge")));
             AssertWorkerHeader(response);
         }
+        // HEAD: the status and headers of the problem, no body.
+        using (var head = await Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/nope")))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+            Assert.Equal("application/problem+json", head.Content.Headers.ContentType?.MediaType);
+        }
+        // 4xx are the client's: not logged.
+        Assert.DoesNotContain(fixture.Api.Lines, l => l.Contains("NotFound") || l.Contains("MethodNotAllowed") || l.Contains("PayloadTooLarge"));
         // Chunked (no Content-Length): the limit still holds.
         var chunked = new StreamContent(new MemoryStream(new byte[2 * 1024 * 1024]));
         using var request = new HttpRequestMessage(HttpMethod.Post, "/echo") { Content = chunked };
         request.Headers.TransferEncodingChunked = true;
         using (var response = await Client.SendAsync(request))
-            await ErrorBody(response, HttpStatusCode.RequestEntityTooLarge);
+            await ProblemBody(response, HttpStatusCode.RequestEntityTooLarge, "PayloadTooLarge");
     }
 
     [Fact]
@@ -189,7 +269,10 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
 
         var fail = await Assert.ThrowsAsync<RpcException>(() => client.CallAsync(new CallRequest { Method = "fail", Payloads = { ByteString.CopyFromUtf8("q") } }).ResponseAsync);
         Assert.Equal(StatusCode.Internal, fail.StatusCode);
-        Assert.DoesNotContain("secret internal detail", fail.Status.Detail);
+        Assert.Equal("runner 'test' method 'fail' failed", fail.Status.Detail);
+        Assert.Equal("RunnerFailed", fail.Trailers.GetValue("x-serving-error-id"));
+        Assert.False(string.IsNullOrEmpty(fail.Trailers.GetValue("x-serving-request-id")));
+        Assert.Equal("InvalidInput", bad.Trailers.GetValue("x-serving-error-id"));
 
         // Uds endpoints need no secret.
         var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());

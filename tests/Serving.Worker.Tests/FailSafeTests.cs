@@ -87,6 +87,7 @@ public class FailSafeTests
         }, TimeSpan.FromSeconds(5), "UNAVAILABLE once the runner is declared down");
         var (error, _) = await FrontDoorClient.Fails(client, FrontDoorClient.Text("/upper", "a"), StatusCode.Unavailable);
         Assert.Contains("runner 'test' has no live worker", error.Status.Detail);
+        Assert.Equal("RunnerUnavailable", error.Trailers.GetValue("x-serving-error-id"));
         Assert.Equal("2000", error.Trailers.GetValue("grpc-retry-pushback-ms"));
 
         api.Send("runner-up test");
@@ -145,9 +146,10 @@ public class FailSafeTests
         await TestHost.Eventually(async () => (await client.GetAsync("/livez")).StatusCode == HttpStatusCode.ServiceUnavailable,
             TimeSpan.FromSeconds(5), "/livez 503");
         using var live = await client.GetAsync("/livez");
+        Assert.Equal("application/problem+json", live.Content.Headers.ContentType?.MediaType);
         var json = JsonDocument.Parse(await live.Content.ReadAsStringAsync()).RootElement;
-        Assert.Equal("failing", json.GetProperty("status").GetString());
-        Assert.Contains("test-1 exited with code 137", json.GetProperty("reason").GetString());
+        Assert.Equal("HostFailing", json.GetProperty("errorId").GetString());
+        Assert.Contains("the host is ending: worker test-1 exited with code 137", json.GetProperty("detail").GetString());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/readyz")).StatusCode);
     }
 

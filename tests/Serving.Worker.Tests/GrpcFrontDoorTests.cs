@@ -153,20 +153,35 @@ public class GrpcFrontDoorTests(GrpcFrontDoorFixture fixture) : IClassFixture<Gr
     public async Task Unknown_api_is_NOT_FOUND_and_bad_input_INVALID_ARGUMENT_with_the_worker_header()
     {
         var (missing, worker) = await Fails(Client, Text("nope", "x"), StatusCode.NotFound);
-        Assert.Contains("nope", missing.Status.Detail);
+        Assert.Equal("no API named 'nope'", missing.Status.Detail);
         Assert.Equal("api-1", worker);
+        Assert.Equal("NotFound", ProblemOf(missing).ErrorId);
+        Assert.False(string.IsNullOrEmpty(ProblemOf(missing).RequestId));
         await Fails(Client, Text("", "x"), StatusCode.NotFound);
 
-        foreach (var body in new[] { "{\"values\":[1,", "", "{} {}", "nope" })
+        var cases = new (string Body, string Detail)[]
+        {
+            ("{\"values\":[1,", "the input is not valid JSON (syntax error in line 1, position 13)"),
+            ("", "the input is empty"),
+            ("{} {}", "the input has more after its JSON value (line 1, position 4)"),
+            ("nope", "the input is not valid JSON (syntax error in line 1, position 2)"),
+        };
+        foreach (var (body, detail) in cases)
         {
             var (invalid, w) = await Fails(Client, Json("sum", body), StatusCode.InvalidArgument);
-            Assert.Contains("not valid JSON", invalid.Status.Detail);
+            Assert.Equal(detail, invalid.Status.Detail);
+            Assert.Equal("InvalidJson", ProblemOf(invalid).ErrorId);
             Assert.Equal("api-1", w);
         }
         await Fails(Client, Text("sum", "{"), StatusCode.InvalidArgument);
 
+        var (shape, _) = await Fails(Client, Json("sum", "{\"values\":[1e20]}"), StatusCode.InvalidArgument);
+        Assert.Equal("invalid input in $.values[0]: expected an integer from -2147483648 to 2147483647, got 1e20 (not an integer in that range)", shape.Status.Detail);
+        Assert.Equal("InvalidInput", ProblemOf(shape).ErrorId);
+
         var (bad, _) = await Fails(Client, Text("bad", "xyz"), StatusCode.InvalidArgument);
         Assert.Equal("bad input: xyz", bad.Status.Detail);
+        Assert.Equal("InvalidInput", ProblemOf(bad).ErrorId);
     }
 
     [Fact]
@@ -177,9 +192,16 @@ public class GrpcFrontDoorTests(GrpcFrontDoorFixture fixture) : IClassFixture<Gr
         Assert.DoesNotContain("secret internal detail", error.Status.Detail);
         Assert.DoesNotContain("TestRunner.Fail", error.Status.Detail);
         Assert.DoesNotContain("\n", error.Status.Detail);
-        Assert.Contains("InvalidOperationException", error.Status.Detail);
-        await fixture.Runner.WaitForLineAsync(l => l.StartsWith("[err] fail: ") && l.Contains("secret internal detail") && l.Contains("TestRunner.Fail"),
+        var (errorId, requestId) = ProblemOf(error);
+        Assert.Equal("RunnerFailed", errorId);
+        Assert.Equal($"runner 'test' method 'fail' failed; details are in the serving host's log under request id {requestId}", error.Status.Detail);
+        await fixture.Api.WaitForLineAsync(l => l.StartsWith($"[err] fail: RunnerFailed request {requestId}: runner 'test' method 'fail' failed (the runner worker's request id "),
+            TimeSpan.FromSeconds(5), "the API worker's line with the client's request id");
+        await fixture.Runner.WaitForLineAsync(l => l.StartsWith("[err] fail: RunnerFailed request ") && l.Contains("secret internal detail") && l.Contains("TestRunner.Fail"),
             TimeSpan.FromSeconds(5), "the full exception on the runner's stderr");
+
+        var (nan, _) = await Fails(Client, Text("nan", "x"), StatusCode.Internal);
+        Assert.StartsWith("runner 'test' method 'nan' returned a result that cannot be written as JSON; details are in the serving host's log under request id ", nan.Status.Detail);
     }
 
     [Fact]
@@ -196,7 +218,8 @@ public class GrpcFrontDoorTests(GrpcFrontDoorFixture fixture) : IClassFixture<Gr
         watch.Restart();
         var (error, _) = await Fails(Client, Text("slow", "10001"), StatusCode.DeadlineExceeded);
         Assert.InRange(watch.Elapsed.TotalSeconds, 1.5, 6);
-        Assert.Contains("did not answer within 2 s", error.Status.Detail);
+        Assert.Equal("runner 'test' did not answer within 2 s", error.Status.Detail);
+        Assert.Equal("RunnerTimeout", ProblemOf(error).ErrorId);
         await fixture.Runner.WaitForLineAsync(l => l.Contains("slow cancelled after") && l.Contains("of 10001 ms"),
             TimeSpan.FromSeconds(5), "the runner saw the request timeout");
     }

@@ -21,16 +21,21 @@ public class LifecycleTests
         // No runner yet.
         using (var response = await client.GetAsync("/readyz"))
         {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-            var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            var json = await ApiEndToEndTests.ProblemBody(response, HttpStatusCode.ServiceUnavailable, "NotReady");
             Assert.Equal(["test"], json.GetProperty("notReady").EnumerateArray().Select(e => e.GetString()));
-            Assert.Contains("test", json.GetProperty("error").GetString());
+            Assert.Equal("runners not ready: test", json.GetProperty("detail").GetString());
         }
         using (var response = await client.PostAsync("/echo", TestHost.Body("x")))
         {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-            Assert.Contains("unavailable", await response.Content.ReadAsStringAsync());
+            var json = await ApiEndToEndTests.ProblemBody(response, HttpStatusCode.ServiceUnavailable, "RunnerUnavailable");
+            Assert.Equal("runner 'test' is unavailable", json.GetProperty("detail").GetString());
+            // 5xx: one warning line with the request id, and the transport's reason for the operator.
+            var requestId = json.GetProperty("requestId").GetString();
+            await api.WaitForLineAsync(l => l.StartsWith($"[err] warn: RunnerUnavailable request {requestId}: runner 'test' is unavailable: "),
+                TimeSpan.FromSeconds(5), "the warning line");
         }
+        // Probes report a state: their 503s are not logged.
+        Assert.DoesNotContain(api.Lines, l => l.Contains("NotReady"));
 
         // The runner comes up: ready.
         var runner = host.StartRunner();

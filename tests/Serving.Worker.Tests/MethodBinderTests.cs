@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Serving.Abstractions;
 using Serving.Worker.Runners;
+using Serving.Worker.Tests.Infrastructure;
 
 namespace Serving.Worker.Tests;
 
@@ -142,7 +143,8 @@ public class MethodBinderTests
     public async Task Invalid_json_input_is_a_RunnerInputException(string input)
     {
         var ex = await Assert.ThrowsAsync<RunnerInputException>(() => Call("ValueTaskJson", input));
-        Assert.StartsWith("invalid JSON input", ex.Message);
+        Assert.StartsWith("invalid input", ex.Message);
+        ClientText.AssertClean(ex.Message);
     }
 
     [Fact]

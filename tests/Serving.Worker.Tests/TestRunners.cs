@@ -80,6 +80,10 @@ public sealed class TestRunner : Runner
     [RunnerMethod("split")]
     public string[] Split(string text) => text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
+    /// <summary>A result JSON cannot hold: the runner's failure, not the client's.</summary>
+    [RunnerMethod("nan")]
+    public double[] NotANumber(string text) => [1, double.NaN];
+
     [RunnerMethod("whoami")]
     public string WhoAmI(string ignored) => Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
+using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
 
 namespace Serving.Worker.Api;
@@ -49,7 +50,7 @@ internal sealed class ApiHandler
             if (!HttpMethods.IsPost(request.Method))
             {
                 context.Response.Headers.Allow = "POST";
-                return ApiResponses.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, $"'{route.Route}' accepts POST only");
+                return ApiResponses.WriteProblemAsync(context, Problems.MethodNotAllowed, $"'{route.Route}' accepts POST only");
             }
             return InvokeAsync(context, route);
         }
@@ -59,7 +60,7 @@ internal sealed class ApiHandler
             "/livez" => Probe(context, ProbeKind.Live),
             "/readyz" => Probe(context, ProbeKind.Ready),
             "/healthz" => Probe(context, ProbeKind.Health),
-            _ => ApiResponses.WriteErrorAsync(context, StatusCodes.Status404NotFound, $"no API at '{path}'"),
+            _ => ApiResponses.WriteProblemAsync(context, Problems.NotFound, $"no API has the route '{path}'"),
         };
     }
 
@@ -106,8 +107,10 @@ internal sealed class ApiHandler
         {
             if (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
                 await PayloadTooLargeAsync(context, max).ConfigureAwait(false);
+            else if (ex.StatusCode == StatusCodes.Status408RequestTimeout)
+                await ApiResponses.WriteProblemAsync(context, Problems.RequestTimeout, "the request body arrived too slowly").ConfigureAwait(false);
             else
-                await ApiResponses.WriteErrorAsync(context, ex.StatusCode, "bad request body").ConfigureAwait(false);
+                await ApiResponses.WriteProblemAsync(context, Problems.BadRequest, "the request body could not be read").ConfigureAwait(false);
             return;
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException)
@@ -115,14 +118,24 @@ internal sealed class ApiHandler
             return;
         }
 
-        if (route.InputKind == PayloadKind.Json && !ApiResponses.IsValidJson(rented.AsSpan(0, length)))
+        if (route.InputKind == PayloadKind.Json && !JsonSyntax.IsValid(rented.AsSpan(0, length)))
         {
+            var why = JsonSyntax.Describe(rented.AsSpan(0, length), "the request body") ?? "the request body is not valid JSON";
             ArrayPool<byte>.Shared.Return(rented);
-            await ApiResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "the request body is not valid JSON").ConfigureAwait(false);
+            await ApiResponses.WriteProblemAsync(context, Problems.InvalidJson, why).ConfigureAwait(false);
             return;
         }
 
-        await route.InvokeAsync(context, rented, length).ConfigureAwait(false);
+        try
+        {
+            await route.InvokeAsync(context, rented, length).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // A bug of ours, not the runner's: still an answer without internals, and a log line with them.
+            await ApiResponses.WriteProblemAsync(context, Problems.InternalError, $"the API worker failed to handle the call to '{route.Route}'",
+                exception: ex).ConfigureAwait(false);
+        }
     }
 
     private static Task PayloadTooLargeAsync(HttpContext context, long max)
@@ -131,7 +144,7 @@ internal sealed class ApiHandler
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = 0;
         context.Response.Headers.Connection = "close";
-        return ApiResponses.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"the request body is larger than {max} bytes");
+        return ApiResponses.WriteProblemAsync(context, Problems.PayloadTooLarge, $"the request body is larger than {max} bytes");
     }
 
     /// <summary>Reads the whole body into an ArrayPool buffer, consuming the pipe as it goes.</summary>
@@ -181,14 +194,15 @@ internal sealed class ApiHandler
         if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
         {
             context.Response.Headers.Allow = "GET, HEAD";
-            return ApiResponses.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, "probes accept GET and HEAD only");
+            return ApiResponses.WriteProblemAsync(context, Problems.MethodNotAllowed, "probes accept GET and HEAD only");
         }
         if (kind == ProbeKind.Live)
         {
             // A worker gone for good ends the host (respawn off): until it has ended, a liveness
             // probe must fail, so the orchestrator restarts the host rather than trust it.
             if (_lifeline.FailingReason is { } reason)
-                return ApiResponses.WriteJsonAsync(context, StatusCodes.Status503ServiceUnavailable, ProbeBodies.Failing(_worker, reason));
+                return ApiResponses.WriteBodyAsync(context, StatusCodes.Status503ServiceUnavailable, ApiResponses.ProblemContentType,
+                    ApiResponses.ProblemBody(Problems.HostFailing, "the host is ending: " + reason, context.TraceIdentifier, _worker, extensions: null));
             return ApiResponses.WriteJsonAsync(context, StatusCodes.Status200OK, _livez);
         }
         return ReadinessAsync(context, kind == ProbeKind.Health);
@@ -201,9 +215,14 @@ internal sealed class ApiHandler
         var report = await _readiness.GetAsync().ConfigureAwait(false);
         var ok = !stopping && report.AllReady;
         var status = ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
-        var body = detailed ? ProbeBodies.Health(_worker, report, stopping)
-            : ok ? ProbeBodies.Ready(_worker)
-            : ProbeBodies.NotReady(report, stopping);
+        if (!ok && !detailed)
+        {
+            // A problem body, not logged: a probe reports a state, it is not a failed request.
+            await ApiResponses.WriteBodyAsync(context, status, ApiResponses.ProblemContentType,
+                ProbeBodies.NotReady(report, stopping, context.TraceIdentifier, _worker)).ConfigureAwait(false);
+            return;
+        }
+        var body = detailed ? ProbeBodies.Health(_worker, report, stopping) : ProbeBodies.Ready(_worker);
         await ApiResponses.WriteJsonAsync(context, status, body).ConfigureAwait(false);
     }
 

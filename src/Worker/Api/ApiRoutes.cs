@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
 using Serving.Abstractions;
+using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
 using Serving.Worker.Protocol;
 using Serving.Worker.Runners;
@@ -28,7 +30,7 @@ internal abstract class ApiRoute(ApiConfig config, long maxBodyBytes)
 }
 
 /// <summary>API role: a unary gRPC call to the runner's endpoint.</summary>
-internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, long maxRequestBodyBytes, int? maxMessageBytes, ILogger log)
+internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, long maxRequestBodyBytes, int? maxMessageBytes)
     : ApiRoute(config, MaxPayload(config, maxRequestBodyBytes, maxMessageBytes))
 {
     /// <summary>The body limit, lowered so the CallRequest (method name + framing) fits the message limit.</summary>
@@ -65,14 +67,14 @@ internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, long
                 await UnavailableResponses.WriteAsync(context, why).ConfigureAwait(false);
                 return;
             }
-            var (status, message) = Map(ex);
-            await ApiResponses.WriteErrorAsync(context, status, message).ConfigureAwait(false);
+            var error = RunnerCallErrors.Map(ex, RunnerName, MethodName, runner.Timeout);
+            await ApiResponses.WriteProblemAsync(context, error.Problem, error.Detail, logMessage: error.LogMessage).ConfigureAwait(false);
             return;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            log.LogError(ex, "call to runner '{Runner}' failed", RunnerName);
-            await ApiResponses.WriteErrorAsync(context, StatusCodes.Status500InternalServerError, $"call to runner '{RunnerName}' failed").ConfigureAwait(false);
+            await ApiResponses.WriteProblemAsync(context, Problems.InternalError, $"the call to runner '{RunnerName}' method '{MethodName}' failed",
+                exception: ex).ConfigureAwait(false);
             return;
         }
 
@@ -82,21 +84,10 @@ internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, long
         var body = payloads.Count > 0 ? payloads[0].Memory : ReadOnlyMemory<byte>.Empty;
         await ApiResponses.WriteResultAsync(context, OutputContentType, body).ConfigureAwait(false);
     }
-
-    private (int Status, string Message) Map(RpcException ex) => ex.StatusCode switch
-    {
-        StatusCode.InvalidArgument => (StatusCodes.Status400BadRequest, ex.Status.Detail),
-        StatusCode.DeadlineExceeded => (StatusCodes.Status504GatewayTimeout, $"runner '{RunnerName}' did not answer within {runner.Timeout.TotalSeconds:0.###} s"),
-        StatusCode.Unavailable => (StatusCodes.Status503ServiceUnavailable, $"runner '{RunnerName}' is unavailable"),
-        StatusCode.Cancelled => (StatusCodes.Status503ServiceUnavailable, $"runner '{RunnerName}' cancelled the call"),
-        StatusCode.Unauthenticated => (StatusCodes.Status500InternalServerError, $"runner '{RunnerName}' rejected the call: {ex.Status.Detail}"),
-        StatusCode.ResourceExhausted => (StatusCodes.Status500InternalServerError, $"runner '{RunnerName}' method '{MethodName}': the message exceeds the configured size limit"),
-        _ => (StatusCodes.Status500InternalServerError, string.IsNullOrEmpty(ex.Status.Detail) ? $"runner '{RunnerName}' failed ({ex.StatusCode})" : ex.Status.Detail),
-    };
 }
 
 /// <summary>Dev role: the runner method is invoked in this process, no gRPC hop.</summary>
-internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, long maxRequestBodyBytes, TimeSpan timeout, CancellationToken drainExpired, ILogger log)
+internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, long maxRequestBodyBytes, TimeSpan timeout, CancellationToken drainExpired)
     : ApiRoute(config, maxRequestBodyBytes)
 {
     public override async Task InvokeAsync(HttpContext context, byte[] rented, int length)
@@ -116,7 +107,7 @@ internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, lo
         }
         catch (RunnerInputException ex)
         {
-            await ApiResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, ex.Message).ConfigureAwait(false);
+            await ApiResponses.WriteProblemAsync(context, Problems.InvalidInput, ex.Message).ConfigureAwait(false);
             return;
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -130,15 +121,27 @@ internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, lo
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            await ApiResponses.WriteErrorAsync(context, StatusCodes.Status504GatewayTimeout,
-                $"runner '{RunnerName}' did not answer within {timeout.TotalSeconds:0.###} s").ConfigureAwait(false);
+            await ApiResponses.WriteProblemAsync(context, Problems.RunnerTimeout,
+                string.Create(CultureInfo.InvariantCulture, $"runner '{RunnerName}' did not answer within {timeout.TotalSeconds:0.###} s")).ConfigureAwait(false);
+            return;
+        }
+        catch (RpcException ex)
+        {
+            // A runner method's own status: as if it had come over the runner hop.
+            var error = RunnerCallErrors.Map(ex, RunnerName, method.Name, timeout);
+            await ApiResponses.WriteProblemAsync(context, error.Problem, error.Detail, exception: ex, logMessage: error.LogMessage).ConfigureAwait(false);
+            return;
+        }
+        catch (RunnerResultException ex)
+        {
+            await ApiResponses.WriteProblemAsync(context, Problems.RunnerFailed, $"runner '{RunnerName}' method '{method.Name}' {ex.Message}",
+                exception: ex.InnerException).ConfigureAwait(false);
             return;
         }
         catch (Exception ex)
         {
-            log.LogError(ex, "runner '{Runner}' method '{Method}' failed", RunnerName, method.Name);
-            await ApiResponses.WriteErrorAsync(context, StatusCodes.Status500InternalServerError,
-                $"runner '{RunnerName}' method '{method.Name}' failed ({ex.GetType().Name}); see the runner's log").ConfigureAwait(false);
+            await ApiResponses.WriteProblemAsync(context, Problems.RunnerFailed, $"runner '{RunnerName}' method '{method.Name}' failed",
+                exception: ex).ConfigureAwait(false);
             return;
         }
         await ApiResponses.WriteResultAsync(context, OutputContentType, result).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Serving.Worker.Errors;
 
 namespace Serving.Worker.Api;
 
@@ -104,14 +105,11 @@ internal static class ProbeBodies
         w.WriteString("worker", worker);
     });
 
-    public static ReadOnlyMemory<byte> Failing(string worker, string reason) => Write(w =>
-    {
-        w.WriteString("status", "failing");
-        w.WriteString("worker", worker);
-        w.WriteString("reason", reason);
-    });
-
-    public static ReadOnlyMemory<byte> NotReady(ReadinessReport report, bool stopping) => Write(w =>
+    /// <summary>
+    /// /readyz 503: a problem body (<c>NotReady</c>, or <c>Stopping</c> once a drain began) with
+    /// <c>notReady</c>, the runners without a ready worker.
+    /// </summary>
+    public static ReadOnlyMemory<byte> NotReady(ReadinessReport report, bool stopping, string requestId, string worker)
     {
         var names = new List<string>();
         foreach (var r in report.Runners)
@@ -119,13 +117,16 @@ internal static class ProbeBodies
             if (!r.Ready)
                 names.Add(r.Name);
         }
-        w.WriteString("error", stopping ? "the worker is stopping" : $"runners not ready: {string.Join(", ", names)}");
-        w.WriteNumber("status", StatusCodes.Status503ServiceUnavailable);
-        w.WriteStartArray("notReady");
-        foreach (var n in names)
-            w.WriteStringValue(n);
-        w.WriteEndArray();
-    });
+        var problem = stopping ? Problems.Stopping : Problems.NotReady;
+        var detail = stopping ? "the worker is stopping" : $"runners not ready: {string.Join(", ", names)}";
+        return ApiResponses.ProblemBody(problem, detail, requestId, worker, w =>
+        {
+            w.WriteStartArray("notReady");
+            foreach (var n in names)
+                w.WriteStringValue(n);
+            w.WriteEndArray();
+        });
+    }
 
     public static ReadOnlyMemory<byte> Health(string worker, ReadinessReport report, bool stopping) => Write(w =>
     {

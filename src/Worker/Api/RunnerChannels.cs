@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
+using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
 using Serving.Worker.Protocol;
 
@@ -82,7 +83,7 @@ internal sealed class RunnerChannels : IDisposable
             return;
         if (_availability.Down(Name) is { } down)
             Abort(down);
-        else if (_unavailable is { ErrorId: "RunnerUnavailable" })
+        else if (_unavailable is { } current && current.Problem == Problems.RunnerUnavailable)
             _unavailable = null;
         AvailabilityChanged?.Invoke();
     }

@@ -1,7 +1,9 @@
+using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
 using Serving.Abstractions;
 using Serving.Worker.Api;
+using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
 using Serving.Worker.Runners;
 using RunnerCallRequest = Serving.Worker.Protocol.CallRequest;
@@ -11,7 +13,8 @@ namespace Serving.Worker.FrontDoor;
 /// <summary>
 /// One API as the gRPC front door calls it: the same runner call as <c>POST &lt;route&gt;</c> over
 /// HTTP, with failures raised as <see cref="RpcException"/>s carrying the front door's status codes
-/// (docs/worker-protocol.md, "API worker gRPC surface").
+/// (docs/worker-protocol.md, "API worker gRPC surface"; docs/errors.md) and, for the problems of
+/// <see cref="Problems"/>, trailers <c>x-serving-error-id</c> and <c>x-serving-request-id</c>.
 /// </summary>
 internal abstract class FrontDoorApi(ApiConfig config)
 {
@@ -37,35 +40,39 @@ internal abstract class FrontDoorApi(ApiConfig config)
         return clientsIsEarlier ? clients : own;
     }
 
-    /// <summary>The call was cancelled on our side: the client went away, or its deadline passed.</summary>
+    /// <summary>The call was cancelled on our side: the client went away, or its deadline passed (not a problem of ours: not logged).</summary>
     protected static RpcException ClientGone(ServerCallContext context) =>
         context.Deadline <= DateTime.UtcNow
             ? new RpcException(new Status(StatusCode.DeadlineExceeded, "the deadline was exceeded"))
             : new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled by the client"));
 
-    protected RpcException TimedOut(TimeSpan timeout, bool clientsIsEarlier) =>
-        new(new Status(StatusCode.DeadlineExceeded, clientsIsEarlier
-            ? "the deadline was exceeded"
-            : $"runner '{RunnerName}' did not answer within {timeout.TotalSeconds:0.###} s"));
+    /// <summary>The call ran out of time: the client's own deadline, or requestTimeoutSeconds (RunnerTimeout, logged).</summary>
+    protected RpcException TimedOut(ServerCallContext context, TimeSpan timeout, bool clientsIsEarlier) =>
+        clientsIsEarlier
+            ? new RpcException(new Status(StatusCode.DeadlineExceeded, "the deadline was exceeded"))
+            : GrpcProblems.Create(context, Problems.RunnerTimeout,
+                string.Create(CultureInfo.InvariantCulture, $"runner '{RunnerName}' did not answer within {timeout.TotalSeconds:0.###} s"),
+                logMessage: string.Create(CultureInfo.InvariantCulture, $"runner '{RunnerName}' method '{MethodName}' did not answer within {timeout.TotalSeconds:0.###} s"));
 
-    /// <summary>First line of a message, at most 512 characters: a status detail never carries a stack trace.</summary>
-    protected static string Short(string? message)
+    /// <summary>A failed runner call (an RpcException from the runner hop, or one a runner method raised in process).</summary>
+    protected RpcException Failed(RpcException ex, ServerCallContext context, TimeSpan timeout, bool clientsIsEarlier)
     {
-        if (string.IsNullOrEmpty(message))
-            return "";
-        var end = message.AsSpan().IndexOfAny('\r', '\n');
-        var length = end < 0 ? message.Length : end;
-        return length <= 512 ? (end < 0 ? message : message[..length]) : message[..512];
+        if (ex.StatusCode == StatusCode.DeadlineExceeded)
+            return TimedOut(context, timeout, clientsIsEarlier);
+        if (ex.StatusCode == StatusCode.Cancelled && context.CancellationToken.IsCancellationRequested)
+            return ClientGone(context);
+        var error = RunnerCallErrors.Map(ex, RunnerName, MethodName, timeout);
+        return GrpcProblems.Create(context, error.Problem, error.Detail, logMessage: error.LogMessage);
     }
 }
 
 /// <summary>API role: a unary gRPC call to the runner's endpoint, the request's bytes passed on without a copy.</summary>
-internal sealed class RemoteFrontDoorApi(ApiConfig config, RunnerChannels runner, ILogger log) : FrontDoorApi(config)
+internal sealed class RemoteFrontDoorApi(ApiConfig config, RunnerChannels runner) : FrontDoorApi(config)
 {
     public override async Task<ByteString> CallAsync(ByteString input, ServerCallContext context)
     {
         if (runner.Unavailable is { } down)
-            throw UnavailableResponses.ToRpcException(down);
+            throw UnavailableResponses.ToRpcException(context, down);
         var request = new RunnerCallRequest { Method = MethodName };
         request.Payloads.Add(input);
         var deadline = Deadline(context, runner.Timeout, out var clientsIsEarlier);
@@ -77,11 +84,11 @@ internal sealed class RemoteFrontDoorApi(ApiConfig config, RunnerChannels runner
         catch (RpcException) when (runner.Unavailable is { } why && !context.CancellationToken.IsCancellationRequested)
         {
             // Cancelled because the runner went down or the drain's time is up: say so, with a retry hint.
-            throw UnavailableResponses.ToRpcException(why);
+            throw UnavailableResponses.ToRpcException(context, why);
         }
         catch (RpcException ex)
         {
-            throw Map(ex, context, clientsIsEarlier);
+            throw Failed(ex, context, runner.Timeout, clientsIsEarlier);
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
@@ -89,31 +96,15 @@ internal sealed class RemoteFrontDoorApi(ApiConfig config, RunnerChannels runner
         }
         catch (Exception ex)
         {
-            log.LogError(ex, "call to runner '{Runner}' failed", RunnerName);
-            throw new RpcException(new Status(StatusCode.Internal, $"call to runner '{RunnerName}' failed ({ex.GetType().Name}); see the API worker's log"));
+            throw GrpcProblems.Create(context, Problems.InternalError, $"the call to runner '{RunnerName}' method '{MethodName}' failed", exception: ex);
         }
         var payloads = reply.Payloads;
         return payloads.Count > 0 ? payloads[0] : ByteString.Empty;
     }
-
-    private RpcException Map(RpcException ex, ServerCallContext context, bool clientsIsEarlier) => ex.StatusCode switch
-    {
-        StatusCode.InvalidArgument => new RpcException(new Status(StatusCode.InvalidArgument, Short(ex.Status.Detail))),
-        StatusCode.DeadlineExceeded => TimedOut(runner.Timeout, clientsIsEarlier),
-        StatusCode.Cancelled when context.CancellationToken.IsCancellationRequested => ClientGone(context),
-        StatusCode.Cancelled => new RpcException(new Status(StatusCode.Unavailable, $"runner '{RunnerName}' cancelled the call")),
-        StatusCode.Unavailable => new RpcException(new Status(StatusCode.Unavailable, $"runner '{RunnerName}' is unavailable")),
-        StatusCode.ResourceExhausted => new RpcException(new Status(StatusCode.ResourceExhausted,
-            $"runner '{RunnerName}' method '{MethodName}': the message exceeds the configured size limit")),
-        StatusCode.Unauthenticated => new RpcException(new Status(StatusCode.Internal, $"runner '{RunnerName}' rejected the call: {Short(ex.Status.Detail)}")),
-        _ => new RpcException(new Status(StatusCode.Internal, string.IsNullOrEmpty(ex.Status.Detail)
-            ? $"runner '{RunnerName}' failed ({ex.StatusCode})"
-            : Short(ex.Status.Detail))),
-    };
 }
 
 /// <summary>Dev role: the runner method is invoked in this process, no gRPC hop.</summary>
-internal sealed class InProcessFrontDoorApi(ApiConfig config, BoundMethod method, TimeSpan timeout, CancellationToken drainExpired, ILogger log) : FrontDoorApi(config)
+internal sealed class InProcessFrontDoorApi(ApiConfig config, BoundMethod method, TimeSpan timeout, CancellationToken drainExpired) : FrontDoorApi(config)
 {
     public override async Task<ByteString> CallAsync(ByteString input, ServerCallContext context)
     {
@@ -131,12 +122,12 @@ internal sealed class InProcessFrontDoorApi(ApiConfig config, BoundMethod method
         }
         catch (RunnerInputException ex)
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, Short(ex.Message)));
+            throw GrpcProblems.Create(context, Problems.InvalidInput, ex.Message);
         }
         catch (RpcException ex)
         {
-            // A runner may raise its own status; its detail is still kept to one short line.
-            throw new RpcException(new Status(ex.StatusCode, Short(ex.Status.Detail)));
+            // A runner method's own status: as if it had come over the runner hop.
+            throw Failed(ex, context, timeout, clientsIsEarlier);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -144,17 +135,19 @@ internal sealed class InProcessFrontDoorApi(ApiConfig config, BoundMethod method
         }
         catch (OperationCanceledException) when (drainExpired.IsCancellationRequested)
         {
-            throw UnavailableResponses.ToRpcException(Unavailability.HostStopping);
+            throw UnavailableResponses.ToRpcException(context, Unavailability.HostStopping);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            throw TimedOut(timeout, clientsIsEarlier);
+            throw TimedOut(context, timeout, clientsIsEarlier);
+        }
+        catch (RunnerResultException ex)
+        {
+            throw GrpcProblems.Create(context, Problems.RunnerFailed, $"runner '{RunnerName}' method '{method.Name}' {ex.Message}", exception: ex.InnerException);
         }
         catch (Exception ex)
         {
-            log.LogError(ex, "runner '{Runner}' method '{Method}' failed", RunnerName, method.Name);
-            throw new RpcException(new Status(StatusCode.Internal,
-                $"runner '{RunnerName}' method '{method.Name}' failed ({ex.GetType().Name}); see the worker's log"));
+            throw GrpcProblems.Create(context, Problems.RunnerFailed, $"runner '{RunnerName}' method '{method.Name}' failed", exception: ex);
         }
         return UnsafeByteOperations.UnsafeWrap(result);
     }

@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Serving.Grpc.V1;
 using Serving.Worker.Api;
+using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
 using ServingGrpc = Serving.Grpc.V1.Serving;
 
@@ -44,8 +45,8 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
     {
         try
         {
-            var api = Find(request.Api);
-            var output = await api.CallAsync(Input(request, api), context).ConfigureAwait(false);
+            var api = Find(request.Api, context);
+            var output = await api.CallAsync(Input(request, api, context), context).ConfigureAwait(false);
             return Reply(api.OutputKind, output);
         }
         catch (RpcException ex) when (ex.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded))
@@ -61,8 +62,8 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
         ByteString output;
         try
         {
-            api = Find(request.Api);
-            output = await api.CallAsync(Input(request, api), context).ConfigureAwait(false);
+            api = Find(request.Api, context);
+            output = await api.CallAsync(Input(request, api, context), context).ConfigureAwait(false);
         }
         catch (RpcException ex) when (ex.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded))
         {
@@ -119,15 +120,15 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
         }
     }
 
-    private FrontDoorApi Find(string name)
+    private FrontDoorApi Find(string name, ServerCallContext context)
     {
         if (_apis.TryGetValue(name, out var api))
             return api;
-        throw new RpcException(new Status(StatusCode.NotFound, name.Length == 0 ? "no API named: 'api' is empty" : $"no API named '{name}'"));
+        throw GrpcProblems.Create(context, Problems.NotFound, name.Length == 0 ? "no API named: 'api' is empty" : $"no API named '{name}'");
     }
 
-    /// <summary>The input as bytes, whichever of json / text / data carries it; a Json API checks it parses.</summary>
-    private static ByteString Input(CallRequest request, FrontDoorApi api)
+    /// <summary>The input as bytes, whichever of json / text / data carries it; a Json API checks it is one JSON value.</summary>
+    private static ByteString Input(CallRequest request, FrontDoorApi api, ServerCallContext context)
     {
         var input = request.InputCase switch
         {
@@ -136,8 +137,8 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
             CallRequest.InputOneofCase.Text => ByteString.CopyFromUtf8(request.Text),
             _ => ByteString.Empty,
         };
-        if (api.InputKind == PayloadKind.Json && !ApiResponses.IsValidJson(input.Span))
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "the input is not valid JSON"));
+        if (api.InputKind == PayloadKind.Json && !JsonSyntax.IsValid(input.Span))
+            throw GrpcProblems.Create(context, Problems.InvalidJson, JsonSyntax.Describe(input.Span, "the input") ?? "the input is not valid JSON");
         return input;
     }
 

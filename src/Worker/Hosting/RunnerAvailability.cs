@@ -1,16 +1,17 @@
 using System.Collections.Concurrent;
+using Serving.Worker.Errors;
 
 namespace Serving.Worker.Hosting;
 
 /// <summary>Why calls to a runner are answered at once instead of being sent: what the client is told.</summary>
-/// <param name="ErrorId">The stable id of the client-facing error (RunnerUnavailable, HostStopping).</param>
+/// <param name="Problem">The client-facing problem type (RunnerUnavailable, Stopping).</param>
 /// <param name="Detail">One sentence for the client.</param>
 /// <param name="RetryAfter">When a retry may succeed (HTTP Retry-After, gRPC grpc-retry-pushback-ms).</param>
-internal sealed record Unavailability(string ErrorId, string Detail, TimeSpan RetryAfter)
+internal sealed record Unavailability(Problem Problem, string Detail, TimeSpan RetryAfter)
 {
     /// <summary>A request still running when the drain's time was up.</summary>
     public static readonly Unavailability HostStopping =
-        new("HostStopping", "the host is stopping and could not finish this request in time; retry", TimeSpan.FromSeconds(1));
+        new(Problems.Stopping, "the host is stopping and could not finish this request in time; retry", TimeSpan.FromSeconds(1));
 }
 
 /// <summary>
@@ -34,7 +35,7 @@ internal sealed class RunnerAvailability
         var detail = reason.Length > 0
             ? $"runner '{runner}' has no live worker ({reason}); retry later"
             : $"runner '{runner}' has no live worker; retry later";
-        _down[runner] = new Unavailability("RunnerUnavailable", detail, retryAfter);
+        _down[runner] = new Unavailability(Problems.RunnerUnavailable, detail, retryAfter);
         Changed?.Invoke(runner);
     }
 

@@ -88,8 +88,8 @@ internal static class WorkerHost
         };
 
         var app = BuildApiApp(args, config, lifeline, readiness,
-            (api, log) => new RemoteFrontDoorApi(api, channels[api.Runner], log),
-            (api, log) => new GrpcApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, config.MaxMessageBytes, log));
+            (api, _) => new RemoteFrontDoorApi(api, channels[api.Runner]),
+            (api, _) => new GrpcApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, config.MaxMessageBytes));
 
         return await ServeAsync(app, args, lifeline, onStopping: static () => { }, afterStop,
             keepAliveClients: config.ProtocolKind == ServingProtocol.Http).ConfigureAwait(false);
@@ -114,8 +114,8 @@ internal static class WorkerHost
         var timeout = TimeSpan.FromSeconds(config.RequestTimeoutSeconds);
         var readiness = new InProcessReadiness(runners.Keys);
         var app = BuildApiApp(args, config, lifeline, readiness,
-            (api, log) => new InProcessFrontDoorApi(api, runners[api.Runner].Methods[api.Method], timeout, lifeline.DrainExpired, log),
-            (api, log) => new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], config.MaxRequestBodyBytes, timeout, lifeline.DrainExpired, log));
+            (api, _) => new InProcessFrontDoorApi(api, runners[api.Runner].Methods[api.Method], timeout, lifeline.DrainExpired),
+            (api, _) => new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], config.MaxRequestBodyBytes, timeout, lifeline.DrainExpired));
 
         return await ServeAsync(app, args, lifeline, onStopping: static () => { },
             afterStop: async l =>

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Serving.Abstractions;
+using Serving.Worker.Errors;
 
 namespace Serving.Worker.Runners;
 
@@ -38,7 +39,10 @@ internal sealed class RunnerBindingException(string message, Exception? inner = 
 /// Shapes: <c>TOut M(TIn)</c>, <c>TOut M(TIn, CancellationToken)</c>, and the same returning
 /// <c>Task&lt;TOut&gt;</c> or <c>ValueTask&lt;TOut&gt;</c>. TIn/TOut: <c>byte[]</c>,
 /// <c>ReadOnlyMemory&lt;byte&gt;</c>, <c>string</c> (UTF-8), or anything else as JSON through the
-/// runner's <see cref="Runner.JsonOptions"/>. Invalid JSON input raises <see cref="RunnerInputException"/>.
+/// runner's <see cref="Runner.JsonOptions"/>. JSON input that does not fit raises <see cref="RunnerInputException"/>
+/// with a message naming the JSON path and the expected shape (<see cref="JsonInputErrors"/>); a floating-point
+/// number out of range is such input (<see cref="FiniteNumbers"/>). A result that cannot be encoded raises
+/// <see cref="RunnerResultException"/>.
 /// Method names are matched case-insensitively.
 /// </remarks>
 internal static class MethodBinder
@@ -204,7 +208,7 @@ internal static class MethodBinder
         if (typeof(T) == typeof(string))
             return (Func<ReadOnlyMemory<byte>, T>)(object)new Func<ReadOnlyMemory<byte>, string>(static input => Encoding.UTF8.GetString(input.Span));
 
-        var info = JsonInfo<T>(options, where);
+        var info = JsonInfo<T>(FiniteNumbers.ForInput(ReadOnly(options, where), typeof(T)), where);
         return input =>
         {
             try
@@ -213,7 +217,8 @@ internal static class MethodBinder
             }
             catch (JsonException ex)
             {
-                throw new RunnerInputException($"invalid JSON input: {ex.Message}", ex);
+                // The client's message names the JSON path and the shape expected there, never a .NET type.
+                throw new RunnerInputException(JsonInputErrors.Describe(input, ex, info), ex);
             }
         };
     }
@@ -227,17 +232,40 @@ internal static class MethodBinder
         if (typeof(T) == typeof(string))
             return (Func<T, ReadOnlyMemory<byte>>)(object)new Func<string?, ReadOnlyMemory<byte>>(static output => output is null ? ReadOnlyMemory<byte>.Empty : Encoding.UTF8.GetBytes(output));
 
-        var info = JsonInfo<T>(options, where);
-        return output => JsonSerializer.SerializeToUtf8Bytes(output, info);
+        var info = JsonInfo<T>(ReadOnly(options, where), where);
+        return output =>
+        {
+            try
+            {
+                return JsonSerializer.SerializeToUtf8Bytes(output, info);
+            }
+            catch (Exception ex)
+            {
+                // NaN or Infinity in a number, a cycle, a type the options cannot write: the runner's failure.
+                throw new RunnerResultException("returned a result that cannot be written as JSON", ex);
+            }
+        };
+    }
+
+    /// <summary>Options without a resolver use reflection-based metadata (locking them, as any first use does).</summary>
+    private static JsonSerializerOptions ReadOnly(JsonSerializerOptions options, string where)
+    {
+        try
+        {
+            if (!options.IsReadOnly)
+                options.MakeReadOnly(populateMissingResolver: true);
+            return options;
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            throw new RunnerBindingException($"{where}: the runner's JsonOptions cannot be used: {ex.Message}", ex);
+        }
     }
 
     private static JsonTypeInfo<T> JsonInfo<T>(JsonSerializerOptions options, string where)
     {
         try
         {
-            // Options without a resolver use reflection-based metadata (locking them, as any first use does).
-            if (!options.IsReadOnly)
-                options.MakeReadOnly(populateMissingResolver: true);
             return (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
         }
         catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or ArgumentException)

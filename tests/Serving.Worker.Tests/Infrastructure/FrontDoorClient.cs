@@ -35,7 +35,7 @@ public static class FrontDoorClient
         using var call = client.CallAsync(request, options);
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
         Assert.True(expected == error.StatusCode, $"expected {expected}, got {error.StatusCode}: {error.Status.Detail}");
-        Assert.DoesNotContain("   at ", error.Status.Detail);
+        ClientText.AssertClean(error.Status.Detail);
         string? worker;
         try
         {
@@ -47,6 +47,10 @@ public static class FrontDoorClient
         }
         return (error, worker);
     }
+
+    /// <summary>The error id and request id a front door error carries in its trailers.</summary>
+    public static (string? ErrorId, string? RequestId) ProblemOf(RpcException error) =>
+        (error.Trailers.GetValue("x-serving-error-id"), error.Trailers.GetValue("x-serving-request-id"));
 
     /// <summary>Listening IPv4 TCP sockets on <paramref name="port"/> (from /proc/net/tcp).</summary>
     public static int ListeningSockets(int port)

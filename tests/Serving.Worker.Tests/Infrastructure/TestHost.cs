@@ -42,6 +42,7 @@ public sealed class TestHost : IDisposable
         ("/slow", "slow", "Text", "Text"),
         ("/whoami", "whoami", "Text", "Text"),
         ("/split", "split", "Text", "Json"),
+        ("/nan", "nan", "Text", "Json"),
     ];
 
     /// <summary>
