@@ -136,21 +136,22 @@ Describe 'gRPC front door' {
         $spread.PSObject.Properties.Name | Sort-Object | Should -Be @('api-1', 'api-2')
     }
 
-    It 'health is NOT_SERVING while a runner has no worker, and Watch sees NOT_SERVING when the host stops' -Skip:(-not $InContainer) {
-        $g = Start-GrpcHost -ApiWorkers 1
+    It 'with respawn off a killed runner ends the host: an open Watch sees NOT_SERVING, then its call ends' {
+        $g = Start-GrpcHost -ApiWorkers 1 -Respawn Never
         $watcher = Start-Process -FilePath $Python -ArgumentList $Client, $g.Target, 'watch', '20' -RedirectStandardOutput (Join-Path $TestDrive 'watch.json') -PassThru
         try {
             Wait-Until -TimeoutSeconds 10 -What 'the watcher connected' {
                 (Receive-Job $g.Job -Keep | Where-Object Worker -EQ 'api-1').Count -gt 0 -and -not $watcher.HasExited
             }
+            (Invoke-GrpcClient $g.Target health).status | Should -Be 'SERVING'
             $classifier = ($g.Info.Workers | Where-Object Name -EQ 'classifier-1').Pid
             & kill -9 $classifier
-            Wait-Until -TimeoutSeconds 10 -What 'Check answers NOT_SERVING' { (Invoke-GrpcClient $g.Target health).status -eq 'NOT_SERVING' }
-            Stop-ServingHost -Name $g.Job.Name -Timeout 5
-            $watcher.WaitForExit(30000) | Should -BeTrue
+            Wait-Until -TimeoutSeconds 15 -What 'the host ends' { (Get-ServingHost -Name $g.Job.Name).State -eq 'Failed' }
+            $watcher.WaitForExit(30000) | Should -BeTrue -Because 'a stop ends open watches'
             $statuses = (Get-Content (Join-Path $TestDrive 'watch.json') | ConvertFrom-Json).statuses
             $statuses[0] | Should -Be 'SERVING'
             $statuses | Should -Contain 'NOT_SERVING'
+            (Invoke-GrpcClient $g.Target health).code | Should -Be 'UNAVAILABLE' -Because 'the port refuses connections once the host ended'
         }
         finally {
             if (-not $watcher.HasExited) { $watcher.Kill() }
