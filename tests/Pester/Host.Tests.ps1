@@ -265,20 +265,12 @@ Start-ServingHost -Port $port -HostAddress 127.0.0.1 -ApiWorkers 1 -Wait -StopTi
     }
     It '-Wait inside a container ends with an error (pwsh exits 1) when a worker is gone for good, leaving nothing' {
         $port = Get-FreePort
-        $child = Start-ChildPwsh @"
-`$env:SERVING_CONTAINERIZED = 'true'
-Import-Module '$env:SERVING_TEST_MODULE'
-Write-Output 'started'
-Start-ServingHost -Port $port -HostAddress 127.0.0.1 -ApiWorkers 1 -Wait -StopTimeout 5 | Out-Null
-"@ -RedirectError
+        $child = $null
         try {
-            Wait-Until -TimeoutSeconds 60 -What 'the foreground host is ready' {
-                try { (Invoke-WebRequest "http://127.0.0.1:$port/readyz" -SkipHttpErrorCheck -TimeoutSec 2).StatusCode -eq 200 } catch { $false }
-            }
+            $child = Start-ContainerizedForegroundHost -Port $port -ApiWorkers 1
             $pids = @(Get-ChildPids $child.Id)
             $pids.Count | Should -Be 3
-            $runner = $pids | Where-Object { (Get-ProcessEnvironment $_)['SERVING_WORKER_NAME'] -eq 'echo-1' }
-            & kill -9 $runner
+            & kill -9 (Get-WorkerPidByName -Pids $pids -Name 'echo-1')
             $child.WaitForExit(20000) | Should -BeTrue -Because 'the host ends by itself'
             $child.ExitCode | Should -Be 1
             $child.StandardError.ReadToEnd() | Should -Match "HostFailed|Host 'demo' failed: worker echo-1 exited"
@@ -286,7 +278,7 @@ Start-ServingHost -Port $port -HostAddress 127.0.0.1 -ApiWorkers 1 -Wait -StopTi
             Test-PortFree $port | Should -BeTrue
         }
         finally {
-            if (-not $child.HasExited) { $child.Kill($true) }
+            if ($child -and -not $child.HasExited) { $child.Kill($true) }
         }
     }
 }

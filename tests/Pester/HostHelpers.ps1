@@ -126,3 +126,35 @@ function New-FixtureManifest {
 "@
     return $path
 }
+
+function Start-ContainerizedForegroundHost {
+    <#
+    .SYNOPSIS Starts `Start-ServingHost -Wait` in a child pwsh as a container's main process would
+    (SERVING_CONTAINERIZED=true, Start-ServingHost the last statement), stderr captured; returns the
+    process once the host answers /readyz 200.
+    #>
+    param([Parameter(Mandatory)] [int] $Port, [int] $ApiWorkers = 1)
+    $child = Start-ChildPwsh @"
+`$env:SERVING_CONTAINERIZED = 'true'
+Import-Module '$env:SERVING_TEST_MODULE'
+Start-ServingHost -Port $Port -HostAddress 127.0.0.1 -ApiWorkers $ApiWorkers -Wait -StopTimeout 5 | Out-Null
+"@ -RedirectError
+    try {
+        Wait-Until -TimeoutSeconds 60 -What 'the foreground host is ready' {
+            if ($child.HasExited) { throw "The foreground host exited with code $($child.ExitCode): $($child.StandardError.ReadToEnd())" }
+            try { (Invoke-WebRequest "http://127.0.0.1:$Port/readyz" -SkipHttpErrorCheck -TimeoutSec 2).StatusCode -eq 200 } catch { $false }
+        }
+    }
+    catch {
+        # Nothing may outlive a test: the child takes its workers with it (their lifeline closes).
+        if (-not $child.HasExited) { $child.Kill($true) }
+        throw
+    }
+    return $child
+}
+
+function Get-WorkerPidByName {
+    <# .SYNOPSIS The pid, among -Pids, of the worker named -Name (from its SERVING_WORKER_NAME). #>
+    param([Parameter(Mandatory)] [int[]] $Pids, [Parameter(Mandatory)] [string] $Name)
+    $Pids | Where-Object { (Get-ProcessEnvironment $_)['SERVING_WORKER_NAME'] -eq $Name }
+}

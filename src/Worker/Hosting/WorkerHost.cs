@@ -25,6 +25,12 @@ internal static class WorkerHost
     /// </summary>
     public static readonly TimeSpan KeepAliveGrace = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// How long a drain drops new TCP handshakes before closing its listeners, so that handshakes under
+    /// way (one round trip) complete and are accepted instead of reset by the close.
+    /// </summary>
+    public static readonly TimeSpan HandshakeSettle = TimeSpan.FromMilliseconds(200);
+
     // Kestrel negotiates HTTP/2 only through TLS ALPN; on the cleartext API endpoint an
     // Http1AndHttp2 setting would just log a warning at every start and serve HTTP/1.1 anyway.
     private const HttpProtocols ApiProtocols = HttpProtocols.Http1;
@@ -277,10 +283,21 @@ internal static class WorkerHost
         onStopping();
         var watch = Stopwatch.StartNew();
 
-        // 1. Stop accepting now: the port refuses new connections once every copy of its socket is
-        //    closed (the supervisor drops its own when a stop begins), instead of the kernel
-        //    completing handshakes nobody will accept and resetting them when the process exits.
-        app.Services.GetRequiredService<ListenSockets>().StopAccepting();
+        // 1. Stop accepting: the port refuses new connections once every copy of its socket is closed
+        //    (the supervisor drops its own when a stop begins), instead of the kernel completing
+        //    handshakes nobody will accept and resetting them when the process exits. First new
+        //    handshakes are dropped for HandshakeSettle, so those already under way complete and are
+        //    accepted (and answered) before the close; then the sockets close, and what still waited in
+        //    an accept queue is answered 503 (HTTP/1.1) rather than reset.
+        var listenSockets = app.Services.GetRequiredService<ListenSockets>();
+        if (keepAliveClients)
+            listenSockets.AnswerLateConnection = LateConnectionAnswer.For(args.WorkerName);
+        if (listenSockets.RefuseNewHandshakes())
+        {
+            var settle = drain / 4 < HandshakeSettle ? drain / 4 : HandshakeSettle;
+            await Task.Delay(settle).ConfigureAwait(false);
+        }
+        var lateAnswers = listenSockets.StopAcceptingAsync();
 
         // 2. HTTP/1.1: from now on every response says Connection: close (ApiHandler), so a keep-alive
         //    client learns with an answer that the connection ends, rather than having it closed under
@@ -288,15 +305,17 @@ internal static class WorkerHost
         //    not about to send one; Kestrel's stop closes them.
         if (keepAliveClients)
         {
+            // The grace counts from the drain's start: the handshake settle is part of it.
             var grace = drain - Lifeline.AnswerMargin(drain);
-            await app.Services.GetRequiredService<OpenConnections>()
-                .WaitUntilNoneAsync(grace < KeepAliveGrace ? grace : KeepAliveGrace).ConfigureAwait(false);
+            var left = (grace < KeepAliveGrace ? grace : KeepAliveGrace) - watch.Elapsed;
+            if (left > TimeSpan.Zero)
+                await app.Services.GetRequiredService<OpenConnections>().WaitUntilNoneAsync(left).ConfigureAwait(false);
         }
 
         // 3. Kestrel's stop waits for requests in flight until the drain's end; those still running at
         //    DrainExpired (just before it) are answered 503 / UNAVAILABLE by the routes.
-        var left = drain - watch.Elapsed;
-        using (var cts = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero))
+        var remaining = drain - watch.Elapsed;
+        using (var cts = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero))
         {
             try
             {
@@ -311,6 +330,8 @@ internal static class WorkerHost
                 log.LogInformation("drained in {Milliseconds} ms", watch.ElapsedMilliseconds);
         }
 
+        // Connections found in the accept queue when it closed were answered 503; let those answers go out.
+        await Task.WhenAny(lateAnswers, Task.Delay(TimeSpan.FromSeconds(3))).ConfigureAwait(false);
         await afterStop(log).ConfigureAwait(false);
         try
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -37,8 +38,8 @@ internal static class FiniteNumbers
             if (UsesNumberHandling(options.GetTypeInfo(inputType), options, []))
                 return options;
             var guarded = new JsonSerializerOptions(options);
-            guarded.Converters.Insert(0, new FiniteDouble(fromStrings));
-            guarded.Converters.Insert(1, new FiniteSingle(fromStrings));
+            guarded.Converters.Insert(0, new Finite<double>(fromStrings));
+            guarded.Converters.Insert(1, new Finite<float>(fromStrings));
             guarded.MakeReadOnly();
             guarded.GetTypeInfo(inputType);
             return guarded;
@@ -79,57 +80,54 @@ internal static class FiniteNumbers
     /// <summary>The number styles of a JSON number (what AllowReadingFromString accepts inside a string).</summary>
     private const NumberStyles JsonNumber = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent;
 
-    private sealed class FiniteDouble(bool fromStrings) : JsonConverter<double>
+    /// <summary>A <c>double</c> or <c>float</c> that must be finite: anything else is a JsonException (the decoder names the path).</summary>
+    private sealed class Finite<T>(bool fromStrings) : JsonConverter<T> where T : struct, IFloatingPointIeee754<T>
     {
-        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
-            double value = 0;
+            T value = default;
             var ok = reader.TokenType switch
             {
-                JsonTokenType.Number => reader.TryGetDouble(out value),
-                JsonTokenType.String when fromStrings => double.TryParse(reader.GetString(), JsonNumber, CultureInfo.InvariantCulture, out value),
+                JsonTokenType.Number => TryGetNumber(ref reader, out value),
+                JsonTokenType.String when fromStrings => T.TryParse(reader.GetString(), JsonNumber, CultureInfo.InvariantCulture, out value),
                 _ => false,
             };
-            if (!ok || !double.IsFinite(value))
+            if (!ok || !T.IsFinite(value))
                 throw new JsonException();
             return value;
         }
 
-        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
-
-        public override double ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            double.TryParse(reader.GetString(), JsonNumber, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
-                ? value
-                : throw new JsonException();
-
-        public override void WriteAsPropertyName(Utf8JsonWriter writer, double value, JsonSerializerOptions options) =>
-            writer.WritePropertyName(value.ToString("R", CultureInfo.InvariantCulture));
-    }
-
-    private sealed class FiniteSingle(bool fromStrings) : JsonConverter<float>
-    {
-        public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
         {
-            float value = 0;
-            var ok = reader.TokenType switch
-            {
-                JsonTokenType.Number => reader.TryGetSingle(out value),
-                JsonTokenType.String when fromStrings => float.TryParse(reader.GetString(), JsonNumber, CultureInfo.InvariantCulture, out value),
-                _ => false,
-            };
-            if (!ok || !float.IsFinite(value))
-                throw new JsonException();
-            return value;
+            // Specialised per T by the JIT: no boxing.
+            if (typeof(T) == typeof(float))
+                writer.WriteNumberValue((float)(object)value);
+            else
+                writer.WriteNumberValue((double)(object)value);
         }
 
-        public override void Write(Utf8JsonWriter writer, float value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
-
-        public override float ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            float.TryParse(reader.GetString(), JsonNumber, CultureInfo.InvariantCulture, out var value) && float.IsFinite(value)
+        public override T ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            T.TryParse(reader.GetString(), JsonNumber, CultureInfo.InvariantCulture, out var value) && T.IsFinite(value)
                 ? value
                 : throw new JsonException();
 
-        public override void WriteAsPropertyName(Utf8JsonWriter writer, float value, JsonSerializerOptions options) =>
+        public override void WriteAsPropertyName(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
             writer.WritePropertyName(value.ToString("R", CultureInfo.InvariantCulture));
+
+        private static bool TryGetNumber(ref Utf8JsonReader reader, out T value)
+        {
+            bool ok;
+            if (typeof(T) == typeof(float))
+            {
+                ok = reader.TryGetSingle(out var single);
+                value = (T)(object)single;
+            }
+            else
+            {
+                ok = reader.TryGetDouble(out var number);
+                value = (T)(object)number;
+            }
+            return ok;
+        }
     }
 }
