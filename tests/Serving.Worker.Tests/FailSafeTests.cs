@@ -173,7 +173,7 @@ public class FailSafeTests
     {
         using var host = new TestHost();
         host.WriteConfig();
-        var (api, runner, port) = await StartApiAndRunnerAsync(host, inheritSocket: true);
+        var (api, _, port, copy) = await StartApiAndRunnerKeepingSocketAsync(host, inheritSocket: true);
 
         // Sixteen clients, each sending its next request the moment an answer arrived (as load
         // generators do), until a connect is refused or 15 s passed.
@@ -181,6 +181,11 @@ public class FailSafeTests
         var clients = Enumerable.Range(0, 16).Select(_ => Task.Run(() => KeepAliveClient.RunAsync(port, stopAt.Token))).ToArray();
         await TestHost.Eventually(() => Task.FromResult(clients.All(c => !c.IsCompleted)), TimeSpan.FromSeconds(1), "clients running");
         await Task.Delay(500); // load before the stop (a duration, not a synchronisation)
+        // A whole-host stop, as the supervisor does it: filter new handshakes on the shared socket,
+        // let those under way settle, drop our copy, then tell the worker.
+        Assert.True(ListenerSynFilter.TryAttach(copy!));
+        await Task.Delay(ListenerSynFilter.Settle);
+        CloseOnly(copy!);
         api.Send("stop 5");
         var results = await Task.WhenAll(clients).WaitAsync(TimeSpan.FromSeconds(20));
 
@@ -238,6 +243,15 @@ public class FailSafeTests
     /// </summary>
     private static async Task<(WorkerProcess Api, WorkerProcess Runner, int Port)> StartApiAndRunnerAsync(TestHost host, bool inheritSocket = false)
     {
+        var (api, runner, port, copy) = await StartApiAndRunnerKeepingSocketAsync(host, inheritSocket);
+        if (copy is not null)
+            CloseOnly(copy);
+        return (api, runner, port);
+    }
+
+    /// <summary>As <see cref="StartApiAndRunnerAsync"/>, handing back this process's copy of an inherited socket.</summary>
+    private static async Task<(WorkerProcess Api, WorkerProcess Runner, int Port, Socket? Copy)> StartApiAndRunnerKeepingSocketAsync(TestHost host, bool inheritSocket)
+    {
         var runner = host.StartRunner();
         WorkerProcess api;
         int port;
@@ -256,9 +270,7 @@ public class FailSafeTests
             api = host.StartApi($"http://127.0.0.1:{port}");
         }
         await Task.WhenAll(runner.WaitReadyAsync(), api.WaitReadyAsync());
-        if (apiSocket is not null)
-            CloseOnly(apiSocket);
-        return (api, runner, port);
+        return (api, runner, port, apiSocket);
     }
 
     private static bool IsRefused(int port)

@@ -191,6 +191,15 @@ public sealed class ServingHost : IDisposable
     private async Task StopCoreAsync(TimeSpan timeout, bool force)
     {
         _lifetime.Cancel();
+        // The whole host stops: the shared API socket drops new handshakes while the workers still
+        // accept, so the ones under way complete and are served; when the last copy closes, nothing
+        // is left to reset (ListenerSynFilter). Workers filter the sockets they own alone themselves.
+        if (!force && timeout > TimeSpan.Zero && !ApiWorkersBindThemselves && _apiListener is { IsClosed: false } api
+            && ListenerSynFilter.TryAttach(api.Socket))
+        {
+            var settle = timeout / 4 < ListenerSynFilter.Settle ? timeout / 4 : ListenerSynFilter.Settle;
+            await Task.Delay(settle).ConfigureAwait(false);
+        }
         WorkerSlot[] slots;
         lock (_gate)
         {
@@ -447,11 +456,14 @@ public sealed class ServingHost : IDisposable
         Note(slot, $"started (pid {process.Pid})");
     }
 
-    /// <summary>With respawn off, the supervisor's copy of a socket would only keep a dead worker's
-    /// socket accepting into a void; releasing it makes callers fail fast (connection refused).</summary>
+    /// <summary>With respawn off, the supervisor's copy of a runner's socket would only keep a dead
+    /// worker's socket accepting into a void; releasing it makes callers fail fast (connection refused).
+    /// The API socket is kept: a stop filters it before the workers close their copies, and a worker
+    /// lost for good ends the host anyway.</summary>
     private void ReleaseListenersNoLongerNeeded()
     {
-        foreach (var listener in _listeners) listener.Release();
+        foreach (var listener in _listeners)
+            if (!ReferenceEquals(listener, _apiListener)) listener.Release();
     }
 
     // ---- watching ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ internal sealed class ListenSockets
 {
     private readonly Lock _lock = new();
     private readonly List<Socket> _sockets = [];
+    private readonly HashSet<Socket> _inherited = [];
     private bool _stopped;
 
     /// <summary>
@@ -41,6 +42,8 @@ internal sealed class ListenSockets
             if (!_stopped)
             {
                 _sockets.Add(socket);
+                if (endpoint is FileHandleEndPoint)
+                    _inherited.Add(socket);
                 return socket;
             }
         }
@@ -58,77 +61,21 @@ internal sealed class ListenSockets
             : Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
 
     /// <summary>
-    /// Linux: makes every listening TCP socket drop new handshakes (a classic BPF socket filter that
-    /// drops a SYN without ACK) while handshakes already under way complete and are accepted as usual.
-    /// Closing a listener resets the connections in its accept queue and those whose handshake is half
-    /// done — a client that already sent its request sees a reset. With new SYNs dropped for a moment
-    /// first, both queues empty before the close; a client whose SYN was dropped retransmits it about a
-    /// second later and is then refused (the socket is closed by then): refused, never reset.
-    /// Returns false when nothing was filtered (no TCP listener, or not Linux).
+    /// Drops new handshakes on the listening sockets this worker owns alone (<see cref="ListenerSynFilter"/>):
+    /// a socket bound here, such as an SO_REUSEPORT socket of its own. An inherited socket is shared with
+    /// the other API workers — the supervisor, which holds it too, filters it when the whole host stops.
+    /// Returns false when nothing was filtered.
     /// </summary>
-    /// <remarks>
-    /// The filter is on the socket, so it holds for every process sharing it: right for a host stop,
-    /// where every API worker stops together. Connections accepted later inherit it; it never matches
-    /// their packets (an established connection receives no bare SYN).
-    /// </remarks>
     public bool RefuseNewHandshakes()
     {
-        if (!OperatingSystem.IsLinux())
-            return false;
         Socket[] sockets;
         lock (_lock)
-            sockets = [.. _sockets];
+            sockets = _sockets.Where(s => !_inherited.Contains(s)).ToArray();
         var any = false;
         foreach (var socket in sockets)
-        {
-            if (socket.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
-                continue;
-            try
-            {
-                AttachDropSynFilter(socket);
-                any = true;
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-                // Without the filter the close is as before: a rare reset, never a failure to stop.
-            }
-        }
+            any |= ListenerSynFilter.TryAttach(socket);
         return any;
     }
-
-    /// <summary>SO_ATTACH_FILTER: <c>ldb [13]; and #0x12; jeq #0x02 → drop; accept</c> (offset 13 of the TCP header holds its flags).</summary>
-    private static void AttachDropSynFilter(Socket socket)
-    {
-        const int SOL_SOCKET = 1, SO_ATTACH_FILTER = 26;
-        ReadOnlySpan<ulong> program =
-        [
-            BpfInstruction(0x30, 0, 0, 13),          // BPF_LD | BPF_B | BPF_ABS: the TCP flags byte
-            BpfInstruction(0x54, 0, 0, 0x12),        // BPF_ALU | BPF_AND | BPF_K: keep SYN and ACK
-            BpfInstruction(0x15, 0, 1, 0x02),        // BPF_JMP | BPF_JEQ | BPF_K: SYN without ACK?
-            BpfInstruction(0x06, 0, 0, 0),           // BPF_RET: drop
-            BpfInstruction(0x06, 0, 0, 0xFFFFFFFF),  // BPF_RET: accept the whole packet
-        ];
-        var memory = System.Runtime.InteropServices.Marshal.AllocHGlobal(program.Length * sizeof(ulong));
-        try
-        {
-            for (var i = 0; i < program.Length; i++)
-                System.Runtime.InteropServices.Marshal.WriteInt64(memory, i * sizeof(ulong), (long)program[i]);
-            // struct sock_fprog { unsigned short len; struct sock_filter *filter; }: the kernel copies the program.
-            Span<byte> fprog = stackalloc byte[16];
-            fprog.Clear();
-            BitConverter.TryWriteBytes(fprog, (ushort)program.Length);
-            BitConverter.TryWriteBytes(fprog[8..], memory.ToInt64());
-            socket.SetRawSocketOption(SOL_SOCKET, SO_ATTACH_FILTER, fprog);
-        }
-        finally
-        {
-            System.Runtime.InteropServices.Marshal.FreeHGlobal(memory);
-        }
-    }
-
-    /// <summary>struct sock_filter { u16 code; u8 jt; u8 jf; u32 k; } as one little-endian word.</summary>
-    private static ulong BpfInstruction(ushort code, byte jumpTrue, byte jumpFalse, uint k) =>
-        code | ((ulong)jumpTrue << 16) | ((ulong)jumpFalse << 24) | ((ulong)k << 32);
 
     /// <summary>
     /// Closes every listening socket: Kestrel's accept loops end, open connections carry on. Completes
@@ -138,11 +85,12 @@ internal sealed class ListenSockets
     /// When the last copy of a listening socket closes, the kernel resets the connections still in its
     /// accept queue — handshakes completed just before, whose clients may already have sent a request.
     /// Under a client that reconnects at once (a load generator, a pool) the queue is rarely empty.
-    /// So, with <see cref="AnswerLateConnection"/> set, each socket is first duplicated, Kestrel's copy
-    /// closed, and the queue emptied through the duplicate with non-blocking accepts, each connection
-    /// answered (HTTP 503 "Stopping" with Connection: close) rather than reset; then the duplicate is
-    /// closed. What remains is a connection completing its handshake in the microseconds between the
-    /// last empty accept and that close.
+    /// So, with <see cref="AnswerLateConnection"/> set, each socket this worker owns alone is first
+    /// duplicated, Kestrel's copy closed, and the queue emptied through the duplicate with non-blocking
+    /// accepts, each connection answered (HTTP 503 "Stopping" with Connection: close) rather than reset;
+    /// then the duplicate is closed. (After <see cref="RefuseNewHandshakes"/> the queue is normally
+    /// empty by then: this is the backstop.) A shared, inherited socket is only closed: the other
+    /// workers may go on accepting from it.
     /// </remarks>
     public Task StopAcceptingAsync()
     {
@@ -156,7 +104,8 @@ internal sealed class ListenSockets
         var answers = new List<Task>();
         foreach (var socket in sockets)
         {
-            var late = AnswerLateConnection is not null ? Duplicate(socket) : null;
+            // Never empty a shared socket's queue: other API workers may go on serving it.
+            var late = AnswerLateConnection is not null && !_inherited.Contains(socket) ? Duplicate(socket) : null;
             socket.Dispose();
             if (late is null)
                 continue;

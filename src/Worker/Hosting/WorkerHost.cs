@@ -25,11 +25,6 @@ internal static class WorkerHost
     /// </summary>
     public static readonly TimeSpan KeepAliveGrace = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>
-    /// How long a drain drops new TCP handshakes before closing its listeners, so that handshakes under
-    /// way (one round trip) complete and are accepted instead of reset by the close.
-    /// </summary>
-    public static readonly TimeSpan HandshakeSettle = TimeSpan.FromMilliseconds(200);
 
     // Kestrel negotiates HTTP/2 only through TLS ALPN; on the cleartext API endpoint an
     // Http1AndHttp2 setting would just log a warning at every start and serve HTTP/1.1 anyway.
@@ -285,16 +280,17 @@ internal static class WorkerHost
 
         // 1. Stop accepting: the port refuses new connections once every copy of its socket is closed
         //    (the supervisor drops its own when a stop begins), instead of the kernel completing
-        //    handshakes nobody will accept and resetting them when the process exits. First new
-        //    handshakes are dropped for HandshakeSettle, so those already under way complete and are
-        //    accepted (and answered) before the close; then the sockets close, and what still waited in
-        //    an accept queue is answered 503 (HTTP/1.1) rather than reset.
+        //    handshakes nobody will accept and resetting them when the process exits. On sockets this
+        //    worker owns alone, new handshakes are dropped for a moment first (ListenerSynFilter), so
+        //    those under way complete and are accepted before the close, and what still waits in an
+        //    accept queue is answered 503 (HTTP/1.1) rather than reset. A shared, inherited socket is
+        //    filtered by the supervisor when the whole host stops, before any worker is told to.
         var listenSockets = app.Services.GetRequiredService<ListenSockets>();
         if (keepAliveClients)
             listenSockets.AnswerLateConnection = LateConnectionAnswer.For(args.WorkerName);
         if (listenSockets.RefuseNewHandshakes())
         {
-            var settle = drain / 4 < HandshakeSettle ? drain / 4 : HandshakeSettle;
+            var settle = drain / 4 < ListenerSynFilter.Settle ? drain / 4 : ListenerSynFilter.Settle;
             await Task.Delay(settle).ConfigureAwait(false);
         }
         var lateAnswers = listenSockets.StopAcceptingAsync();
