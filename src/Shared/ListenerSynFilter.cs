@@ -25,6 +25,9 @@ internal static class ListenerSynFilter
     /// </summary>
     public static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>The settle for a drain of <paramref name="drain"/>: <see cref="Settle"/>, at most a quarter of the drain.</summary>
+    public static TimeSpan SettleWithin(TimeSpan drain) => drain / 4 < Settle ? drain / 4 : Settle;
+
     /// <summary>Attaches the filter; false when it cannot be (not Linux, not a TCP socket, an error).</summary>
     public static bool TryAttach(Socket socket)
     {

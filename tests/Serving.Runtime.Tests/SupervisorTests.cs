@@ -233,7 +233,7 @@ public sealed class SupervisorTests : IDisposable
         await Poll.Until(() => host.Snapshot().Workers.Single(w => w.Name == "classifier-1").State == WorkerState.Failed, "classifier-1 failed");
         var api = _launcher.Live("api-1").Single();
         await Poll.Until(() => LastWord(api, "classifier") == "runner-down", "api-1 told");
-        Assert.Equal($"runner-down classifier {ServingHost.FailedRunnerRetryAfter.TotalSeconds:0} failed: given up after repeated crashes",
+        Assert.Equal($"runner-down classifier {LifelineCommands.FailedRunnerRetryAfter.TotalSeconds:0} failed: given up after repeated crashes",
             api.Received.Last(l => l.Contains(" classifier", StringComparison.Ordinal)));
 
         // A respawned API worker is told at once.

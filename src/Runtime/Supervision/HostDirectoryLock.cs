@@ -21,14 +21,7 @@ public sealed class HostDirectoryLock : IDisposable
 
     private readonly FileStream _file;
 
-    private HostDirectoryLock(FileStream file, string directory)
-    {
-        _file = file;
-        Directory = directory;
-    }
-
-    /// <summary>The directory this lock proves the owner of.</summary>
-    public string Directory { get; }
+    private HostDirectoryLock(FileStream file) => _file = file;
 
     /// <summary>Creates and takes the lock of a new host directory.</summary>
     /// <exception cref="IOException">The lock could not be created or taken.</exception>
@@ -36,7 +29,7 @@ public sealed class HostDirectoryLock : IDisposable
     {
         var final = Path.Combine(directory, FileName);
         if (OperatingSystem.IsWindows())
-            return new HostDirectoryLock(new FileStream(final, FileMode.Create, FileAccess.ReadWrite, FileShare.Delete), directory);
+            return new HostDirectoryLock(new FileStream(final, FileMode.Create, FileAccess.ReadWrite, FileShare.Delete));
 
         var temporary = Path.Combine(directory, $".{FileName}.{Environment.ProcessId}.{Guid.NewGuid():N}");
         var file = new FileStream(temporary, new FileStreamOptions
@@ -51,7 +44,7 @@ public sealed class HostDirectoryLock : IDisposable
             if (!NativeFd.TryLockExclusive(file.SafeFileHandle))
                 throw new IOException($"Cannot lock '{temporary}'.");
             File.Move(temporary, final, overwrite: true);
-            return new HostDirectoryLock(file, directory);
+            return new HostDirectoryLock(file);
         }
         catch
         {
@@ -90,7 +83,7 @@ public sealed class HostDirectoryLock : IDisposable
             file.Dispose();
             return null;
         }
-        return new HostDirectoryLock(file, directory);
+        return new HostDirectoryLock(file);
     }
 
     /// <summary>Releases the lock (closing the file is what releases it).</summary>

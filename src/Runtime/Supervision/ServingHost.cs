@@ -17,8 +17,6 @@ public sealed class ServingHost : IDisposable
     /// <summary>How long past its drain timeout a worker may take to exit before it is killed.</summary>
     public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(1);
 
-    /// <summary>The Retry-After API workers give while a runner is down for good (Failed).</summary>
-    public static readonly TimeSpan FailedRunnerRetryAfter = TimeSpan.FromSeconds(30);
     private const string ControlPrefix = "@@serving ";
 
     private readonly object _gate = new();
@@ -197,8 +195,7 @@ public sealed class ServingHost : IDisposable
         if (!force && timeout > TimeSpan.Zero && !ApiWorkersBindThemselves && _apiListener is { IsClosed: false } api
             && ListenerSynFilter.TryAttach(api.Socket))
         {
-            var settle = timeout / 4 < ListenerSynFilter.Settle ? timeout / 4 : ListenerSynFilter.Settle;
-            await Task.Delay(settle).ConfigureAwait(false);
+            await Task.Delay(ListenerSynFilter.SettleWithin(timeout)).ConfigureAwait(false);
         }
         WorkerSlot[] slots;
         lock (_gate)
@@ -253,7 +250,7 @@ public sealed class ServingHost : IDisposable
             {
                 if (slot.Process is null || slot.Process.Exited.IsCompleted) continue;
                 SetWorker(slot, WorkerState.Stopping);
-                slot.Process.SendLine("stop " + seconds);
+                slot.Process.SendLine(LifelineCommands.Stop(seconds));
                 waits.Add(slot.Process.Exited);
             }
         }
@@ -644,10 +641,7 @@ public sealed class ServingHost : IDisposable
         var live = RunnerIsLive(runner);
         if (_runnerLive.TryGetValue(runner, out var was) && was == live) return;
         _runnerLive[runner] = live;
-        var line = RunnerLine(runner, live);
-        foreach (var api in _slots)
-            if (api.Spec.Role == WorkerRole.Api && api.Process is { } p && !p.Exited.IsCompleted)
-                p.SendLine(line);
+        TellApiWorkers(live ? LifelineCommands.RunnerUp(runner) : LifelineCommands.RunnerDown(runner, _slots, Plan.Respawn, DateTime.UtcNow));
     }
 
     /// <summary>A newly started API worker hears which runners are down (it assumes the others up). Caller holds the lock.</summary>
@@ -655,8 +649,8 @@ public sealed class ServingHost : IDisposable
     {
         foreach (var runner in Plan.Runners)
             if (!RunnerIsLive(runner.Name))
-                api.Process?.SendLine(RunnerLine(runner.Name, live: false));
-        if (_failure is not null) api.Process?.SendLine("failing " + OneLine(_failure));
+                api.Process?.SendLine(LifelineCommands.RunnerDown(runner.Name, _slots, Plan.Respawn, DateTime.UtcNow));
+        if (_failure is not null) api.Process?.SendLine(LifelineCommands.Failing(_failure));
     }
 
     private bool RunnerIsLive(string runner)
@@ -666,33 +660,12 @@ public sealed class ServingHost : IDisposable
         return false;
     }
 
-    /// <summary><c>runner-up NAME</c>, or <c>runner-down NAME RETRY-AFTER-SECONDS REASON</c> (docs/worker-protocol.md).</summary>
-    private string RunnerLine(string runner, bool live)
+    /// <summary>Writes a lifeline line to every live worker serving the API (api and dev roles). Caller holds the lock.</summary>
+    private void TellApiWorkers(string line)
     {
-        if (live) return "runner-up " + runner;
-        DateTime? due = null;
-        var starting = false;
-        foreach (var s in _slots)
-        {
-            if (s.Spec.Runner != runner) continue;
-            if (s.State == WorkerState.Starting) starting = true;
-            if (s.State == WorkerState.Backoff && (due is null || s.RespawnDue < due)) due = s.RespawnDue;
-        }
-        string reason;
-        TimeSpan retryAfter;
-        if (starting || due is not null)
-        {
-            // Until the next start, plus a second for the worker to load and report ready.
-            var wait = due is { } d && d > DateTime.UtcNow ? d - DateTime.UtcNow : TimeSpan.Zero;
-            retryAfter = wait + TimeSpan.FromSeconds(1);
-            reason = starting ? "starting" : "restarting";
-        }
-        else
-        {
-            retryAfter = FailedRunnerRetryAfter;
-            reason = Plan.Respawn ? "failed: given up after repeated crashes" : "exited";
-        }
-        return string.Create(CultureInfo.InvariantCulture, $"runner-down {runner} {Math.Ceiling(retryAfter.TotalSeconds):0} {reason}");
+        foreach (var slot in _slots)
+            if (slot.Spec.Role is WorkerRole.Api or WorkerRole.Dev && slot.Process is { } p && !p.Exited.IsCompleted)
+                p.SendLine(line);
     }
 
     /// <summary>
@@ -706,14 +679,9 @@ public sealed class ServingHost : IDisposable
     {
         if (_failure is not null || _stopping) return;
         _failure = reason;
-        var line = "failing " + OneLine(reason);
-        foreach (var api in _slots)
-            if (api.Spec.Role is WorkerRole.Api or WorkerRole.Dev && api.Process is { } p && !p.Exited.IsCompleted)
-                p.SendLine(line);
+        TellApiWorkers(LifelineCommands.Failing(reason));
         _ = StopAsync(_options.StopTimeout, force: false);
     }
-
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
     /// <summary>Running when every worker runs; Degraded (with the reason) otherwise. Caller holds the lock.</summary>
     private void UpdateState()

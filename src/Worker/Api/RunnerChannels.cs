@@ -20,7 +20,6 @@ namespace Serving.Worker.Api;
 /// </remarks>
 internal sealed class RunnerChannels : IDisposable
 {
-    private readonly RunnerEndpointConfig _endpoint;
     private readonly int _count;
     private readonly int? _maxMessageBytes;
     private readonly RunnerAvailability _availability;
@@ -36,7 +35,6 @@ internal sealed class RunnerChannels : IDisposable
         Name = name;
         Endpoint = endpoint;
         Timeout = timeout;
-        _endpoint = endpoint;
         _maxMessageBytes = maxMessageBytes;
         if (endpoint.TransportKind == RunnerTransport.Tcp)
             Headers = new Metadata { { "x-serving-secret", secret ?? "" } };
@@ -104,7 +102,7 @@ internal sealed class RunnerChannels : IDisposable
             if (_disposed)
                 return;
             old = _set;
-            _set = new ChannelSet(_count, _endpoint, _maxMessageBytes);
+            _set = new ChannelSet(_count, Endpoint, _maxMessageBytes);
         }
         old.Dispose();
     }

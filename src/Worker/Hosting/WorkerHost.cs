@@ -89,8 +89,8 @@ internal static class WorkerHost
         };
 
         var app = BuildApiApp(args, config, lifeline, readiness,
-            (api, _) => new RemoteFrontDoorApi(api, channels[api.Runner]),
-            (api, _) => new GrpcApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, config.MaxMessageBytes));
+            api => new RemoteFrontDoorApi(api, channels[api.Runner]),
+            api => new GrpcApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, config.MaxMessageBytes));
 
         return await ServeAsync(app, args, lifeline, onStopping: static () => { }, afterStop,
             keepAliveClients: config.ProtocolKind == ServingProtocol.Http).ConfigureAwait(false);
@@ -115,8 +115,8 @@ internal static class WorkerHost
         var timeout = TimeSpan.FromSeconds(config.RequestTimeoutSeconds);
         var readiness = new InProcessReadiness(runners.Keys);
         var app = BuildApiApp(args, config, lifeline, readiness,
-            (api, _) => new InProcessFrontDoorApi(api, runners[api.Runner].Methods[api.Method], timeout, lifeline.DrainExpired),
-            (api, _) => new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], config.MaxRequestBodyBytes, timeout, lifeline.DrainExpired));
+            api => new InProcessFrontDoorApi(api, runners[api.Runner].Methods[api.Method], timeout, lifeline.DrainExpired),
+            api => new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], config.MaxRequestBodyBytes, timeout, lifeline.DrainExpired));
 
         return await ServeAsync(app, args, lifeline, onStopping: static () => { },
             afterStop: async l =>
@@ -127,38 +127,27 @@ internal static class WorkerHost
     }
 
     /// <summary>
-    /// The gRPC front door (protocol Grpc, api and dev roles): an HTTP/2-only (h2c) endpoint serving
-    /// serving.v1.Serving, grpc.health.v1.Health, server reflection and the /livez, /readyz,
-    /// /healthz probes; every response carries x-serving-worker.
-    /// </summary>
-    /// <summary>
     /// The API surface of an api or dev worker: the gRPC front door or the HTTP handler, by the host's
     /// protocol. The roles differ only in how an API reaches its runner (a channel, or in-process).
     /// </summary>
     private static WebApplication BuildApiApp(WorkerArguments args, HostConfig config, Lifeline lifeline, IReadinessSource readiness,
-        Func<ApiConfig, ILogger, FrontDoorApi> frontDoorApi, Func<ApiConfig, ILogger, ApiRoute> httpRoute)
+        Func<ApiConfig, FrontDoorApi> frontDoorApi, Func<ApiConfig, ApiRoute> httpRoute)
     {
         if (config.ProtocolKind == ServingProtocol.Grpc)
-        {
-            return BuildFrontDoor(args, config, lifeline, readiness, log =>
-            {
-                var apis = new List<FrontDoorApi>();
-                foreach (var api in config.Service!.Apis!)
-                    apis.Add(frontDoorApi(api, log));
-                return apis;
-            });
-        }
+            return BuildFrontDoor(args, config, lifeline, readiness, config.Service!.Apis!.Select(frontDoorApi).ToList());
         var app = CreateBuilder(args, ApiProtocols, config.MaxRequestBodyBytes).Build();
-        var httpLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api");
-        var routes = new List<ApiRoute>();
-        foreach (var api in config.Service!.Apis!)
-            routes.Add(httpRoute(api, httpLog));
+        var routes = config.Service!.Apis!.Select(httpRoute).ToList();
         app.Run(new ApiHandler(routes, args.WorkerName, readiness, lifeline).HandleAsync);
         return app;
     }
 
+    /// <summary>
+    /// The gRPC front door (protocol Grpc, api and dev roles): an HTTP/2-only (h2c) endpoint serving
+    /// serving.v1.Serving, grpc.health.v1.Health, server reflection and the /livez, /readyz,
+    /// /healthz probes; every response carries x-serving-worker.
+    /// </summary>
     private static WebApplication BuildFrontDoor(WorkerArguments args, HostConfig config, Lifeline lifeline,
-        IReadinessSource readiness, Func<ILogger, IReadOnlyList<FrontDoorApi>> createApis)
+        IReadinessSource readiness, IReadOnlyList<FrontDoorApi> apis)
     {
         var builder = CreateBuilder(args, HttpProtocols.Http2, config.MaxRequestBodyBytes, config.MaxConcurrentStreams);
         builder.Services.AddGrpc(o =>
@@ -169,8 +158,7 @@ internal static class WorkerHost
             o.MaxSendMessageSize = config.MaxMessageBytes;
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddSingleton(services =>
-            new FrontDoorService(createApis(services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker.Api"))));
+        builder.Services.AddSingleton(new FrontDoorService(apis));
         builder.Services.AddSingleton(new FrontDoorHealth(readiness, lifeline));
 
         var app = builder.Build();
@@ -180,8 +168,6 @@ internal static class WorkerHost
         app.MapGrpcService<FrontDoorService>();
         app.MapGrpcService<FrontDoorHealth>();
         app.MapGrpcReflectionService();
-        // The service (and with it every API's runner binding) is built now, not on the first call.
-        app.Services.GetRequiredService<FrontDoorService>();
         return app;
     }
 
@@ -290,8 +276,7 @@ internal static class WorkerHost
             listenSockets.AnswerLateConnection = LateConnectionAnswer.For(args.WorkerName);
         if (listenSockets.RefuseNewHandshakes())
         {
-            var settle = drain / 4 < ListenerSynFilter.Settle ? drain / 4 : ListenerSynFilter.Settle;
-            await Task.Delay(settle).ConfigureAwait(false);
+            await Task.Delay(ListenerSynFilter.SettleWithin(drain)).ConfigureAwait(false);
         }
         var lateAnswers = listenSockets.StopAcceptingAsync();
 
