@@ -29,4 +29,13 @@ internal enum ItemStatus : byte
 
     /// <summary>The runner worker is stopping and did not run the item (503 + Retry-After).</summary>
     Stopping = 7,
+
+    /// <summary>The output exceeds the message limit between API and runner workers (maxMessageBytes; 500).</summary>
+    TooLarge = 8,
+
+    /// <summary>
+    /// Never sent by a runner: the API worker's own verdict when the runner could not be reached or the
+    /// connection was lost before the reply (503 + Retry-After).
+    /// </summary>
+    Unreachable = 100,
 }
