@@ -3,8 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
-using Grpc.Health.V1;
-using Serving.Worker.Protocol;
 using Serving.Worker.Tests.Infrastructure;
 
 namespace Serving.Worker.Tests;
@@ -142,13 +140,11 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
         var requestId = json.GetProperty("requestId").GetString()!;
         Assert.Equal($"runner 'test' method 'fail' failed; details are in the serving host's log under request id {requestId}", Detail(json));
 
-        // The API worker's line carries the client's request id and the runner worker's; the runner's
-        // line carries its own request id and the exception.
-        await fixture.Api.WaitForLineAsync(l => l.StartsWith($"[err] fail: RunnerFailed request {requestId}: runner 'test' method 'fail' failed (the runner worker's request id "),
+        // The call carries the client's request id to the runner: the API worker's line and the runner
+        // worker's line (with the exception) both name it.
+        await fixture.Api.WaitForLineAsync(l => l.StartsWith($"[err] fail: RunnerFailed request {requestId}: runner 'test' method 'fail' failed (the runner worker's log has the exception under this request id)"),
             TimeSpan.FromSeconds(5), "the API worker's log line");
-        var apiLine = fixture.Api.Lines.First(l => l.Contains($"RunnerFailed request {requestId}:"));
-        var runnerRequestId = System.Text.RegularExpressions.Regex.Match(apiLine, @"the runner worker's request id ([^)]+)\)").Groups[1].Value;
-        await fixture.Runner.WaitForLineAsync(l => l.StartsWith($"[err] fail: RunnerFailed request {runnerRequestId}: runner 'test' method 'fail' failed | ")
+        await fixture.Runner.WaitForLineAsync(l => l.StartsWith($"[err] fail: RunnerFailed request {requestId}: runner 'test' method 'fail' failed | ")
             && l.Contains("secret internal detail") && l.Contains("TestRunner.Fail"),
             TimeSpan.FromSeconds(5), "the full exception on the runner's stderr");
     }
@@ -248,35 +244,42 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
     }
 
     [Fact]
-    public async Task Runner_grpc_surface_directly()
+    public async Task Runner_protocol_surface_directly()
     {
-        using var channel = RunnerGrpc.Unix(fixture.Host.SocketPath);
-        var client = new Protocol.Runner.RunnerClient(channel);
+        using var wire = await RunnerWire.OpenUnixAsync(fixture.Host.SocketPath);
 
-        // A batch of two payloads gives two results, in order.
-        var request = new CallRequest { Method = "upper" };
-        request.Payloads.Add(ByteString.CopyFromUtf8("a"));
-        request.Payloads.Add(ByteString.CopyFromUtf8("b"));
-        var reply = await client.CallAsync(request);
-        Assert.Equal(["A", "B"], reply.Payloads.Select(p => p.ToStringUtf8()));
+        // Calls on one connection are told apart by id; replies come back with theirs.
+        await wire.SendAsync([.. RunnerWire.CallFrame(7, "upper", "a"u8), .. RunnerWire.CallFrame(8, "upper", "b"u8)]);
+        var replies = new Dictionary<uint, string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var (type, id, payload) = await wire.ReadFrameAsync();
+            Assert.Equal(RunnerWire.Reply, type);
+            var (status, text) = RunnerWire.ParseReply(payload);
+            Assert.Equal(0, status);
+            replies[id] = text;
+        }
+        Assert.Equal("A", replies[7]);
+        Assert.Equal("B", replies[8]);
 
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => client.CallAsync(new CallRequest { Method = "nope", Payloads = { ByteString.Empty } }).ResponseAsync);
-        Assert.Equal(StatusCode.Unimplemented, unknown.StatusCode);
+        // Per-call statuses: unknown method (6), invalid input (1) with the runner's message, failed (2) without internals.
+        await wire.CallAsync(9, "nope", "");
+        var unknown = RunnerWire.ParseReply((await wire.ReadFrameAsync()).Payload);
+        Assert.Equal((6, "runner 'test' has no method 'nope'"), ((int)unknown.Status, unknown.Text));
+        await wire.CallAsync(10, "bad", "q");
+        var bad = RunnerWire.ParseReply((await wire.ReadFrameAsync()).Payload);
+        Assert.Equal((1, "bad input: q"), ((int)bad.Status, bad.Text));
+        await wire.CallAsync(11, "fail", "q");
+        var fail = RunnerWire.ParseReply((await wire.ReadFrameAsync()).Payload);
+        Assert.Equal((2, "runner 'test' method 'fail' failed"), ((int)fail.Status, fail.Text));
+        // The exception is in the runner worker's log under the request id the call carried.
+        await TestHost.Eventually(() => Task.FromResult(fixture.Runner.Lines.Any(l => l.Contains("RunnerFailed request test-request") && l.Contains("secret internal detail"))),
+            TimeSpan.FromSeconds(5), "the runner's log line for the failed call");
 
-        var bad = await Assert.ThrowsAsync<RpcException>(() => client.CallAsync(new CallRequest { Method = "bad", Payloads = { ByteString.CopyFromUtf8("q") } }).ResponseAsync);
-        Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
-        Assert.Equal("bad input: q", bad.Status.Detail);
-
-        var fail = await Assert.ThrowsAsync<RpcException>(() => client.CallAsync(new CallRequest { Method = "fail", Payloads = { ByteString.CopyFromUtf8("q") } }).ResponseAsync);
-        Assert.Equal(StatusCode.Internal, fail.StatusCode);
-        Assert.Equal("runner 'test' method 'fail' failed", fail.Status.Detail);
-        Assert.Equal("RunnerFailed", fail.Trailers.GetValue("x-serving-error-id"));
-        Assert.False(string.IsNullOrEmpty(fail.Trailers.GetValue("x-serving-request-id")));
-        Assert.Equal("InvalidInput", bad.Trailers.GetValue("x-serving-error-id"));
-
-        // Uds endpoints need no secret.
-        var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
-        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+        // A ping is answered: serving. Uds endpoints need no secret.
+        await wire.SendAsync(RunnerWire.Frame(RunnerWire.Ping, 12, []));
+        var pong = await wire.ReadFrameAsync();
+        Assert.Equal((RunnerWire.Pong, 12u, (byte)1), (pong.Type, pong.Id, pong.Payload[0]));
     }
 
     [Fact]

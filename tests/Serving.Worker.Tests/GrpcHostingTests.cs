@@ -210,24 +210,3 @@ public class GrpcHostingTests
     }
 }
 
-/// <summary>Which failed runner calls the API worker sends again (RunnerChannels.CallAsync).</summary>
-public class RunnerRetryTests
-{
-    private static RpcException Failed(StatusCode code, Exception? debug) => new(new Status(code, "x", debug));
-
-    [Fact]
-    public void Only_calls_that_never_reached_the_runner_are_sent_again()
-    {
-        var refused = new HttpRequestException("aborted", new HttpProtocolException(0x7, "REFUSED_STREAM", null));
-        Assert.True(Serving.Worker.Api.RunnerChannels.NeverSent(Failed(StatusCode.Unavailable, refused)));
-        Assert.True(Serving.Worker.Api.RunnerChannels.NeverSent(Failed(StatusCode.Internal, new HttpRequestException("The request was aborted."))));
-
-        Assert.False(Serving.Worker.Api.RunnerChannels.NeverSent(Failed(StatusCode.Unavailable,
-            new HttpRequestException("reset", new HttpProtocolException(0x8, "CANCEL", null)))));
-        Assert.False(Serving.Worker.Api.RunnerChannels.NeverSent(Failed(StatusCode.Unavailable,
-            new HttpRequestException(HttpRequestError.ConnectionError, "refused", new SocketException((int)SocketError.ConnectionRefused)))));
-        Assert.False(Serving.Worker.Api.RunnerChannels.NeverSent(Failed(StatusCode.Unavailable, new IOException("connection reset"))));
-        Assert.False(Serving.Worker.Api.RunnerChannels.NeverSent(Failed(StatusCode.Internal, null)));
-        Assert.False(Serving.Worker.Api.RunnerChannels.NeverSent(Failed(StatusCode.InvalidArgument, null)));
-    }
-}

@@ -20,6 +20,7 @@ public class ProblemsTests
         ("InvalidJson", 400, StatusCode.InvalidArgument, "Invalid JSON", "urn:serving:problem:invalid-json"),
         ("InvalidInput", 400, StatusCode.InvalidArgument, "Invalid input", "urn:serving:problem:invalid-input"),
         ("RunnerUnavailable", 503, StatusCode.Unavailable, "Runner unavailable", "urn:serving:problem:runner-unavailable"),
+        ("Overloaded", 503, StatusCode.Unavailable, "Overloaded", "urn:serving:problem:overloaded"),
         ("RunnerTimeout", 504, StatusCode.DeadlineExceeded, "Runner timeout", "urn:serving:problem:runner-timeout"),
         ("RunnerFailed", 500, StatusCode.Internal, "Runner failed", "urn:serving:problem:runner-failed"),
         ("MessageTooLarge", 500, StatusCode.ResourceExhausted, "Message too large", "urn:serving:problem:message-too-large"),

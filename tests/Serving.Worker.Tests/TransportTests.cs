@@ -1,9 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Health.V1;
-using Serving.Worker.Protocol;
 using Serving.Worker.Tests.Infrastructure;
 
 namespace Serving.Worker.Tests;
@@ -11,8 +7,6 @@ namespace Serving.Worker.Tests;
 /// <summary>Tcp runners and their secret, inherited listening sockets, the dev role.</summary>
 public class TransportTests
 {
-    private static CallRequest Upper(string text) => new() { Method = "upper", Payloads = { ByteString.CopyFromUtf8(text) } };
-
     [Fact]
     public async Task A_tcp_runner_requires_the_secret_and_the_api_worker_sends_it()
     {
@@ -24,18 +18,24 @@ public class TransportTests
         var api = host.StartApi($"http://127.0.0.1:{apiPort}");
         await Task.WhenAll(runner.WaitReadyAsync(), api.WaitReadyAsync());
 
-        using var channel = RunnerGrpc.Tcp(runnerPort);
-        var client = new Protocol.Runner.RunnerClient(channel);
-        var missing = await Assert.ThrowsAsync<RpcException>(() => client.CallAsync(Upper("a")).ResponseAsync);
-        Assert.Equal(StatusCode.Unauthenticated, missing.StatusCode);
-        var wrong = await Assert.ThrowsAsync<RpcException>(() =>
-            client.CallAsync(Upper("a"), new Metadata { { "x-serving-secret", TestHost.Secret[..^1] + "0" } }).ResponseAsync);
-        Assert.Equal(StatusCode.Unauthenticated, wrong.StatusCode);
-        var health = await Assert.ThrowsAsync<RpcException>(() => new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest()).ResponseAsync);
-        Assert.Equal(StatusCode.Unauthenticated, health.StatusCode);
+        // Without the secret, or with a wrong one, the runner says why and closes the connection.
+        foreach (var offered in new string?[] { null, TestHost.Secret[..^1] + "0", TestHost.Secret + "0" })
+        {
+            using var refused = await RunnerWire.TcpAsync(runnerPort);
+            await refused.SendAsync([.. RunnerWire.HelloFrame(offered), .. RunnerWire.CallFrame(1, "upper", "a"u8)]);
+            var (type, _, payload) = await refused.ReadFrameAsync();
+            Assert.Equal(RunnerWire.Error, type);
+            Assert.Equal("missing or wrong secret", System.Text.Encoding.UTF8.GetString(payload));
+            Assert.True(await refused.ClosedAsync());
+        }
 
-        var reply = await client.CallAsync(Upper("a"), new Metadata { { "x-serving-secret", TestHost.Secret } });
-        Assert.Equal("A", reply.Payloads[0].ToStringUtf8());
+        using (var wire = await RunnerWire.TcpAsync(runnerPort))
+        {
+            await wire.SendHelloAsync(TestHost.Secret);
+            Assert.Equal(RunnerWire.Welcome, (await wire.ReadFrameAsync()).Type);
+            await wire.CallAsync(1, "upper", "a");
+            Assert.Equal((0, "A"), ((int, string))RunnerWire.ParseReply((await wire.ReadFrameAsync()).Payload));
+        }
 
         using var http = TestHost.Client(apiPort);
         using (var response = await http.PostAsync("/upper", TestHost.Body("via tcp")))

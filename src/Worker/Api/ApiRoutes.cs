@@ -1,12 +1,10 @@
 using System.Buffers;
 using System.Globalization;
-using Google.Protobuf;
-using Grpc.Core;
-using Serving.Abstractions;
+using Serving.Worker.Batching;
 using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
-using Serving.Worker.Protocol;
 using Serving.Worker.Runners;
+using Serving.Worker.Transport;
 
 namespace Serving.Worker.Api;
 
@@ -29,15 +27,13 @@ internal abstract class ApiRoute(ApiConfig config, long maxBodyBytes)
     public abstract Task InvokeAsync(HttpContext context, byte[] rented, int length);
 }
 
-/// <summary>API role: a unary gRPC call to the runner's endpoint.</summary>
-internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, long maxRequestBodyBytes, int? maxMessageBytes)
-    : ApiRoute(config, MaxPayload(config, maxRequestBodyBytes, maxMessageBytes))
+/// <summary>API role: one call over the runner protocol (docs/worker-protocol.md, "Runner calls").</summary>
+internal sealed class RemoteApiRoute(ApiConfig config, RunnerClient runner, long maxRequestBodyBytes, long maxFramePayload)
+    : ApiRoute(config, Math.Min(maxRequestBodyBytes, maxFramePayload - RunnerFrames.CallOverhead(config.Method)))
 {
-    /// <summary>The body limit, lowered so the CallRequest (method name + framing) fits the message limit.</summary>
-    private static long MaxPayload(ApiConfig config, long maxRequestBodyBytes, int? maxMessageBytes) =>
-        maxMessageBytes is { } limit
-            ? Math.Min(maxRequestBodyBytes, limit - (System.Text.Encoding.UTF8.GetByteCount(config.Method) + 16))
-            : maxRequestBodyBytes;
+    private readonly ReadOnlyMemory<byte> _method = System.Text.Encoding.UTF8.GetBytes(config.Method);
+    private readonly short _apiIndex = (short)config.Index;
+    private readonly byte _flags = config.InputKind == PayloadKind.Json ? CallHeader.InstancesAllowed : (byte)0;
 
     public override async Task InvokeAsync(HttpContext context, byte[] rented, int length)
     {
@@ -47,46 +43,48 @@ internal sealed class GrpcApiRoute(ApiConfig config, RunnerChannels runner, long
             await UnavailableResponses.WriteAsync(context, down).ConfigureAwait(false);
             return;
         }
-        var request = new CallRequest { Method = MethodName };
-        request.Payloads.Add(UnsafeByteOperations.UnsafeWrap(new ReadOnlyMemory<byte>(rented, 0, length)));
-        var options = new CallOptions(runner.Headers, DateTime.UtcNow.Add(runner.Timeout), context.RequestAborted);
-
-        CallReply reply;
+        var timeout = runner.Timeout;
+        var header = new CallHeader(_apiIndex, _method, (uint)timeout.TotalMilliseconds, _flags, context.TraceIdentifier);
+        RunnerReply reply;
         try
         {
-            reply = await runner.CallAsync(request, options).ConfigureAwait(false);
+            reply = await runner.CallAsync(header, new ReadOnlyMemory<byte>(rented, 0, length), timeout, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (RpcException ex)
+        finally
         {
-            // The request may still be referenced by a failed send: let the GC have the buffer.
-            if (ex.StatusCode == StatusCode.Cancelled && context.RequestAborted.IsCancellationRequested)
-                return;
-            // Cancelled because the runner went down or the drain's time is up: say so, with a retry hint.
-            if (runner.Unavailable is { } why)
-            {
-                await UnavailableResponses.WriteAsync(context, why).ConfigureAwait(false);
-                return;
-            }
-            var error = RunnerCallErrors.Map(ex, RunnerName, MethodName, runner.Timeout);
-            await ApiResponses.WriteProblemAsync(context, error.Problem, error.Detail, logMessage: error.LogMessage).ConfigureAwait(false);
-            return;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            await ApiResponses.WriteProblemAsync(context, Problems.InternalError, $"the call to runner '{RunnerName}' method '{MethodName}' failed",
-                exception: ex).ConfigureAwait(false);
-            return;
+            // Sent (copied into the connection's buffer) or never sent: the body is free again either way.
+            ArrayPool<byte>.Shared.Return(rented);
         }
 
-        // The runner answered, so the request was fully sent: the buffer is free again.
-        ArrayPool<byte>.Shared.Return(rented);
-        var payloads = reply.Payloads;
-        var body = payloads.Count > 0 ? payloads[0].Memory : ReadOnlyMemory<byte>.Empty;
-        await ApiResponses.WriteResultAsync(context, OutputContentType, body).ConfigureAwait(false);
+        if (reply.Status == ItemStatus.Ok)
+        {
+            try
+            {
+                await ApiResponses.WriteResultAsync(context, OutputContentType, reply.Output).ConfigureAwait(false);
+            }
+            finally
+            {
+                reply.Release();
+            }
+            return;
+        }
+        if (context.RequestAborted.IsCancellationRequested)
+            return;
+        // Failed because the runner went down or the drain's time is up: say so, with a retry hint.
+        if (reply.Status is ItemStatus.Unreachable or ItemStatus.Cancelled && runner.Unavailable is { } why)
+        {
+            await UnavailableResponses.WriteAsync(context, why).ConfigureAwait(false);
+            return;
+        }
+        var error = RunnerCallErrors.Map(reply.Status, reply.Message, reply.RetryAfter, RunnerName, MethodName, timeout);
+        if (error.Quiet is { } quiet)
+            await UnavailableResponses.WriteAsync(context, quiet).ConfigureAwait(false);
+        else
+            await ApiResponses.WriteProblemAsync(context, error.Problem, error.Detail, logMessage: error.LogMessage).ConfigureAwait(false);
     }
 }
 
-/// <summary>Dev role: the runner method is invoked in this process, no gRPC hop.</summary>
+/// <summary>Dev role: the runner method is invoked in this process, no hop.</summary>
 internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, long maxRequestBodyBytes, TimeSpan timeout, CancellationToken drainExpired)
     : ApiRoute(config, maxRequestBodyBytes)
 {
@@ -105,11 +103,6 @@ internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, lo
             var pending = method.Invoke(input, cts.Token);
             result = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(cts.Token).ConfigureAwait(false);
         }
-        catch (RunnerInputException ex)
-        {
-            await ApiResponses.WriteProblemAsync(context, Problems.InvalidInput, ex.Message).ConfigureAwait(false);
-            return;
-        }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             return;
@@ -121,29 +114,23 @@ internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, lo
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            await ApiResponses.WriteProblemAsync(context, Problems.RunnerTimeout,
-                string.Create(CultureInfo.InvariantCulture, $"runner '{RunnerName}' did not answer within {timeout.TotalSeconds:0.###} s")).ConfigureAwait(false);
-            return;
-        }
-        catch (RpcException ex)
-        {
-            // A runner method's own status: as if it had come over the runner hop.
-            var error = RunnerCallErrors.Map(ex, RunnerName, method.Name, timeout);
-            await ApiResponses.WriteProblemAsync(context, error.Problem, error.Detail, exception: ex, logMessage: error.LogMessage).ConfigureAwait(false);
-            return;
-        }
-        catch (RunnerResultException ex)
-        {
-            await ApiResponses.WriteProblemAsync(context, Problems.RunnerFailed, $"runner '{RunnerName}' method '{method.Name}' {ex.Message}",
-                exception: ex.InnerException).ConfigureAwait(false);
+            await WriteErrorAsync(context, ItemResult.Error(ItemStatus.TimedOut, "")).ConfigureAwait(false);
             return;
         }
         catch (Exception ex)
         {
-            await ApiResponses.WriteProblemAsync(context, Problems.RunnerFailed, $"runner '{RunnerName}' method '{method.Name}' failed",
-                exception: ex).ConfigureAwait(false);
+            // The same outcome the runner protocol would carry, told the same way.
+            await WriteErrorAsync(context, CallOutcomes.FromException(ex, RunnerName, method.Name, cts.Token)).ConfigureAwait(false);
             return;
         }
         await ApiResponses.WriteResultAsync(context, OutputContentType, result).ConfigureAwait(false);
+    }
+
+    private Task WriteErrorAsync(HttpContext context, in ItemResult result)
+    {
+        var error = RunnerCallErrors.Map(result.Status, result.Message, TimeSpan.Zero, RunnerName, method.Name, timeout);
+        if (error.Quiet is { } quiet)
+            return UnavailableResponses.WriteAsync(context, quiet);
+        return ApiResponses.WriteProblemAsync(context, error.Problem, error.Detail, exception: result.Exception, logMessage: error.Detail);
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Serving.Worker.Errors;
+using Serving.Worker.Transport;
 
 namespace Serving.Worker.Api;
 
@@ -42,21 +43,21 @@ internal sealed class InProcessReadiness(IEnumerable<string> runnerNames) : IRea
 }
 
 /// <summary>
-/// API role: asks every runner's grpc.health.v1 Check (1 s deadline) and caches the answer for
+/// API role: pings every runner over the runner protocol (1 s deadline) and caches the answer for
 /// 500 ms, with one probe in flight at a time, so readiness probes under load stay cheap. A runner
 /// the supervisor said is down is not ready without asking ("DOWN").
 /// </summary>
-internal sealed class GrpcReadiness : IReadinessSource
+internal sealed class RunnerPingReadiness : IReadinessSource
 {
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(1);
     private const long CacheMilliseconds = 500;
 
-    private readonly RunnerChannels[] runners;
+    private readonly RunnerClient[] runners;
     private readonly Lock _lock = new();
     private ReadinessReport? _last;
     private Task<ReadinessReport>? _pending;
 
-    public GrpcReadiness(RunnerChannels[] runners)
+    public RunnerPingReadiness(RunnerClient[] runners)
     {
         this.runners = runners;
         // The supervisor's word that a runner went down or came back makes a cached answer stale.

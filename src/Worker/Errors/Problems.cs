@@ -35,6 +35,9 @@ internal static class Problems
     /// <summary>The runner cannot be reached (no worker listening, connection lost) or it cancelled the call.</summary>
     public static readonly Problem RunnerUnavailable = new("RunnerUnavailable", 503, StatusCode.Unavailable, "Runner unavailable");
 
+    /// <summary>The runner's batch queue is full: the request was shed at once rather than queued without bound; retry after Retry-After.</summary>
+    public static readonly Problem Overloaded = new("Overloaded", 503, StatusCode.Unavailable, "Overloaded");
+
     /// <summary>The runner did not answer within requestTimeoutSeconds.</summary>
     public static readonly Problem RunnerTimeout = new("RunnerTimeout", 504, StatusCode.DeadlineExceeded, "Runner timeout");
 
@@ -60,6 +63,6 @@ internal static class Problems
     public static IReadOnlyList<Problem> All { get; } =
     [
         NotFound, MethodNotAllowed, PayloadTooLarge, BadRequest, RequestTimeout, InvalidJson, InvalidInput,
-        RunnerUnavailable, RunnerTimeout, RunnerFailed, MessageTooLarge, InternalError, NotReady, Stopping, HostFailing,
+        RunnerUnavailable, Overloaded, RunnerTimeout, RunnerFailed, MessageTooLarge, InternalError, NotReady, Stopping, HostFailing,
     ];
 }

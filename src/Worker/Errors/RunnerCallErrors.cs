@@ -1,5 +1,6 @@
 using System.Globalization;
-using Grpc.Core;
+using Serving.Worker.Batching;
+using Serving.Worker.Hosting;
 
 namespace Serving.Worker.Errors;
 
@@ -7,62 +8,71 @@ namespace Serving.Worker.Errors;
 /// <param name="Problem">The problem type.</param>
 /// <param name="Detail">For the client: what failed, never a .NET type or exception name.</param>
 /// <param name="LogMessage">For the operator's log line (server errors only): the detail plus what the client is not told.</param>
-internal readonly record struct RunnerCallError(Problem Problem, string Detail, string LogMessage);
+/// <param name="Quiet">
+/// Set for answers that are a state, not a failure (shed by a full queue, a runner stopping or
+/// unreachable): told with a retry hint and not logged per request — under overload a line per
+/// request would bury the log.
+/// </param>
+internal readonly record struct RunnerCallError(Problem Problem, string Detail, string LogMessage, Unavailability? Quiet = null);
 
 /// <summary>
-/// Maps the status of a failed <c>serving.runner.v1.Runner/Call</c> (or an RpcException a runner
-/// method raised in process) to a problem, for the HTTP surface and the gRPC front door alike.
+/// Maps a runner call's per-item status (the runner protocol's <see cref="ItemStatus"/>, or the
+/// outcome of an in-process call in development mode) to a problem, for the HTTP surface and the
+/// gRPC front door alike.
 /// </summary>
 /// <remarks>
-/// A runner worker marks the statuses it raises itself with trailer <c>x-serving-error-id</c>; only
-/// then is its INTERNAL message (written by our code: runner, method, what went wrong) shown to the
-/// client. Any other status detail (raised by the gRPC client library, or by a runner method's own
-/// RpcException) may name .NET types, so it goes to the log only. INVALID_ARGUMENT details are the
-/// runner's messages for its clients (<c>RunnerInputException</c>) and pass unchanged.
+/// Messages come from our own code on the runner side (runner, method, what went wrong) or are the
+/// runner's messages for its clients (<c>RunnerInputException</c>): they pass unchanged. Exceptions
+/// stay in the runner worker's log, under the API request's id, which the call carries.
 /// </remarks>
 internal static class RunnerCallErrors
 {
-    public static RunnerCallError Map(RpcException ex, string runner, string method, TimeSpan timeout)
+    private static readonly TimeSpan DefaultRetry = TimeSpan.FromSeconds(1);
+
+    public static RunnerCallError Map(ItemStatus status, string? message, TimeSpan retryAfter, string runner, string method, TimeSpan timeout)
     {
-        var detail = ex.Status.Detail ?? "";
-        var marked = ex.Trailers.GetValue(GrpcProblems.ErrorIdTrailer) is not null;
-        var runnerRequest = ex.Trailers.GetValue(GrpcProblems.RequestIdTrailer);
-        var fromRunner = runnerRequest is null ? "" : $" (the runner worker's request id {runnerRequest})";
-        switch (ex.StatusCode)
+        var detail = message ?? "";
+        var retry = retryAfter > TimeSpan.Zero ? retryAfter : DefaultRetry;
+        switch (status)
         {
-            case StatusCode.InvalidArgument:
+            case ItemStatus.InvalidInput:
                 return new(Problems.InvalidInput, detail, detail);
-            case StatusCode.DeadlineExceeded:
+            case ItemStatus.TimedOut:
             {
                 var text = string.Create(CultureInfo.InvariantCulture, $"runner '{runner}' did not answer within {timeout.TotalSeconds:0.###} s");
                 return new(Problems.RunnerTimeout, text, $"{text} (method '{method}')");
             }
-            case StatusCode.Unavailable:
+            case ItemStatus.Overloaded:
+            {
+                var text = detail.Length > 0 ? detail : $"runner '{runner}' is overloaded; retry later";
+                return new(Problems.Overloaded, text, text, new Unavailability(Problems.Overloaded, text, retry));
+            }
+            case ItemStatus.Stopping:
+            {
+                var text = $"runner '{runner}' is stopping; retry";
+                return new(Problems.RunnerUnavailable, text, $"{text}: {detail}", new Unavailability(Problems.RunnerUnavailable, text, retry));
+            }
+            case ItemStatus.Unreachable:
             {
                 var text = $"runner '{runner}' is unavailable";
                 return new(Problems.RunnerUnavailable, text, $"{text}: {detail}");
             }
-            case StatusCode.Cancelled:
+            case ItemStatus.Cancelled:
             {
                 var text = $"runner '{runner}' cancelled the call";
-                return new(Problems.RunnerUnavailable, text, $"{text} to method '{method}' (it may be stopping){fromRunner}");
+                return new(Problems.RunnerUnavailable, text, $"{text} to method '{method}' (it may be stopping)");
             }
-            case StatusCode.ResourceExhausted:
+            case ItemStatus.TooLarge:
             {
                 var text = $"runner '{runner}' method '{method}': a message to or from the runner exceeds the configured size limit";
                 return new(Problems.MessageTooLarge, text, $"{text} (maxMessageBytes): {detail}");
             }
-            case StatusCode.Unauthenticated:
-            {
-                var text = $"runner '{runner}' method '{method}' failed";
-                return new(Problems.RunnerFailed, text, $"runner '{runner}' rejected the call: {detail} (do the API and runner workers share one runnerSecret?)");
-            }
+            case ItemStatus.UnknownMethod:
+                return new(Problems.RunnerFailed, $"runner '{runner}' method '{method}' failed", detail);
             default:
             {
-                if (marked && detail.Length > 0)
-                    return new(Problems.RunnerFailed, detail, detail + fromRunner);
-                var text = $"runner '{runner}' method '{method}' failed";
-                return new(Problems.RunnerFailed, text, $"{text}: status {ex.StatusCode}: {detail}{fromRunner}");
+                var text = detail.Length > 0 ? detail : $"runner '{runner}' method '{method}' failed";
+                return new(Problems.RunnerFailed, text, text + " (the runner worker's log has the exception under this request id)");
             }
         }
     }

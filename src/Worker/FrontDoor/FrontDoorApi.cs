@@ -1,12 +1,12 @@
 using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
-using Serving.Abstractions;
 using Serving.Worker.Api;
+using Serving.Worker.Batching;
 using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
 using Serving.Worker.Runners;
-using RunnerCallRequest = Serving.Worker.Protocol.CallRequest;
+using Serving.Worker.Transport;
 
 namespace Serving.Worker.FrontDoor;
 
@@ -54,56 +54,53 @@ internal abstract class FrontDoorApi(ApiConfig config)
                 string.Create(CultureInfo.InvariantCulture, $"runner '{RunnerName}' did not answer within {timeout.TotalSeconds:0.###} s"),
                 logMessage: string.Create(CultureInfo.InvariantCulture, $"runner '{RunnerName}' method '{MethodName}' did not answer within {timeout.TotalSeconds:0.###} s"));
 
-    /// <summary>A failed runner call (an RpcException from the runner hop, or one a runner method raised in process).</summary>
-    protected RpcException Failed(RpcException ex, ServerCallContext context, TimeSpan timeout, bool clientsIsEarlier)
+    /// <summary>A failed runner call: its per-item status told as the front door's status.</summary>
+    protected RpcException Failed(ServerCallContext context, in ItemResult result, TimeSpan retryAfter, TimeSpan timeout, bool clientsIsEarlier)
     {
-        if (ex.StatusCode == StatusCode.DeadlineExceeded)
+        if (result.Status == ItemStatus.TimedOut)
             return TimedOut(context, timeout, clientsIsEarlier);
-        if (ex.StatusCode == StatusCode.Cancelled && context.CancellationToken.IsCancellationRequested)
+        if (result.Status == ItemStatus.Cancelled && context.CancellationToken.IsCancellationRequested)
             return ClientGone(context);
-        var error = RunnerCallErrors.Map(ex, RunnerName, MethodName, timeout);
-        return GrpcProblems.Create(context, error.Problem, error.Detail, logMessage: error.LogMessage);
+        var error = RunnerCallErrors.Map(result.Status, result.Message, retryAfter, RunnerName, MethodName, timeout);
+        if (error.Quiet is { } quiet)
+            return UnavailableResponses.ToRpcException(context, quiet);
+        return GrpcProblems.Create(context, error.Problem, error.Detail, exception: result.Exception, logMessage: error.LogMessage);
     }
 }
 
-/// <summary>API role: a unary gRPC call to the runner's endpoint, the request's bytes passed on without a copy.</summary>
-internal sealed class RemoteFrontDoorApi(ApiConfig config, RunnerChannels runner) : FrontDoorApi(config)
+/// <summary>API role: one call over the runner protocol, the request's bytes passed on without a copy.</summary>
+internal sealed class RemoteFrontDoorApi(ApiConfig config, RunnerClient runner) : FrontDoorApi(config)
 {
+    private readonly ReadOnlyMemory<byte> _method = System.Text.Encoding.UTF8.GetBytes(config.Method);
+    private readonly short _apiIndex = (short)config.Index;
+    private readonly byte _flags = config.InputKind == PayloadKind.Json ? CallHeader.InstancesAllowed : (byte)0;
+
     public override async Task<ByteString> CallAsync(ByteString input, ServerCallContext context)
     {
         if (runner.Unavailable is { } down)
             throw UnavailableResponses.ToRpcException(context, down);
-        var request = new RunnerCallRequest { Method = MethodName };
-        request.Payloads.Add(input);
         var deadline = Deadline(context, runner.Timeout, out var clientsIsEarlier);
-        Protocol.CallReply reply;
-        try
+        var timeout = deadline - DateTime.UtcNow;
+        if (timeout <= TimeSpan.Zero)
+            throw TimedOut(context, runner.Timeout, clientsIsEarlier);
+        var header = new CallHeader(_apiIndex, _method, (uint)Math.Max(1, timeout.TotalMilliseconds), _flags, context.GetHttpContext().TraceIdentifier);
+        var reply = await runner.CallAsync(header, input.Memory, timeout, context.CancellationToken).ConfigureAwait(false);
+        if (reply.Status == ItemStatus.Ok)
         {
-            reply = await runner.CallAsync(request, new CallOptions(runner.Headers, deadline, context.CancellationToken)).ConfigureAwait(false);
+            var output = ByteString.CopyFrom(reply.Output.Span);
+            reply.Release();
+            return output;
         }
-        catch (RpcException) when (runner.Unavailable is { } why && !context.CancellationToken.IsCancellationRequested)
-        {
-            // Cancelled because the runner went down or the drain's time is up: say so, with a retry hint.
-            throw UnavailableResponses.ToRpcException(context, why);
-        }
-        catch (RpcException ex)
-        {
-            throw Failed(ex, context, runner.Timeout, clientsIsEarlier);
-        }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
-        {
+        if (context.CancellationToken.IsCancellationRequested)
             throw ClientGone(context);
-        }
-        catch (Exception ex)
-        {
-            throw GrpcProblems.Create(context, Problems.InternalError, $"the call to runner '{RunnerName}' method '{MethodName}' failed", exception: ex);
-        }
-        var payloads = reply.Payloads;
-        return payloads.Count > 0 ? payloads[0] : ByteString.Empty;
+        // Failed because the runner went down or the drain's time is up: say so, with a retry hint.
+        if (reply.Status is ItemStatus.Unreachable or ItemStatus.Cancelled && runner.Unavailable is { } why)
+            throw UnavailableResponses.ToRpcException(context, why);
+        throw Failed(context, ItemResult.Error(reply.Status, reply.Message ?? ""), reply.RetryAfter, runner.Timeout, clientsIsEarlier);
     }
 }
 
-/// <summary>Dev role: the runner method is invoked in this process, no gRPC hop.</summary>
+/// <summary>Dev role: the runner method is invoked in this process, no hop.</summary>
 internal sealed class InProcessFrontDoorApi(ApiConfig config, BoundMethod method, TimeSpan timeout, CancellationToken drainExpired) : FrontDoorApi(config)
 {
     public override async Task<ByteString> CallAsync(ByteString input, ServerCallContext context)
@@ -120,15 +117,6 @@ internal sealed class InProcessFrontDoorApi(ApiConfig config, BoundMethod method
             var pending = method.Invoke(input.Memory, cts.Token);
             result = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(cts.Token).ConfigureAwait(false);
         }
-        catch (RunnerInputException ex)
-        {
-            throw GrpcProblems.Create(context, Problems.InvalidInput, ex.Message);
-        }
-        catch (RpcException ex)
-        {
-            // A runner method's own status: as if it had come over the runner hop.
-            throw Failed(ex, context, timeout, clientsIsEarlier);
-        }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             throw ClientGone(context);
@@ -141,13 +129,10 @@ internal sealed class InProcessFrontDoorApi(ApiConfig config, BoundMethod method
         {
             throw TimedOut(context, timeout, clientsIsEarlier);
         }
-        catch (RunnerResultException ex)
-        {
-            throw GrpcProblems.Create(context, Problems.RunnerFailed, $"runner '{RunnerName}' method '{method.Name}' {ex.Message}", exception: ex.InnerException);
-        }
         catch (Exception ex)
         {
-            throw GrpcProblems.Create(context, Problems.RunnerFailed, $"runner '{RunnerName}' method '{method.Name}' failed", exception: ex);
+            // The same outcome the runner protocol would carry, told the same way.
+            throw Failed(context, CallOutcomes.FromException(ex, RunnerName, method.Name, cts.Token), TimeSpan.Zero, timeout, clientsIsEarlier);
         }
         return UnsafeByteOperations.UnsafeWrap(result);
     }

@@ -89,8 +89,12 @@ internal sealed class HostConfig
         }
 
         var routes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (Service.Apis.Count > short.MaxValue)
+            throw new ConfigException($"host.json: at most {short.MaxValue} APIs");
+        var index = 0;
         foreach (var api in Service.Apis)
         {
+            api.Index = index++;
             if (string.IsNullOrWhiteSpace(api.Route) || api.Route[0] != '/')
                 throw new ConfigException($"host.json: API route '{api.Route}' must start with '/'");
             if (!routes.Add(api.Route))
@@ -179,6 +183,9 @@ internal sealed class ApiConfig
 
     [JsonIgnore] public PayloadKind InputKind { get; set; }
     [JsonIgnore] public PayloadKind OutputKind { get; set; }
+
+    /// <summary>This API's position in <c>service.apis</c>: API and runner workers read the same host.json, so a call names its API by it.</summary>
+    [JsonIgnore] public int Index { get; set; }
 }
 
 internal sealed class RunnerEndpointConfig

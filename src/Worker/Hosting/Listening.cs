@@ -33,12 +33,13 @@ internal static class Listening
         options.CreateBoundListenSocket = sockets.Track(args.ReusePort ? BindReusePort : ListenSockets.CreateListenSocket);
     }
 
-    public static void Configure(KestrelServerOptions kestrel, WorkerArguments args, HttpProtocols protocols, OpenConnections connections)
+    /// <param name="endpoint">Sets up the endpoint after the connection counter: HTTP protocols, or the runner protocol's connection handler.</param>
+    public static void Configure(KestrelServerOptions kestrel, WorkerArguments args, OpenConnections connections, Action<ListenOptions> endpoint)
     {
         Action<ListenOptions> configure = o =>
         {
-            o.Protocols = protocols;
             o.Use(connections.Middleware);
+            endpoint(o);
         };
         if (args.ListenFd is { } fd)
         {

@@ -1,14 +1,13 @@
 using System.Diagnostics;
-using Grpc.Health.V1;
-using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Serving.Abstractions;
 using Serving.Worker.Api;
 using Serving.Worker.FrontDoor;
-using Serving.Worker.RunnerRole;
 using Serving.Worker.Runners;
+using Serving.Worker.Transport;
 
 namespace Serving.Worker.Hosting;
 
@@ -42,45 +41,39 @@ internal static class WorkerHost
         var secured = args.Listen?.Kind == ListenKind.Tcp
             || (args.ListenFd is not null && endpoint?.TransportKind == RunnerTransport.Tcp);
 
-        var builder = CreateBuilder(args, HttpProtocols.Http2, maxRequestBodyBytes: null, config.MaxConcurrentStreams);
-        var health = new HealthServiceImpl();
-        health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
-        health.SetStatus(Protocol.Runner.Descriptor.FullName, HealthCheckResponse.Types.ServingStatus.Serving);
-        builder.Services.AddGrpc(o =>
-        {
-            o.EnableDetailedErrors = false;
-            o.MaxReceiveMessageSize = config.MaxMessageBytes ?? (int)Math.Min(config.MaxRequestBodyBytes + 1024 * 1024, int.MaxValue);
-            o.MaxSendMessageSize = config.MaxMessageBytes;
-        });
-        builder.Services.AddSingleton(runner);
-        builder.Services.AddSingleton<RunnerCallService>();
-        builder.Services.AddSingleton(health);
+        // The runner protocol straight on Kestrel's connection pipeline: Kestrel accepts, limits and
+        // drains the connections; RunnerSession reads and writes the frames (docs/worker-protocol.md).
+        var builder = CreateBuilder(args, o => o.UseConnectionHandler<RunnerConnectionHandler>(), maxRequestBodyBytes: null);
+        builder.Services.AddSingleton(sp => new RunnerEndpointService(runner, config, args.WorkerName, secured ? config.RunnerSecret ?? "" : null,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Runner"),
+            (method, _) => new DirectCallTarget(runner.Name, method)));
+        builder.Services.AddSingleton<RunnerConnectionHandler>();
 
         var app = builder.Build();
-        if (secured)
-            app.Use(SecretCheck.Middleware(config.RunnerSecret!));
-        app.MapGrpcService<RunnerCallService>();
-        app.MapGrpcService<HealthServiceImpl>();
-
+        var service = app.Services.GetRequiredService<RunnerEndpointService>();
         return await ServeAsync(app, args, lifeline,
-            onStopping: () =>
+            onStopping: service.BeginDrain,
+            afterStop: async log =>
             {
-                health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
-                health.SetStatus(Protocol.Runner.Descriptor.FullName, HealthCheckResponse.Types.ServingStatus.NotServing);
-            },
-            afterStop: log => runner.DisposeRunnerAsync(DisposeTimeout, log).AsTask()).ConfigureAwait(false);
+                foreach (var target in service.Targets)
+                    await target.DrainAsync().ConfigureAwait(false);
+                await runner.DisposeRunnerAsync(DisposeTimeout, log).ConfigureAwait(false);
+            }).ConfigureAwait(false);
     }
 
     public static async Task<int> RunApiAsync(WorkerArguments args, HostConfig config, Lifeline lifeline)
     {
         var timeout = TimeSpan.FromSeconds(config.RequestTimeoutSeconds);
-        var channels = new Dictionary<string, RunnerChannels>(StringComparer.Ordinal);
+        var maxFrame = RunnerLimits.MaxFramePayload(config);
+        // Replies may be larger than requests: only maxMessageBytes bounds them.
+        var maxReply = config.MaxMessageBytes ?? Array.MaxLength;
+        var channels = new Dictionary<string, RunnerClient>(StringComparer.Ordinal);
         foreach (var runner in config.Service!.Runners!)
         {
             var endpoint = config.RunnerEndpoints![runner.Name];
-            channels[runner.Name] = new RunnerChannels(runner.Name, endpoint, runner.Workers, config.RunnerSecret, timeout, config.MaxMessageBytes, lifeline);
+            channels[runner.Name] = new RunnerClient(runner.Name, endpoint, runner.Workers, config.RunnerSecret, timeout, maxReply, lifeline);
         }
-        var readiness = new GrpcReadiness([.. channels.Values]);
+        var readiness = new RunnerPingReadiness([.. channels.Values]);
         Func<ILogger, Task> afterStop = _ =>
         {
             foreach (var c in channels.Values)
@@ -90,7 +83,7 @@ internal static class WorkerHost
 
         var app = BuildApiApp(args, config, lifeline, readiness,
             api => new RemoteFrontDoorApi(api, channels[api.Runner]),
-            api => new GrpcApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, config.MaxMessageBytes));
+            api => new RemoteApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, maxFrame));
 
         return await ServeAsync(app, args, lifeline, onStopping: static () => { }, afterStop,
             keepAliveClients: config.ProtocolKind == ServingProtocol.Http).ConfigureAwait(false);
@@ -135,7 +128,7 @@ internal static class WorkerHost
     {
         if (config.ProtocolKind == ServingProtocol.Grpc)
             return BuildFrontDoor(args, config, lifeline, readiness, config.Service!.Apis!.Select(frontDoorApi).ToList());
-        var app = CreateBuilder(args, ApiProtocols, config.MaxRequestBodyBytes).Build();
+        var app = CreateBuilder(args, o => o.Protocols = ApiProtocols, config.MaxRequestBodyBytes).Build();
         var routes = config.Service!.Apis!.Select(httpRoute).ToList();
         app.Run(new ApiHandler(routes, args.WorkerName, readiness, lifeline).HandleAsync);
         return app;
@@ -149,7 +142,7 @@ internal static class WorkerHost
     private static WebApplication BuildFrontDoor(WorkerArguments args, HostConfig config, Lifeline lifeline,
         IReadinessSource readiness, IReadOnlyList<FrontDoorApi> apis)
     {
-        var builder = CreateBuilder(args, HttpProtocols.Http2, config.MaxRequestBodyBytes, config.MaxConcurrentStreams);
+        var builder = CreateBuilder(args, o => o.Protocols = HttpProtocols.Http2, config.MaxRequestBodyBytes, config.MaxConcurrentStreams);
         builder.Services.AddGrpc(o =>
         {
             o.EnableDetailedErrors = false;
@@ -192,7 +185,7 @@ internal static class WorkerHost
         return true;
     }
 
-    private static WebApplicationBuilder CreateBuilder(WorkerArguments args, HttpProtocols protocols, long? maxRequestBodyBytes, int? maxConcurrentStreams = null)
+    private static WebApplicationBuilder CreateBuilder(WorkerArguments args, Action<ListenOptions> endpoint, long? maxRequestBodyBytes, int? maxConcurrentStreams = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
@@ -228,7 +221,7 @@ internal static class WorkerHost
             kestrel.Limits.Http2.InitialStreamWindowSize = 1024 * 1024;
             if (maxConcurrentStreams is { } streams)
                 kestrel.Limits.Http2.MaxStreamsPerConnection = streams;
-            Listening.Configure(kestrel, args, protocols, connections);
+            Listening.Configure(kestrel, args, connections, endpoint);
         });
         return builder;
     }

@@ -1,0 +1,386 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Serving.Worker.Batching;
+using Serving.Worker.Hosting;
+
+namespace Serving.Worker.Transport;
+
+/// <summary>A runner connection could not be opened, or the runner refused its hello; the message says why.</summary>
+internal sealed class RunnerConnectException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// One persistent connection from an API worker to a runner worker, carrying many calls at once:
+/// each call gets an id, its reply comes back with it, in whatever order calls finish.
+/// </summary>
+/// <remarks>
+/// A reply completes its caller's task on this connection's read loop (no thread hop): the caller's
+/// continuation — writing the HTTP response — runs there until its first real wait. Deadlines are
+/// enforced by <see cref="RunnerClient"/>'s sweep (<see cref="ExpireOverdue"/>), not a timer per call.
+/// </remarks>
+internal sealed class RunnerConnection
+{
+    private readonly Socket _socket;
+    private readonly SocketFrameSender _sender;
+    private readonly PipeReader _reader;
+    private readonly long _maxReply;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<uint, PendingCall> _calls = [];
+    private readonly Dictionary<uint, TaskCompletionSource<bool>> _pings = [];
+    private uint _lastId;
+    private string? _closedReason;
+    private volatile bool _goingAway;
+
+    private RunnerConnection(Socket socket, long maxReply)
+    {
+        _socket = socket;
+        _maxReply = maxReply;
+        _sender = new SocketFrameSender(socket);
+        _sender.Failed += ex => Close($"sending to the runner failed: {ex.Message}");
+        _reader = PipeReader.Create(new NetworkStream(socket, ownsSocket: false), new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096));
+    }
+
+    /// <summary>The runner worker that accepted this connection (from its welcome).</summary>
+    public string Worker { get; private set; } = "";
+
+    /// <summary>Open, and the runner did not say it is going away: new calls may use it.</summary>
+    public bool IsUsable => !_goingAway && Volatile.Read(ref _closedReason) is null;
+
+    public int PendingCount
+    {
+        get
+        {
+            lock (_lock)
+                return _calls.Count;
+        }
+    }
+
+    /// <summary>Connects, says hello (with the secret on Tcp) and waits for the welcome.</summary>
+    public static async Task<RunnerConnection> ConnectAsync(RunnerEndpointConfig endpoint, string? secret, long maxReply, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Socket socket;
+        EndPoint target;
+        if (endpoint.TransportKind == RunnerTransport.Uds)
+        {
+            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            target = new UnixDomainSocketEndPoint(endpoint.Address!);
+        }
+        else
+        {
+            var ip = IPEndPoint.Parse(endpoint.Address!);
+            socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            target = ip;
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        RunnerConnection? connection = null;
+        try
+        {
+            await socket.ConnectAsync(target, deadline.Token).ConfigureAwait(false);
+            connection = new RunnerConnection(socket, maxReply);
+            var writer = connection._sender.Enter();
+            try
+            {
+                RunnerFrames.WriteHello(writer, endpoint.TransportKind == RunnerTransport.Tcp ? secret ?? "" : null);
+            }
+            finally
+            {
+                connection._sender.Exit();
+            }
+            await connection.ReadWelcomeAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or RunnerConnectException or ProtocolViolationException)
+        {
+            socket.Dispose();
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                throw;
+            throw ex switch
+            {
+                RunnerConnectException refused => refused,
+                OperationCanceledException => new RunnerConnectException($"no welcome from {endpoint.Address} within {timeout.TotalSeconds:0.#} s"),
+                SocketException socketError => new RunnerConnectException($"cannot connect to {endpoint.Address}: {socketError.SocketErrorCode}", ex),
+                _ => new RunnerConnectException($"cannot connect to {endpoint.Address}: {ex.Message}", ex),
+            };
+        }
+        _ = connection.ReadLoopAsync();
+        return connection;
+    }
+
+    private async Task ReadWelcomeAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (RunnerFrames.TryRead(ref buffer, 64 * 1024, out var frame))
+            {
+                var payload = frame.Payload.ToArray();
+                _reader.AdvanceTo(buffer.Start);
+                if (frame.Type == FrameType.Error)
+                    throw new RunnerConnectException("the runner refused the connection: " + Encoding.UTF8.GetString(payload));
+                if (frame.Type != FrameType.Welcome || payload.Length < 6)
+                    throw new RunnerConnectException($"the runner answered the hello with frame type {(byte)frame.Type}");
+                Worker = Encoding.UTF8.GetString(payload.AsSpan(6));
+                return;
+            }
+            if (result.IsCompleted)
+                throw new RunnerConnectException("the runner closed the connection before its welcome");
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>Sends one call; the task completes with the runner's reply, or with Unreachable / TimedOut / Cancelled.</summary>
+    public Task<RunnerReply> CallAsync(in CallHeader header, ReadOnlyMemory<byte> input, long deadline, CancellationToken cancellationToken)
+    {
+        var call = new PendingCall(this, deadline);
+        lock (_lock)
+        {
+            if (_closedReason is { } reason)
+                return Task.FromResult(Lost(reason));
+            call.Id = NextId();
+            _calls[call.Id] = call;
+        }
+        var writer = _sender.Enter();
+        try
+        {
+            RunnerFrames.WriteCall(writer, call.Id, header, input.Span);
+        }
+        finally
+        {
+            _sender.Exit();
+        }
+        if (cancellationToken.CanBeCanceled)
+            call.Registration = cancellationToken.UnsafeRegister(static s => ((PendingCall)s!).CancelByCaller(), call);
+        return call.Task;
+    }
+
+    /// <summary>Asks the runner whether it is serving; false when it is draining.</summary>
+    public async Task<bool> PingAsync(TimeSpan timeout)
+    {
+        var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        uint id;
+        lock (_lock)
+        {
+            if (_closedReason is { } reason)
+                throw new RunnerConnectException(reason);
+            id = NextId();
+            _pings[id] = answer;
+        }
+        var writer = _sender.Enter();
+        try
+        {
+            RunnerFrames.WriteEmpty(writer, FrameType.Ping, id);
+        }
+        finally
+        {
+            _sender.Exit();
+        }
+        try
+        {
+            return await answer.Task.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_lock)
+                _pings.Remove(id);
+        }
+    }
+
+    private uint NextId()
+    {
+        var id = ++_lastId;
+        return id == 0 ? ++_lastId : id;
+    }
+
+    /// <summary>Answers calls whose deadline passed with TimedOut, and tells the runner to cancel them.</summary>
+    public void ExpireOverdue(long now)
+    {
+        List<PendingCall>? overdue = null;
+        lock (_lock)
+        {
+            foreach (var call in _calls.Values)
+            {
+                if (call.Deadline <= now)
+                    (overdue ??= []).Add(call);
+            }
+            if (overdue is null)
+                return;
+            foreach (var call in overdue)
+                _calls.Remove(call.Id);
+        }
+        foreach (var call in overdue)
+        {
+            SendCancel(call.Id);
+            call.Finish(RunnerReply.Error(ItemStatus.TimedOut, "the runner did not answer in time"));
+        }
+    }
+
+    private void Cancel(PendingCall call)
+    {
+        lock (_lock)
+        {
+            if (!_calls.Remove(call.Id))
+                return;
+        }
+        SendCancel(call.Id);
+        call.Finish(RunnerReply.Error(ItemStatus.Cancelled, "the call was cancelled"));
+    }
+
+    private void SendCancel(uint id)
+    {
+        if (Volatile.Read(ref _closedReason) is not null)
+            return;
+        var writer = _sender.Enter();
+        try
+        {
+            RunnerFrames.WriteEmpty(writer, FrameType.Cancel, id);
+        }
+        finally
+        {
+            _sender.Exit();
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var reason = "the runner closed the connection";
+        try
+        {
+            while (true)
+            {
+                var result = await _reader.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                while (RunnerFrames.TryRead(ref buffer, _maxReply, out var frame))
+                {
+                    if (frame.Type == FrameType.Error)
+                    {
+                        reason = "the runner closed the connection: " + Encoding.UTF8.GetString(frame.Payload);
+                        _reader.AdvanceTo(buffer.Start);
+                        return;
+                    }
+                    Dispatch(frame);
+                }
+                _reader.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                    return;
+            }
+        }
+        catch (ProtocolViolationException ex)
+        {
+            reason = ex.Message;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            reason = "the connection to the runner was lost: " + ex.Message;
+        }
+        finally
+        {
+            Close(reason);
+        }
+    }
+
+    private void Dispatch(in Frame frame)
+    {
+        switch (frame.Type)
+        {
+            case FrameType.Reply:
+            {
+                PendingCall? call;
+                lock (_lock)
+                    _calls.Remove(frame.Id, out call);
+                if (call is null)
+                    return; // cancelled or timed out meanwhile
+                call.Finish(ReadReply(frame.Payload));
+                return;
+            }
+            case FrameType.Pong:
+            {
+                TaskCompletionSource<bool>? ping;
+                lock (_lock)
+                    _pings.Remove(frame.Id, out ping);
+                ping?.TrySetResult(frame.Payload.Length > 0 && frame.Payload.FirstSpan[0] == 1);
+                return;
+            }
+            case FrameType.GoAway:
+                _goingAway = true;
+                return;
+            default:
+                throw new ProtocolViolationException($"unexpected frame type {(byte)frame.Type} from the runner");
+        }
+    }
+
+    private static RunnerReply ReadReply(ReadOnlySequence<byte> payload)
+    {
+        if (payload.IsEmpty)
+            throw new ProtocolViolationException("an empty reply frame");
+        var status = (ItemStatus)payload.FirstSpan[0];
+        if (status == ItemStatus.Ok)
+        {
+            var length = (int)payload.Length - 1;
+            if (length == 0)
+                return RunnerReply.Ok(null, 0);
+            var buffer = ArrayPool<byte>.Shared.Rent(length);
+            payload.Slice(1).CopyTo(buffer);
+            return RunnerReply.Ok(buffer, length);
+        }
+        if (payload.Length < 5)
+            throw new ProtocolViolationException("a reply frame is too short");
+        Span<byte> retry = stackalloc byte[4];
+        payload.Slice(1, 4).CopyTo(retry);
+        var retryAfter = TimeSpan.FromMilliseconds(BinaryPrimitives.ReadUInt32LittleEndian(retry));
+        return RunnerReply.Error(status, Encoding.UTF8.GetString(payload.Slice(5)), retryAfter);
+    }
+
+    private static RunnerReply Lost(string reason) =>
+        RunnerReply.Error(ItemStatus.Unreachable, reason, TimeSpan.FromSeconds(1));
+
+    /// <summary>Closes the connection: calls still waiting are answered Unreachable with <paramref name="reason"/>.</summary>
+    public void Close(string reason)
+    {
+        PendingCall[] calls;
+        TaskCompletionSource<bool>[] pings;
+        lock (_lock)
+        {
+            if (_closedReason is not null)
+                return;
+            Volatile.Write(ref _closedReason, reason);
+            calls = [.. _calls.Values];
+            pings = [.. _pings.Values];
+            _calls.Clear();
+            _pings.Clear();
+        }
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+        _socket.Dispose();
+        foreach (var ping in pings)
+            ping.TrySetException(new RunnerConnectException(reason));
+        foreach (var call in calls)
+            call.Finish(Lost(reason));
+    }
+
+    /// <summary>A call waiting for its reply. Its continuation runs where the reply is read (see the remarks above).</summary>
+    private sealed class PendingCall(RunnerConnection owner, long deadline) : TaskCompletionSource<RunnerReply>
+    {
+        public uint Id;
+        public readonly long Deadline = deadline;
+        public CancellationTokenRegistration Registration;
+
+        public void CancelByCaller() => owner.Cancel(this);
+
+        public void Finish(in RunnerReply reply)
+        {
+            Registration.Unregister();
+            if (!TrySetResult(reply))
+                reply.Release();
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.Collections.Frozen;
+using System.Text;
+using Serving.Worker.Hosting;
+using Serving.Worker.Runners;
+
+namespace Serving.Worker.Transport;
+
+/// <summary>
+/// What every connection of a runner worker shares: the runner and its call targets (one per method,
+/// and per API that overrides its batch settings), the frame limit, the secret of a Tcp endpoint,
+/// and whether the worker is still serving (a draining worker answers Ping "not serving").
+/// </summary>
+internal sealed class RunnerEndpointService
+{
+    private readonly FrozenDictionary<string, CallTarget> _byMethod;
+    private readonly CallTarget?[] _byApi;
+    private volatile bool _draining;
+
+    public RunnerEndpointService(LoadedRunner runner, HostConfig config, string workerName, string? requiredSecret, ILogger log,
+        Func<BoundMethod, ApiConfig?, CallTarget> createTarget)
+    {
+        Runner = runner;
+        WorkerName = workerName;
+        Log = log;
+        MaxPayload = RunnerLimits.MaxFramePayload(config);
+        MaxOutput = config.MaxMessageBytes;
+        RequiredSecret = requiredSecret is null ? null : Encoding.UTF8.GetBytes(requiredSecret);
+
+        var byMethod = new Dictionary<string, CallTarget>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, method) in runner.Methods)
+            byMethod[name] = createTarget(method, null);
+        _byMethod = byMethod.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+
+        var apis = config.Service!.Apis!;
+        _byApi = new CallTarget?[apis.Count];
+        for (var i = 0; i < apis.Count; i++)
+        {
+            var api = apis[i];
+            if (!string.Equals(api.Runner, runner.Name, StringComparison.Ordinal) || !runner.Methods.TryGetValue(api.Method, out var method))
+                continue;
+            _byApi[i] = HasOverrides(api) ? createTarget(method, api) : _byMethod[api.Method];
+        }
+    }
+
+    public LoadedRunner Runner { get; }
+    public string WorkerName { get; }
+    public ILogger Log { get; }
+
+    /// <summary>The largest frame payload accepted or sent (maxMessageBytes, else the body limit plus room for the call's header).</summary>
+    public long MaxPayload { get; }
+
+    /// <summary>The largest output a reply may carry (maxMessageBytes), else null.</summary>
+    public long? MaxOutput { get; }
+
+    /// <summary>The secret a Hello must carry (Tcp endpoints), else null.</summary>
+    public byte[]? RequiredSecret { get; }
+
+    /// <summary>Every distinct call target (for statistics and the drain).</summary>
+    public IEnumerable<CallTarget> Targets => _byMethod.Values.Concat(_byApi.Where(t => t is not null)!).Distinct()!;
+
+    public bool Serving => !_draining;
+
+    public void BeginDrain() => _draining = true;
+
+    /// <summary>The target of a call: its API's when the index names an API of this runner, else its method's.</summary>
+    public CallTarget? Find(short apiIndex, in System.Buffers.ReadOnlySequence<byte> methodUtf8)
+    {
+        if ((uint)apiIndex < (uint)_byApi.Length && _byApi[apiIndex] is { } target)
+            return target;
+        var name = Encoding.UTF8.GetString(methodUtf8);
+        return _byMethod.GetValueOrDefault(name);
+    }
+
+    private static bool HasOverrides(ApiConfig api) => false;
+}
+
+/// <summary>Frame limits shared by both ends of the runner hop.</summary>
+internal static class RunnerLimits
+{
+    /// <summary>Room for a call's header (API index, method name, request id) on top of the body limit.</summary>
+    public const int CallHeaderRoom = 1024;
+
+    public static long MaxFramePayload(HostConfig config) =>
+        config.MaxMessageBytes ?? config.MaxRequestBodyBytes + CallHeaderRoom;
+}
