@@ -40,6 +40,8 @@ public sealed class HostInfo
     public string SocketDirectory { get; init; } = "";
     public bool Respawn { get; init; }
     public WorkerInfo[] Workers { get; init; } = Array.Empty<WorkerInfo>();
+    /// <summary>One row per runner: live workers, calls, batches (see <see cref="RunnerInfo"/>).</summary>
+    public RunnerInfo[] Runners { get; init; } = Array.Empty<RunnerInfo>();
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? StoppedAt { get; init; }
     /// <summary>Why the host is Degraded or Failed, in a sentence; empty otherwise.</summary>

@@ -18,6 +18,7 @@ public sealed class ServingHost : IDisposable
     public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(1);
 
     private const string ControlPrefix = "@@serving ";
+    private const string StatsPrefix = "@@serving stats ";
 
     private readonly object _gate = new();
     private readonly IWorkerLauncher _launcher;
@@ -283,11 +284,47 @@ public sealed class ServingHost : IDisposable
                 SocketDirectory = Plan.SocketDirectory,
                 Respawn = Plan.Respawn,
                 Workers = _slots.Select(s => s.Snapshot()).ToArray(),
+                Runners = RunnerRows(),
                 StartedAt = _startedAt,
                 StoppedAt = _stoppedAt,
                 Reason = _reason,
             };
         }
+    }
+
+    /// <summary>One row per runner of the plan: its live workers and their reports added up (call under the lock).</summary>
+    private RunnerInfo[] RunnerRows()
+    {
+        var rows = new RunnerInfo[Plan.Runners.Length];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var name = Plan.Runners[i].Name;
+            var total = RunnerWorkerStats.Empty;
+            var live = 0;
+            foreach (var slot in _slots)
+            {
+                if (slot.Spec.Role != WorkerRole.Runner || !string.Equals(slot.Spec.Runner, name, StringComparison.Ordinal))
+                    continue;
+                if (slot.State == WorkerState.Running)
+                    live++;
+                total = total.Plus(slot.RetiredStats).Plus(slot.Stats);
+            }
+            rows[i] = new RunnerInfo
+            {
+                Name = name,
+                Workers = live,
+                Batchable = total.Batchable,
+                Calls = total.Calls,
+                Batches = total.Batches,
+                Items = total.Items,
+                MeanBatchSize = total.Batches == 0 ? 0 : Math.Round((double)total.Items / total.Batches, 2),
+                P99QueueWaitMs = total.P99QueueWaitMs(),
+                Shed = total.Shed,
+                TimedOut = total.TimedOut,
+                ReportedAt = total.ReportedAt == DateTimeOffset.MinValue ? null : total.ReportedAt,
+            };
+        }
+        return rows;
     }
 
     // ---- starting --------------------------------------------------------------------------
@@ -443,6 +480,7 @@ public sealed class ServingHost : IDisposable
             throw new ServingException(ErrorIds.WorkerStartFailed, ServingErrorKind.InvalidOperation,
                 $"Cannot start worker {slot.Name}: {e.Message}", slot.Name, e);
         }
+        slot.RetireStats();
         slot.Process = process;
         slot.Pid = process.Pid;
         slot.StartedAt = DateTimeOffset.Now;
@@ -480,6 +518,12 @@ public sealed class ServingHost : IDisposable
                     }
                 }
                 slot.Ready.TrySetResult();
+            }
+            else if (line.StartsWith(StatsPrefix, StringComparison.Ordinal) && slot.Spec.Role == WorkerRole.Runner
+                && RunnerWorkerStats.Parse(line[StatsPrefix.Length..], DateTimeOffset.Now) is { } stats)
+            {
+                lock (_gate)
+                    slot.Stats = stats;
             }
             return;
         }

@@ -33,6 +33,19 @@ public sealed class WorkerSlot : IWorkerOutput
     /// <summary>Set once the worker printed "@@serving ready" after its latest start.</summary>
     internal TaskCompletionSource Ready { get; set; } = NewReady();
 
+    /// <summary>A runner worker's latest report (<c>@@serving stats</c>) from its current process.</summary>
+    internal RunnerWorkerStats Stats { get; set; } = RunnerWorkerStats.Empty;
+
+    /// <summary>The last reports of this slot's earlier processes, added up: totals survive a respawn.</summary>
+    internal RunnerWorkerStats RetiredStats { get; set; } = RunnerWorkerStats.Empty;
+
+    /// <summary>The current process's counters are final: keep them and start afresh for the next process.</summary>
+    internal void RetireStats()
+    {
+        RetiredStats = RetiredStats.Plus(Stats);
+        Stats = RunnerWorkerStats.Empty;
+    }
+
     internal static TaskCompletionSource NewReady() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The last lines the worker wrote, oldest first.</summary>
