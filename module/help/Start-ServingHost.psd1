@@ -31,7 +31,7 @@ Crashed workers are respawned with exponential backoff unless the host runs insi
         StartTimeout    = 'Seconds to wait for the host to become ready (/readyz 200). Default 60.'
         RequestTimeout  = 'The deadline of one API-to-runner call, in seconds; a call over it answers 504. Default 60.'
         StopTimeout     = 'Seconds in-flight requests may drain when the host stops by itself (a worker gone for good with respawn off, see about_Serving) and, with -Wait, on Ctrl+C or SIGTERM, before workers are killed. Default 30.'
-        MaxMessageSize  = 'The largest gRPC message, in bytes, an API worker receives or sends; larger ones fail with RESOURCE_EXHAUSTED. Default 4194304 (4 MiB).'
+        MaxMessageSize  = 'The largest message, in bytes, between a client and the gRPC front door (larger ones fail with RESOURCE_EXHAUSTED) and between API and runner workers (an API''s body limit is lowered to fit; a larger runner result fails with MessageTooLarge). Default: none beyond the 32 MiB request body limit.'
         MaxConcurrentStreams = 'Concurrent HTTP/2 streams (in-flight gRPC calls) per client connection. Default 100.'
         Wait            = 'Run in the foreground, writing worker log lines, until Ctrl+C or SIGTERM; then stop gracefully. For containers: pwsh -c ''Import-Module Serving; Start-ServingHost -Wait''.'
     }

@@ -24,8 +24,11 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     /// <summary>Seconds in-flight requests may drain when -Wait stops on Ctrl+C / SIGTERM, or when the host ends because a worker is gone for good (respawn off). Default 30.</summary>
     [Parameter][ValidateRange(0, 3600)] public int StopTimeout { get; set; } = 30;
 
-    /// <summary>The largest gRPC message (bytes) an API worker receives or sends. Default 4 MiB.</summary>
-    [Parameter][ValidateRange(1024, int.MaxValue)] public int MaxMessageSize { get; set; } = 4 * 1024 * 1024;
+    /// <summary>
+    /// The largest message (bytes) between a client and the gRPC front door and between API and runner
+    /// workers. Default: none beyond the request body limit (32 MiB).
+    /// </summary>
+    [Parameter][ValidateRange(1024, int.MaxValue)] public int? MaxMessageSize { get; set; }
 
     /// <summary>Concurrent HTTP/2 streams per client connection. Default 100.</summary>
     [Parameter][ValidateRange(1, 10000)] public int MaxConcurrentStreams { get; set; } = 100;

@@ -71,7 +71,8 @@ internal static class HostConfigWriter
             if (secret.Length > 0) w.WriteString("runnerSecret", secret);
             w.WriteNumber("requestTimeoutSeconds", options.RequestTimeout.TotalSeconds);
             w.WriteNumber("maxRequestBodyBytes", options.MaxRequestBodyBytes);
-            w.WriteNumber("maxMessageBytes", options.MaxMessageBytes);
+            if (options.MaxMessageBytes is { } maxMessageBytes)
+                w.WriteNumber("maxMessageBytes", maxMessageBytes);
             w.WriteNumber("maxConcurrentStreams", options.MaxConcurrentStreams);
             w.WriteEndObject();
         }

@@ -76,8 +76,12 @@ public sealed class HostOptions
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>The deadline of one API → runner call. Default 60 s.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
-    /// <summary>The largest gRPC message an API worker receives or sends. Default 4 MiB (gRPC's own default).</summary>
-    public int MaxMessageBytes { get; init; } = 4 * 1024 * 1024;
+    /// <summary>
+    /// The largest message between a client and the gRPC front door, and between API and runner
+    /// workers (both directions). Default null: requests are bounded by <see cref="MaxRequestBodyBytes"/>
+    /// only (a default of 4 MiB here used to cap the 32 MiB body limit without saying so).
+    /// </summary>
+    public int? MaxMessageBytes { get; init; }
     /// <summary>Concurrent HTTP/2 streams per client connection. Default 100.</summary>
     public int MaxConcurrentStreams { get; init; } = 100;
     /// <summary>The largest request body an API accepts. Default 32 MiB.</summary>
