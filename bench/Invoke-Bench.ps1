@@ -448,7 +448,7 @@ function Measure-StartAndRespawn {
     param([string] $Kind, [int] $Sample)
     $parameters = if ($Kind -eq 'development') { @{ Port = 0; HostAddress = '127.0.0.1'; Development = $true } }
     else { @{ Port = 0; HostAddress = '127.0.0.1'; ApiWorkers = $ApiWorkers; Transport = 'Uds'; Respawn = 'Always' } }
-    $s = [ordered]@{ Kind = $Kind; Sample = $Sample; ReadyMs = $null; FirstServedMs = $null; RespawnMs = $null; RespawnDetail = $null; Error = $null }
+    $s = [ordered]@{ Kind = $Kind; Sample = $Sample; ReadyMs = $null; FirstServedMs = $null; AnswersBeforeServed = @(); RespawnMs = $null; RespawnDetail = $null; Error = $null }
     $clock = [Diagnostics.Stopwatch]::StartNew()
     $started = Start-BenchHost $parameters
     if ($started.Error) { $s.Error = $started.Error; return [pscustomobject]$s }
@@ -456,11 +456,14 @@ function Measure-StartAndRespawn {
         $s.ReadyMs = [math]::Round($started.StartMs, 1)
         $url = $started.Info.Url
         $deadline = [DateTime]::UtcNow.AddSeconds(30)
-        while ((Invoke-Post $url $Routes.classify).Status -ne 200) {
+        $before = [Collections.Generic.List[int]]::new()
+        while (($status = (Invoke-Post $url $Routes.classify).Status) -ne 200) {
+            $before.Add($status)
             if ([DateTime]::UtcNow -gt $deadline) { throw '/classify did not answer 200 within 30 s of the start.' }
             Start-Sleep -Milliseconds 5
         }
         $s.FirstServedMs = [math]::Round($clock.Elapsed.TotalMilliseconds, 1)
+        $s.AnswersBeforeServed = @($before)
         if ($Kind -eq 'development') { return [pscustomobject]$s }
 
         $runner = @((Get-ServingHost -Id $started.Job.Host.Id).Workers | Where-Object { "$($_.Role)" -eq 'Runner' -and $_.Runner -eq 'classifier' })[0]
@@ -494,8 +497,8 @@ function Measure-StartAndRespawn {
 
 function Get-Stat {
     <# .SYNOPSIS Medians over the rounds of one configuration's route and concurrency, and the errors summed. #>
-    param([object[]] $Turns, [string] $Config, [string] $Route, [int] $Connections)
-    $ms = @($Turns | Where-Object Config -EQ $Config | ForEach-Object Measurements |
+    param([object[]] $Turns, [string] $Config, [string] $Route, [int] $Connections, [int] $Round = 0)
+    $ms = @($Turns | Where-Object { $_.Config -eq $Config -and ($Round -eq 0 -or $_.Round -eq $Round) } | ForEach-Object Measurements |
             Where-Object { $_.Route -eq $Route -and $_.Connections -eq $Connections -and -not $_.Failed })
     if ($ms.Count -eq 0) { return $null }
     [pscustomobject]@{
@@ -525,12 +528,32 @@ function Format-Short([string] $Text, [int] $Max = 160) {
 }
 
 function Get-Goal {
-    <# .SYNOPSIS One goal line: measured text, target, and met / not met / not judged. #>
-    param([string] $Goal, [string] $Target, [object[]] $Stats, [scriptblock] $Compute)
-    if (@($Stats | Where-Object { -not $_ }).Count) { return [pscustomobject]@{ Goal = $Goal; Measured = 'not measured'; Target = $Target; Result = 'not judged'; Value = $null } }
-    $errors = ($Stats | ForEach-Object Errors | Measure-Object -Sum).Sum
-    $value, $text, $met = & $Compute
+    <#
+    .SYNOPSIS One goal line: measured text, target, and met / not met / not judged.
+    .DESCRIPTION -Inputs names the figures (name = config, route, connections); -Compute gets them as a
+    hashtable of stats and returns the value, its text and whether the goal is met ($null: no target).
+    It is judged on the medians over the rounds, and also round by round (each configuration against
+    the other in the same round): when the rounds disagree, the result says so.
+    #>
+    param([object[]] $Turns, [string] $Goal, [string] $Target, [hashtable] $Inputs, [scriptblock] $Compute)
+    $stats = @{}
+    foreach ($k in $Inputs.Keys) { $i = $Inputs[$k]; $stats[$k] = Get-Stat $Turns $i[0] $i[1] $i[2] }
+    if (@($stats.Values | Where-Object { -not $_ }).Count) { return [pscustomobject]@{ Goal = $Goal; Measured = 'not measured'; Target = $Target; Result = 'not judged'; Value = $null } }
+    $errors = ($stats.Values | ForEach-Object Errors | Measure-Object -Sum).Sum
+    $value, $text, $met = & $Compute $stats
     $result = if ($errors) { "not judged ($errors errors)" } elseif ($null -eq $met) { 'reported' } elseif ($met) { 'met' } else { 'not met' }
+    $rounds = @($Turns | ForEach-Object Round | Sort-Object -Unique)
+    if ($null -ne $met -and -not $errors -and $rounds.Count -gt 1) {
+        $verdicts = foreach ($r in $rounds) {
+            $perRound = @{}
+            foreach ($k in $Inputs.Keys) { $i = $Inputs[$k]; $perRound[$k] = Get-Stat $Turns $i[0] $i[1] $i[2] -Round $r }
+            if (@($perRound.Values | Where-Object { -not $_ }).Count) { continue }
+            $null, $null, $m = & $Compute $perRound
+            [bool]$m
+        }
+        $metIn = @($verdicts | Where-Object { $_ }).Count
+        if ($metIn -ne 0 -and $metIn -ne @($verdicts).Count) { $result += " (rounds disagree: met in $metIn of $(@($verdicts).Count))" }
+    }
     [pscustomobject]@{ Goal = $Goal; Measured = $text; Target = $Target; Result = $result; Value = $value }
 }
 
@@ -539,7 +562,7 @@ function New-Report {
     $lines = [Collections.Generic.List[string]]::new()
     $lines.Add("### $($Machine.Date) — commit $($Machine.CommitShort)$(if ($Machine.Dirty) { ' (with uncommitted changes)' })")
     $lines.Add('')
-    $lines.Add("$($Machine.Cpu), $($Machine.Nproc) cores, kernel $($Machine.Kernel), .NET $($Machine.DotnetRuntime); load average at start $($Machine.LoadAverage). " +
+    $lines.Add("$($Machine.Cpu), $($Machine.Nproc) cores, kernel $($Machine.Kernel), .NET $($Machine.DotnetRuntime); load average $($Machine.LoadAverage) at the start, $($Machine.LoadAverageAtEnd) at the end (other work on the machine). " +
         "$Rounds round(s) alternated, each load ${Seconds} s after a ${WarmupSeconds} s warm-up of every route; median over the rounds (each round's req/s or p50 in brackets). " +
         'c=64: `wrk -t2 -c64` (gRPC: `h2load -t2 -c64 -m1`); c=1: `wrk -t1 -c1` (gRPC: `h2load -c1 -m1`), latency p50 / p99 in µs.')
     $lines.Add('')
@@ -567,23 +590,20 @@ function New-Report {
         $lines.Add("| $label$note | $($cells -join ' | ') | $rss |")
     }
 
-    $dev64 = Get-Stat $Turns development '/classify' 64; $uds64 = Get-Stat $Turns uds '/classify' 64
-    $dev1 = Get-Stat $Turns development '/classify' 1; $uds1 = Get-Stat $Turns uds '/classify' 1; $tcp1 = Get-Stat $Turns tcp '/classify' 1
-    $nob64 = Get-Stat $Turns nobatch '/classify' 64; $nob1 = Get-Stat $Turns nobatch '/classify' 1
     $prodWorkers = @($Turns | Where-Object Config -In 'uds', 'tcp', 'nobatch', 'grpc' | ForEach-Object Workers | Where-Object { $_ -and $_.RssKb })
     $goals = @(
-        Get-Goal 'c=64 /classify: production (UDS) ÷ development' '≥ 0.6×' @($dev64, $uds64) {
-            $r = $uds64.Rps / $dev64.Rps; $r, ('{0:N2}× ({1:N0} ÷ {2:N0} req/s)' -f $r, $uds64.Rps, $dev64.Rps), ($r -ge 0.6) }
-        Get-Goal 'c=1 /classify p50 hop: production (UDS) − development' '≤ 40 µs' @($dev1, $uds1) {
-            $d = $uds1.P50 - $dev1.P50; $d, ('{0:N0} µs ({1:N0} − {2:N0})' -f $d, $uds1.P50, $dev1.P50), ($d -le 40) }
-        Get-Goal 'c=1 /classify p50: UDS lower than TCP by' '≥ 5%' @($uds1, $tcp1) {
-            $p = ($tcp1.P50 - $uds1.P50) / $tcp1.P50; $p, ('{0:P1} (UDS {1:N0} µs, TCP {2:N0} µs)' -f $p, $uds1.P50, $tcp1.P50), ($p -ge 0.05) }
+        Get-Goal $Turns 'c=64 /classify: production (UDS) ÷ development' '≥ 0.6×' @{ dev = 'development', '/classify', 64; uds = 'uds', '/classify', 64 } {
+            param($s) $r = $s.uds.Rps / $s.dev.Rps; $r, ('{0:N2}× ({1:N0} ÷ {2:N0} req/s)' -f $r, $s.uds.Rps, $s.dev.Rps), ($r -ge 0.6) }
+        Get-Goal $Turns 'c=1 /classify p50 hop: production (UDS) − development' '≤ 40 µs' @{ dev = 'development', '/classify', 1; uds = 'uds', '/classify', 1 } {
+            param($s) $d = $s.uds.P50 - $s.dev.P50; $d, ('{0:N0} µs ({1:N0} − {2:N0})' -f $d, $s.uds.P50, $s.dev.P50), ($d -le 40) }
+        Get-Goal $Turns 'c=1 /classify p50: UDS lower than TCP by' '≥ 5%' @{ uds = 'uds', '/classify', 1; tcp = 'tcp', '/classify', 1 } {
+            param($s) $p = ($s.tcp.P50 - $s.uds.P50) / $s.tcp.P50; $p, ('{0:P1} (UDS {1:N0} µs, TCP {2:N0} µs)' -f $p, $s.uds.P50, $s.tcp.P50), ($p -ge 0.05) }
         if (@($Turns | Where-Object { $_.Config -eq 'nobatch' -and $_.Status -eq 'unsupported' }).Count) {
             [pscustomobject]@{ Goal = 'batching on ÷ off (c=64 /classify req/s; c=1 p50)'; Measured = 'n/a (MaxBatchSize not supported by this build)'; Target = '—'; Result = 'n/a'; Value = $null }
         }
         else {
-            Get-Goal 'batching on ÷ off (c=64 /classify req/s; c=1 p50)' '— (reported)' @($uds64, $nob64, $uds1, $nob1) {
-                $r = $uds64.Rps / $nob64.Rps; $r, ('{0:N2}× ({1:N0} ÷ {2:N0} req/s); c=1 p50 {3:N0} vs {4:N0} µs' -f $r, $uds64.Rps, $nob64.Rps, $uds1.P50, $nob1.P50), $null }
+            Get-Goal $Turns 'batching on ÷ off (c=64 /classify req/s; c=1 p50)' '— (reported)' @{ on64 = 'uds', '/classify', 64; off64 = 'nobatch', '/classify', 64; on1 = 'uds', '/classify', 1; off1 = 'nobatch', '/classify', 1 } {
+                param($s) $r = $s.on64.Rps / $s.off64.Rps; $r, ('{0:N2}× ({1:N0} ÷ {2:N0} req/s); c=1 p50 {3:N0} vs {4:N0} µs' -f $r, $s.on64.Rps, $s.off64.Rps, $s.on1.P50, $s.off1.P50), $null }
         }
         if ($prodWorkers.Count) {
             $max = ($prodWorkers | Measure-Object RssKb -Maximum).Maximum / 1024
@@ -641,6 +661,7 @@ function Get-MachineInfo {
         CommitShort   = if ($commit) { $commit.Substring(0, 7) } else { 'unknown' }
         Dirty         = [bool](& git -C $repo status --porcelain --untracked-files=no 2>$null)
         LoadAverage   = ([IO.File]::ReadAllText('/proc/loadavg').Split(' ')[0..2] -join ' ')
+        LoadAverageAtEnd = $null
         Wrk           = ((& wrk -v 2>&1 | Select-Object -First 1) -as [string]).Trim()
         H2load        = ((& h2load --version 2>&1 | Select-Object -First 1) -as [string]).Trim()
         Module        = (Resolve-Path $ModuleManifest).Path
@@ -696,7 +717,8 @@ try {
             if ($RunClock.Elapsed.TotalSeconds + 10 -gt $BudgetSeconds + 60) { Write-Host "  $kind start $i skipped: time budget"; continue }
             $s = Measure-StartAndRespawn $kind $i
             $starts.Add($s)
-            Write-Host ("  {0} {1}: ready {2} ms, first /classify 200 {3} ms{4}{5}" -f $kind, $i, $s.ReadyMs, $s.FirstServedMs,
+            Write-Host ("  {0} {1}: ready {2} ms, first /classify 200 {3} ms{4}{5}" -f $kind, $i, $s.ReadyMs,
+                "$($s.FirstServedMs)$(if ($s.AnswersBeforeServed.Count) { " (after $($s.AnswersBeforeServed.Count) other answers: $(($s.AnswersBeforeServed | Group-Object | ForEach-Object { "$($_.Name)x$($_.Count)" }) -join ' '))" })",
                 $(if ($null -ne $s.RespawnMs) { ", respawn $($s.RespawnMs) ms ($($s.RespawnDetail))" }), $(if ($s.Error) { "; ERROR $($s.Error)" }))
         }
     }
@@ -710,6 +732,7 @@ finally {
     $Http.Dispose()
 }
 
+$machine.LoadAverageAtEnd = ([IO.File]::ReadAllText('/proc/loadavg').Split(' ')[0..2] -join ' ')
 $report = New-Report $turns $starts $machine $configs
 $elapsed = [math]::Round($RunClock.Elapsed.TotalSeconds)
 $null = New-Item -ItemType Directory -Force $ResultsDirectory
