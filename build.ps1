@@ -8,7 +8,9 @@
            "Tests: N passed, N failed, N skipped"; exits non-zero on any failure.
     Run    builds, imports the staged module in a child pwsh and does the project's main job.
     Train  retrains the demo classifier from data/iris.csv and regenerates its weights.
-    Bench  builds, starts a host and measures it with wrk (see bench/README.md).
+    Bench  builds, then measures development and production hosts side by side with wrk and h2load
+           (bench/Invoke-Bench.ps1; see docs/benchmarks.md): a Markdown table of issue 14's goals on
+           the console, every raw measurement in bench/results/<time>.json. About 5 minutes.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
@@ -27,7 +29,15 @@ param(
     [switch] $SkipUnit,
 
     # Skip Pester (Test task).
-    [switch] $SkipPester
+    [switch] $SkipPester,
+
+    # Seconds of each measured load (Bench task).
+    [ValidateRange(1, 60)]
+    [int] $BenchSeconds = 5,
+
+    # Rounds of alternated configurations, figures being their medians (Bench task).
+    [ValidateRange(1, 9)]
+    [int] $BenchRounds = 2
 )
 
 $ErrorActionPreference = 'Stop'
@@ -212,9 +222,14 @@ function Invoke-Train {
 }
 
 function Invoke-Bench {
-    <# .SYNOPSIS Builds, then measures a running host with wrk (bench/Invoke-Bench.ps1). #>
+    <# .SYNOPSIS Builds, then measures the staged module side by side in a child pwsh (bench/Invoke-Bench.ps1). #>
+    $clock = [Diagnostics.Stopwatch]::StartNew()
     Invoke-Build
-    $code = Invoke-ChildPwsh (Join-Path $Root 'bench/Invoke-Bench.ps1') @('-ModuleManifest', (Join-Path $ModuleDir 'Serving.psd1'))
+    $code = Invoke-ChildPwsh (Join-Path $Root 'bench/Invoke-Bench.ps1') @(
+        '-ModuleManifest', (Join-Path $ModuleDir 'Serving.psd1'),
+        '-Seconds', $BenchSeconds, '-Rounds', $BenchRounds,
+        '-ResultsDirectory', (Join-Path $Root 'bench/results'))
+    Write-Host ('Bench task (build included) took {0:N0} s' -f $clock.Elapsed.TotalSeconds)
     if ($code -ne 0) { exit $code }
 }
 
