@@ -21,7 +21,7 @@ BeforeAll {
     $script:FaultResults = [System.Collections.Generic.List[object]]::new()
     $script:DemoAssembly = Join-Path (Split-Path $env:SERVING_TEST_MODULE) 'demo/Serving.Demo.dll'
     $script:Python = '/usr/bin/python3'
-    $script:GrpcClient = Join-Path $PSScriptRoot 'grpc_client.py'
+    $script:RunnerClient = Join-Path $PSScriptRoot 'runner_client.py'
 
     function New-DemoManifest([int] $ClassifierWorkers = 1) {
         $path = Join-Path $TestDrive "demo-$([guid]::NewGuid().ToString('N').Substring(0, 8)).psd1"
@@ -255,16 +255,17 @@ while (`$true) { Start-Sleep -Seconds 1 }
         $info = Get-ServingHost -Name $job.Name
         $endpoint = ($info.Workers | Where-Object Name -EQ 'echo-1').Endpoint
         $endpoint | Should -Match '^127\.0\.0\.1:\d+$'
-        $without = & $Python $GrpcClient $endpoint runner echo 'hi' | ConvertFrom-Json
-        $wrong = & $Python $GrpcClient $endpoint runner echo 'hi' ('0' * 64) | ConvertFrom-Json
+        $without = & $Python $RunnerClient $endpoint echo 'hi' | ConvertFrom-Json
+        $wrong = & $Python $RunnerClient $endpoint echo 'hi' ('0' * 64) | ConvertFrom-Json
         # The secret is in host.json (0600, in the host's private directory): readable by its owner only.
         $config = Get-Content -Raw (Join-Path ([IO.Path]::GetTempPath()) "serving-$($info.HostId)/host.json") | ConvertFrom-Json
-        $right = & $Python $GrpcClient $endpoint runner echo 'hi' $config.runnerSecret | ConvertFrom-Json
-        Add-FaultResult 'TCP runner without / with a wrong / with the secret' -Sent 3 -Succeeded 1 -Failed 2 -Note "$($without.code), $($wrong.code), OK"
+        $right = & $Python $RunnerClient $endpoint echo 'hi' $config.runnerSecret | ConvertFrom-Json
+        Add-FaultResult 'TCP runner without / with a wrong / with the secret' -Sent 3 -Succeeded 1 -Failed 2 -Note "refused: $($without.refused); $($wrong.refused)"
 
-        $without.code | Should -Be 'UNAUTHENTICATED'
-        $wrong.code | Should -Be 'UNAUTHENTICATED'
-        $right.payloads | Should -Be @('hi')
+        $without.refused | Should -Be 'missing or wrong secret'
+        $wrong.refused | Should -Be 'missing or wrong secret'
+        $right.status | Should -Be 0
+        $right.output | Should -Be 'hi'
     }
 
     It 'a stale-directory sweep from another PID namespace leaves a live host alone' -Skip:(-not $CanUnshare) {

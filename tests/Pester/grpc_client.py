@@ -13,9 +13,6 @@ Usage (prints one JSON document on stdout):
   grpc_client.py TARGET apis                       -> {"apis": [{"route": ...}, ...]}
   grpc_client.py TARGET spread N API KIND PAYLOAD  -> {"workers": {"api-1": n, ...}} (N new connections)
   grpc_client.py TARGET cancel API KIND PAYLOAD AFTER_S -> {"code": "CANCELLED"}
-  grpc_client.py TARGET runner METHOD PAYLOAD [SECRET]   serving.runner.v1.Runner/Call on a runner endpoint,
-                                                   with x-serving-secret when SECRET is given
-                                                   -> {"payloads": [...]} or {"code": ..., "details": ...}
 """
 import json
 import sys
@@ -230,17 +227,6 @@ def cancel(channel, api, kind, payload, after):
     return {"code": "OK"}
 
 
-def runner(channel, method_name, payload, secret=None):
-    method = channel.unary_unary("/serving.runner.v1.Runner/Call", request_serializer=identity, response_deserializer=identity)
-    request = field_bytes(1, method_name) + field_bytes(2, payload)
-    metadata = [("x-serving-secret", secret)] if secret is not None else None
-    try:
-        reply = method(request, timeout=5, metadata=metadata)
-    except grpc.RpcError as e:
-        return error(e)
-    return {"payloads": [v.decode("utf-8", "replace") for n, _, v in parse(reply) if n == 1]}
-
-
 def main(argv):
     target, command, args = argv[1], argv[2], argv[3:]
     if command == "spread":
@@ -261,8 +247,6 @@ def main(argv):
                 result = apis(channel)
             elif command == "cancel":
                 result = cancel(channel, *args)
-            elif command == "runner":
-                result = runner(channel, *args)
             else:
                 raise SystemExit("unknown command " + command)
     print(json.dumps(result))

@@ -294,7 +294,11 @@ internal sealed class RunnerConnection
                     _calls.Remove(frame.Id, out call);
                 if (call is null)
                     return; // cancelled or timed out meanwhile
-                call.Finish(ReadReply(frame.Payload));
+                var reply = ReadReply(frame.Payload);
+                // The runner cancels a call when its timeout passes, maybe before this side's sweep: a timeout all the same.
+                if (reply.Status == ItemStatus.Cancelled && Environment.TickCount64 >= call.Deadline)
+                    reply = RunnerReply.Error(ItemStatus.TimedOut, "the runner did not answer in time");
+                call.Finish(reply);
                 return;
             }
             case FrameType.Pong:
