@@ -18,6 +18,26 @@ namespace Serving.Abstractions;
 /// Methods must be safe to call concurrently. Throw <see cref="RunnerInputException"/> for bad
 /// input (the caller sees 400 / INVALID_ARGUMENT); any other exception is reported as an
 /// internal error without its stack trace.
+/// <para>
+/// A batchable method (<c>[RunnerMethod(Batchable = true)]</c>) takes a list of inputs and returns
+/// one output per input, in the same order. The list is <c>IReadOnlyList&lt;TIn&gt;</c>,
+/// <c>IList&lt;TIn&gt;</c>, <c>List&lt;TIn&gt;</c> or <c>TIn[]</c>; the result any of those (or any
+/// other <c>IReadOnlyList&lt;TOut&gt;</c>), returned directly or as <c>Task</c>/<c>ValueTask</c>,
+/// with an optional trailing <c>CancellationToken</c>; TIn/TOut as above:
+/// <code>
+/// [RunnerMethod(Batchable = true)] public TOut[] M(IReadOnlyList&lt;TIn&gt; inputs)
+/// [RunnerMethod(Batchable = true, MaxBatchSize = 32, MaxLatencyMs = 5)]
+/// public Task&lt;IReadOnlyList&lt;TOut&gt;&gt; M(TIn[] inputs, CancellationToken cancellationToken)
+/// </code>
+/// The host decodes each input on its own (one that does not fit fails only its own request and
+/// is left out of the call), calls the method with at most <see cref="RunnerMethodAttribute.MaxBatchSize"/>
+/// inputs, one call at a time per worker, and encodes each output on its own. A result of the wrong
+/// length fails every request of that call. When a call throws, the host calls the method again on
+/// smaller parts of the batch, down to single inputs, so that only the inputs that fail on their own
+/// fail; a method should therefore throw <see cref="RunnerInputException"/> for the input at fault, and
+/// may be called more than once for an input. The token is cancelled only when every request of the
+/// batch was cancelled.
+/// </para>
 /// </remarks>
 public abstract class Runner : IAsyncDisposable
 {

@@ -1,6 +1,12 @@
 namespace Serving.Abstractions;
 
 /// <summary>Marks a public instance method of a <see cref="Runner"/> as callable by APIs.</summary>
+/// <example>
+/// <code>
+/// [RunnerMethod("classify", Batchable = true, MaxBatchSize = 64, MaxLatencyMs = 10)]
+/// public Prediction[] Classify(IReadOnlyList&lt;Flower&gt; flowers) { … }
+/// </code>
+/// </example>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = true)]
 public sealed class RunnerMethodAttribute : Attribute
 {
@@ -9,4 +15,27 @@ public sealed class RunnerMethodAttribute : Attribute
 
     /// <summary>The name APIs use for this method, or null for the C# method name.</summary>
     public string? Name { get; }
+
+    /// <summary>
+    /// The method takes a list of inputs and returns a list of outputs, one per input and in the same
+    /// order; the host gathers concurrent requests into one call (adaptive batching) and a JSON API also
+    /// accepts <c>{"instances":[…]}</c>, one item per element. Calls of one batchable method are made one
+    /// at a time per worker: the host's batching is what makes use of the model's parallelism.
+    /// See <see cref="Runner"/> for the shapes.
+    /// </summary>
+    public bool Batchable { get; set; }
+
+    /// <summary>
+    /// The most inputs one call receives (1 to 4096; batchable methods only). A service manifest's
+    /// API entry may lower or raise it with <c>MaxBatchSize</c>.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 64;
+
+    /// <summary>
+    /// The longest an input may wait, in milliseconds, before its call starts plus the call's
+    /// predicted run time (0 to 60000; batchable methods only). The host waits for more inputs only
+    /// while it expects the wait to pay off, and never past this bound. A service manifest's API
+    /// entry may change it with <c>MaxLatencyMs</c>.
+    /// </summary>
+    public int MaxLatencyMs { get; set; } = 10;
 }

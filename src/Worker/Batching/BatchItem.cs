@@ -21,4 +21,19 @@ internal abstract class BatchItem
 
     /// <summary>Called exactly once with the item's outcome.</summary>
     public abstract void Complete(in ItemResult result);
+
+    // The dispatcher's bookkeeping while the item is in its hands (from Enqueue to Complete), kept on
+    // the item so that queueing one allocates nothing. Only BatchDispatcher reads or writes these.
+
+    /// <summary>Where the item is in its dispatcher (guarded by the dispatcher's lock).</summary>
+    internal BatchDispatcher.ItemState QueueState;
+
+    /// <summary>The dispatcher the item was enqueued to (for its cancellation callback).</summary>
+    internal BatchDispatcher? QueueOwner;
+
+    /// <summary>When it was enqueued (the dispatcher's clock).</summary>
+    internal long QueuedAt;
+
+    /// <summary>The dispatcher's registration on <see cref="Cancellation"/>.</summary>
+    internal CancellationTokenRegistration QueueRegistration;
 }

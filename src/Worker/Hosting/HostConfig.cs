@@ -103,6 +103,10 @@ internal sealed class HostConfig
                 throw new ConfigException($"host.json: API '{api.Route}' names unknown runner '{api.Runner}'");
             if (string.IsNullOrWhiteSpace(api.Method))
                 throw new ConfigException($"host.json: API '{api.Route}' has no 'method'");
+            if (api.MaxBatchSize is < 1 or > Runners.MethodBinder.MaxBatchSizeLimit)
+                throw new ConfigException($"host.json: API '{api.Route}': 'maxBatchSize' must be between 1 and {Runners.MethodBinder.MaxBatchSizeLimit}");
+            if (api.MaxLatencyMs is < 0 or > Runners.MethodBinder.MaxLatencyMsLimit)
+                throw new ConfigException($"host.json: API '{api.Route}': 'maxLatencyMs' must be between 0 and {Runners.MethodBinder.MaxLatencyMsLimit}");
             api.InputKind = ParseKind(api.Input, api.Route, "input");
             api.OutputKind = ParseKind(api.Output, api.Route, "output");
         }
@@ -180,6 +184,12 @@ internal sealed class ApiConfig
     public string Method { get; set; } = "";
     public string? Input { get; set; }
     public string? Output { get; set; }
+
+    /// <summary>Optional: the manifest's override of the batchable method's MaxBatchSize (1 turns batching off for this API).</summary>
+    public int? MaxBatchSize { get; set; }
+
+    /// <summary>Optional: the manifest's override of the batchable method's MaxLatencyMs.</summary>
+    public int? MaxLatencyMs { get; set; }
 
     [JsonIgnore] public PayloadKind InputKind { get; set; }
     [JsonIgnore] public PayloadKind OutputKind { get; set; }

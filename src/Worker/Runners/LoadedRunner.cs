@@ -93,7 +93,7 @@ internal sealed class LoadedRunner(string name, Runner instance, FrozenDictionar
         FrozenDictionary<string, BoundMethod> methods;
         try
         {
-            methods = MethodBinder.BindAll(instance);
+            methods = MethodBinder.BindAll(instance, config.Name);
         }
         catch (RunnerBindingException ex)
         {
@@ -121,13 +121,25 @@ internal sealed class LoadedRunner(string name, Runner instance, FrozenDictionar
         }
     }
 
-    /// <summary>Checks that every API of this runner names a method it has.</summary>
+    /// <summary>
+    /// Checks that every API of this runner names a method it has, and that an API setting
+    /// maxBatchSize or maxLatencyMs (the manifest's batching override) names a batchable one.
+    /// </summary>
     public void CheckApis(HostConfig config)
     {
         foreach (var api in config.Service!.Apis!)
         {
-            if (string.Equals(api.Runner, Name, StringComparison.Ordinal) && !Methods.ContainsKey(api.Method))
+            if (!string.Equals(api.Runner, Name, StringComparison.Ordinal))
+                continue;
+            if (!Methods.TryGetValue(api.Method, out var method))
                 throw new ServiceLoadException($"runner '{Name}' has no method '{api.Method}' (API '{api.Route}'); it has: {string.Join(", ", Methods.Keys)}");
+            if (!method.Batchable && (api.MaxBatchSize is not null || api.MaxLatencyMs is not null))
+            {
+                var keys = api.MaxBatchSize is not null && api.MaxLatencyMs is not null ? "MaxBatchSize and MaxLatencyMs"
+                    : api.MaxBatchSize is not null ? "MaxBatchSize" : "MaxLatencyMs";
+                throw new ServiceLoadException($"API '{api.Route}' sets {keys}, but method '{method.Name}' of runner '{Name}' is not batchable; " +
+                    "mark it [RunnerMethod(Batchable = true)] (taking and returning lists) or remove the setting from the manifest");
+            }
         }
     }
 
