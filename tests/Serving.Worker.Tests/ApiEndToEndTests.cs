@@ -288,7 +288,7 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
         foreach (var line in fixture.Runner.Lines.Concat(fixture.Api.Lines))
         {
             Assert.DoesNotContain("\u001b[", line);
-            Assert.Matches(@"^(\[err\] )?(@@serving (ready|stopping)|(info|warn|fail|crit|error|dbug|trce): .*)$", line);
+            Assert.Matches(@"^(\[err\] )?(@@serving (ready|stopping|stats \{.*\})|(info|warn|fail|crit|error|dbug|trce): .*)$", line);
         }
         Assert.Contains("@@serving ready", fixture.Runner.Lines);
         Assert.Contains("@@serving ready", fixture.Api.Lines);

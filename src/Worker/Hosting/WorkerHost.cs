@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Serving.Abstractions;
 using Serving.Worker.Api;
+using Serving.Worker.Batching;
 using Serving.Worker.FrontDoor;
 using Serving.Worker.Runners;
 using Serving.Worker.Transport;
@@ -46,17 +47,21 @@ internal static class WorkerHost
         var builder = CreateBuilder(args, o => o.UseConnectionHandler<RunnerConnectionHandler>(), maxRequestBodyBytes: null);
         builder.Services.AddSingleton(sp => new RunnerEndpointService(runner, config, args.WorkerName, secured ? config.RunnerSecret ?? "" : null,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Runner"),
-            (method, _) => new DirectCallTarget(runner.Name, method)));
+            (method, api) => method.Batchable
+                ? new BatchCallTarget(runner.Name, method, BatchingOptions.For(method, api), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Batching"))
+                : new DirectCallTarget(runner.Name, method)));
         builder.Services.AddSingleton<RunnerConnectionHandler>();
 
         var app = builder.Build();
         var service = app.Services.GetRequiredService<RunnerEndpointService>();
+        using var stats = new RunnerStatsReporter(service);
         return await ServeAsync(app, args, lifeline,
             onStopping: service.BeginDrain,
             afterStop: async log =>
             {
                 foreach (var target in service.Targets)
                     await target.DrainAsync().ConfigureAwait(false);
+                stats.Report();
                 await runner.DisposeRunnerAsync(DisposeTimeout, log).ConfigureAwait(false);
             }).ConfigureAwait(false);
     }

@@ -15,6 +15,7 @@ internal sealed class RunnerEndpointService
     private readonly FrozenDictionary<string, CallTarget> _byMethod;
     private readonly CallTarget?[] _byApi;
     private volatile bool _draining;
+    private long _calls;
 
     public RunnerEndpointService(LoadedRunner runner, HostConfig config, string workerName, string? requiredSecret, ILogger log,
         Func<BoundMethod, ApiConfig?, CallTarget> createTarget)
@@ -27,6 +28,11 @@ internal sealed class RunnerEndpointService
         RequiredSecret = requiredSecret is null ? null : Encoding.UTF8.GetBytes(requiredSecret);
 
         var byMethod = new Dictionary<string, CallTarget>(StringComparer.OrdinalIgnoreCase);
+        // Batching off (a batch of at most one): direct calls, which may overlap, rather than a queue served one at a time.
+        var createBatchTarget = createTarget;
+        createTarget = (method, api) => method.Batchable && Batching.BatchingOptions.For(method, api).MaxBatchSize > 1
+            ? createBatchTarget(method, api)
+            : new DirectCallTarget(runner.Name, method);
         foreach (var (name, method) in runner.Methods)
             byMethod[name] = createTarget(method, null);
         _byMethod = byMethod.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
@@ -60,6 +66,11 @@ internal sealed class RunnerEndpointService
 
     public bool Serving => !_draining;
 
+    /// <summary>Calls received since the worker started.</summary>
+    public long Calls => Interlocked.Read(ref _calls);
+
+    public void CountCall() => Interlocked.Increment(ref _calls);
+
     public void BeginDrain() => _draining = true;
 
     /// <summary>The target of a call: its API's when the index names an API of this runner, else its method's.</summary>
@@ -71,7 +82,7 @@ internal sealed class RunnerEndpointService
         return _byMethod.GetValueOrDefault(name);
     }
 
-    private static bool HasOverrides(ApiConfig api) => false;
+    private static bool HasOverrides(ApiConfig api) => api.MaxBatchSize is not null || api.MaxLatencyMs is not null;
 }
 
 /// <summary>Frame limits shared by both ends of the runner hop.</summary>

@@ -149,6 +149,7 @@ internal sealed class RunnerSession
             case FrameType.Call:
             {
                 var call = RunnerFrames.ReadCall(frame.Payload);
+                _service.CountCall();
                 if (Volatile.Read(ref _draining))
                 {
                     Reply(frame.Id, ItemResult.Error(ItemStatus.Stopping, $"runner '{_service.Runner.Name}' worker {_service.WorkerName} is stopping"));
@@ -200,7 +201,7 @@ internal sealed class RunnerSession
     }
 
     /// <summary>Replies to call <paramref name="id"/> and forgets it; a failure goes to this worker's log first.</summary>
-    public void EndCall(uint id, in ItemResult result, string requestId)
+    public void EndCall(uint id, in ItemResult result, string requestId, uint retryAfterMs = 0)
     {
         CancellationTokenSource? cancellation;
         bool last;
@@ -219,15 +220,15 @@ internal sealed class RunnerSession
         }
         else
         {
-            Reply(id, result);
+            Reply(id, result, retryAfterMs);
         }
         cancellation?.Dispose();
         if (last)
             _connection.Transport.Input.CancelPendingRead();
     }
 
-    private void Reply(uint id, in ItemResult result) =>
-        _writer.Write((id, result), static (w, s) => RunnerFrames.WriteReply(w, s.id, s.result));
+    private void Reply(uint id, in ItemResult result, uint retryAfterMs = 0) =>
+        _writer.Write((id, result, retryAfterMs), static (w, s) => RunnerFrames.WriteReply(w, s.id, s.result, s.retryAfterMs));
 
     /// <summary>Kestrel is stopping: no new calls on this connection; it closes once those in flight are answered.</summary>
     private void BeginDrain()
