@@ -2,7 +2,9 @@
 # (softmax regression trained by tools/TrainIris). The build stages Serving.Demo.dll next to this file.
 #   POST /echo      any bytes                          -> the same bytes
 #   POST /classify  {"features":[5.1,3.5,1.4,0.2]}     -> {"label":"setosa","probabilities":[...]}
+#                   (or the four numbers alone)
 #                   {"instances":[[...],[...]]}        -> [{"label":...,"probabilities":[...]}, ...]
+#                   classify is batchable: concurrent requests are classified together.
 @{
     Name       = 'demo'
     Assemblies = @('Serving.Demo.dll')

@@ -5,15 +5,13 @@ using Serving.Abstractions;
 namespace Serving.Demo;
 
 /// <summary>
-/// Classifies iris flowers with <see cref="IrisModel"/>.
-/// <c>{"features":[5.1,3.5,1.4,0.2]}</c> → <c>{"label":"setosa","probabilities":[…]}</c>;
-/// <c>{"instances":[[…],[…]]}</c> → an array of such objects, in request order.
+/// Classifies iris flowers with <see cref="IrisModel"/>, a batch at a time.
+/// <c>{"features":[5.1,3.5,1.4,0.2]}</c> (or the four numbers alone) → <c>{"label":"setosa","probabilities":[…]}</c>;
+/// <c>{"instances":[[…],[…]]}</c> → an array of such objects, in request order (the host splits the
+/// rows into items, batches them with other requests' and joins the answers).
 /// </summary>
 public sealed class IrisClassifierRunner : Runner
 {
-    /// <summary>Most rows one <c>instances</c> request may carry.</summary>
-    public const int MaxInstances = 10_000;
-
     /// <summary>Source-generated metadata: no reflection on the hot path.</summary>
     public override JsonSerializerOptions JsonOptions => IrisJsonContext.Default.Options;
 
@@ -25,99 +23,63 @@ public sealed class IrisClassifierRunner : Runner
         return ValueTask.CompletedTask;
     }
 
-    [RunnerMethod("classify")]
-    public IrisResponse Classify(IrisRequest? request)
+    /// <summary>
+    /// One prediction per request, in order, computed in one pass over the whole batch
+    /// (<see cref="IrisModel.PredictBatch"/>). The host has checked each request as it read it
+    /// (<see cref="IrisRequestConverter"/>); a request built in code is checked here, and one that does
+    /// not fit fails the call (the host then runs the requests alone, so only that one fails).
+    /// </summary>
+    [RunnerMethod("classify", Batchable = true, MaxBatchSize = 64, MaxLatencyMs = 10)]
+    public IrisPrediction[] Classify(IReadOnlyList<IrisRequest> requests)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        int rows = requests.Count;
+        var features = new double[rows * IrisModel.FeatureCount];
+        for (int r = 0; r < rows; r++)
+        {
+            double[] row = Validate(requests[r]);
+            row.CopyTo(features, r * IrisModel.FeatureCount);
+        }
+
+        var probabilities = new double[rows * IrisModel.ClassCount];
+        var labels = new int[rows];
+        IrisModel.PredictBatch(features, probabilities, labels);
+
+        var predictions = new IrisPrediction[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            predictions[r] = new IrisPrediction(IrisModel.Labels[labels[r]],
+                probabilities.AsSpan(r * IrisModel.ClassCount, IrisModel.ClassCount).ToArray());
+        }
+        return predictions;
+    }
+
+    private static double[] Validate(IrisRequest? request)
     {
         if (request is null)
         {
             throw new RunnerInputException(
-                "invalid input in $: expected an object with 'features' (4 numbers) or 'instances' (an array of 4-number arrays), got null");
+                "invalid input in $: expected an object with 'features' (4 numbers) or an array of 4 numbers, got null");
         }
-
-        double[]? features = request.Features;
-        double[][]? instances = request.Instances;
-        if (features is not null && instances is not null)
-        {
-            throw new RunnerInputException("invalid input in $: give either 'features' or 'instances', not both");
-        }
-        if (features is not null)
-        {
-            Validate(features, "features");
-            return IrisResponse.Single(Predict(features));
-        }
-        if (instances is null)
-        {
-            throw new RunnerInputException(
-                "invalid input in $: missing 'features' (4 numbers: sepal_length, sepal_width, petal_length, petal_width) or 'instances' (an array of such arrays)");
-        }
-        if (instances.Length == 0)
-        {
-            throw new RunnerInputException("invalid input in $.instances: expected one row or more, got an empty array");
-        }
-        if (instances.Length > MaxInstances)
-        {
-            throw new RunnerInputException(string.Create(CultureInfo.InvariantCulture,
-                $"invalid input in $.instances: expected {MaxInstances} rows or fewer per request, got {instances.Length}"));
-        }
-
-        for (int i = 0; i < instances.Length; i++)
-        {
-            Validate(instances[i], i);
-        }
-        var predictions = new IrisPrediction[instances.Length];
-        for (int i = 0; i < instances.Length; i++)
-        {
-            predictions[i] = Predict(instances[i]);
-        }
-        return IrisResponse.Batch(predictions);
-    }
-
-    private static IrisPrediction Predict(double[] features)
-    {
-        var probabilities = new double[IrisModel.ClassCount];
-        int label = IrisModel.Predict(features, probabilities);
-        return new IrisPrediction(IrisModel.Labels[label], probabilities);
-    }
-
-    private static void Validate(double[]? row, int index)
-    {
-        // The name is only built on the error path.
-        if (row is null || row.Length != IrisModel.FeatureCount || !AllFinite(row))
-        {
-            Validate(row, string.Create(CultureInfo.InvariantCulture, $"instances[{index}]"));
-        }
-    }
-
-    private static void Validate(double[]? row, string name)
-    {
+        double[]? row = request.Features;
         if (row is null)
         {
-            throw new RunnerInputException($"invalid input in $.{name}: expected an array of {IrisModel.FeatureCount} numbers, got null");
+            throw new RunnerInputException(
+                "invalid input in $: missing 'features' (4 numbers: sepal_length, sepal_width, petal_length, petal_width)");
         }
         if (row.Length != IrisModel.FeatureCount)
         {
             throw new RunnerInputException(string.Create(CultureInfo.InvariantCulture,
-                $"invalid input in $.{name}: expected exactly {IrisModel.FeatureCount} numbers (sepal_length, sepal_width, petal_length, petal_width), got {row.Length}"));
+                $"invalid input in $.features: expected exactly {IrisModel.FeatureCount} numbers (sepal_length, sepal_width, petal_length, petal_width), got {row.Length}"));
         }
         for (int j = 0; j < row.Length; j++)
         {
             if (!double.IsFinite(row[j]))
             {
                 throw new RunnerInputException(string.Create(CultureInfo.InvariantCulture,
-                    $"invalid input in $.{name}[{j}]: expected a finite number"));
+                    $"invalid input in $.features[{j}]: expected a finite number"));
             }
         }
-    }
-
-    private static bool AllFinite(double[] row)
-    {
-        for (int j = 0; j < row.Length; j++)
-        {
-            if (!double.IsFinite(row[j]))
-            {
-                return false;
-            }
-        }
-        return true;
+        return row;
     }
 }

@@ -1,20 +1,21 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
+using Serving.Abstractions;
 
 namespace Serving.Demo;
 
 /// <summary>
-/// A classify request: either <c>{"features":[sl,sw,pl,pw]}</c> for one flower or
-/// <c>{"instances":[[...],[...]]}</c> for several. Exactly one of the two must be given.
+/// One flower to classify: <c>{"features":[sl,sw,pl,pw]}</c>, or the four numbers alone
+/// (<c>[sl,sw,pl,pw]</c>, the form the rows of an <c>{"instances":[…]}</c> request usually take).
 /// </summary>
+[JsonConverter(typeof(IrisRequestConverter))]
 public sealed class IrisRequest
 {
     /// <summary>One flower's four measurements (cm): sepal length, sepal width, petal length, petal width.</summary>
     public double[]? Features { get; set; }
-
-    /// <summary>Several flowers, each an array of four measurements.</summary>
-    public double[][]? Instances { get; set; }
 }
 
 /// <summary>One classification: <c>{"label":"setosa","probabilities":[p_setosa,p_versicolor,p_virginica]}</c>.</summary>
@@ -35,93 +36,147 @@ public sealed class IrisPrediction
 }
 
 /// <summary>
-/// The classify response. On the wire it is the bare prediction object for a <c>features</c>
-/// request and a JSON array of prediction objects for an <c>instances</c> request (see
-/// <see cref="IrisResponseConverter"/>).
+/// Reads an <see cref="IrisRequest"/> in either form and checks it on the way: input that is not one
+/// flower raises <see cref="RunnerInputException"/> naming the JSON path (from the request's root
+/// <c>$</c>; the host rewrites it to <c>$.instances[k]</c> for a row of an <c>instances</c> request) and
+/// what was expected, so a bad row fails alone before the model runs. Member names match
+/// case-insensitively; members other than <c>features</c> are ignored.
 /// </summary>
-[JsonConverter(typeof(IrisResponseConverter))]
-public sealed class IrisResponse
+public sealed class IrisRequestConverter : JsonConverter<IrisRequest>
 {
-    private IrisResponse(IrisPrediction? prediction, IrisPrediction[]? predictions)
+    private const string Shape = "an object with 'features' (4 numbers) or an array of 4 numbers";
+
+    /// <summary>The longest number quoted back to the client.</summary>
+    private const int MaxQuotedNumber = 32;
+
+    private static readonly JsonEncodedText FeaturesName = JsonEncodedText.Encode("features");
+
+    /// <summary>A null request is refused with its own message rather than given to the method as null.</summary>
+    public override bool HandleNull => true;
+
+    public override IrisRequest Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        Prediction = prediction;
-        Predictions = predictions;
-    }
-
-    /// <summary>The answer to a <c>features</c> request, else null.</summary>
-    public IrisPrediction? Prediction { get; }
-
-    /// <summary>The answers to an <c>instances</c> request, in request order, else null.</summary>
-    public IReadOnlyList<IrisPrediction>? Predictions { get; }
-
-    public static IrisResponse Single(IrisPrediction prediction)
-    {
-        ArgumentNullException.ThrowIfNull(prediction);
-        return new IrisResponse(prediction, null);
-    }
-
-    public static IrisResponse Batch(IrisPrediction[] predictions)
-    {
-        ArgumentNullException.ThrowIfNull(predictions);
-        return new IrisResponse(null, predictions);
-    }
-}
-
-/// <summary>Writes an <see cref="IrisResponse"/> as an object or an array; reads either back.</summary>
-public sealed class IrisResponseConverter : JsonConverter<IrisResponse>
-{
-    private static readonly JsonEncodedText LabelName = JsonEncodedText.Encode("label");
-    private static readonly JsonEncodedText ProbabilitiesName = JsonEncodedText.Encode("probabilities");
-
-    public override IrisResponse Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        var info = (JsonTypeInfo<IrisPrediction>)options.GetTypeInfo(typeof(IrisPrediction));
         switch (reader.TokenType)
         {
-            case JsonTokenType.StartObject:
-                return IrisResponse.Single(JsonSerializer.Deserialize(ref reader, info)
-                    ?? throw new JsonException("Expected a prediction object."));
             case JsonTokenType.StartArray:
-                var predictions = new List<IrisPrediction>();
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                {
-                    predictions.Add(JsonSerializer.Deserialize(ref reader, info)
-                        ?? throw new JsonException("Expected a prediction object."));
-                }
-                return IrisResponse.Batch([.. predictions]);
+                return new IrisRequest { Features = ReadRow(ref reader, "$") };
+            case JsonTokenType.StartObject:
+                return ReadObject(ref reader);
             default:
-                throw new JsonException("Expected a prediction object or an array of them.");
+                throw new RunnerInputException($"invalid input in $: expected {Shape}, got {Describe(ref reader)}");
         }
     }
 
-    public override void Write(Utf8JsonWriter writer, IrisResponse value, JsonSerializerOptions options)
+    public override void Write(Utf8JsonWriter writer, IrisRequest value, JsonSerializerOptions options)
     {
-        if (value.Prediction is { } single)
-        {
-            WritePrediction(writer, single);
-            return;
-        }
-        writer.WriteStartArray();
-        IReadOnlyList<IrisPrediction> predictions = value.Predictions!;
-        for (int i = 0; i < predictions.Count; i++)
-        {
-            WritePrediction(writer, predictions[i]);
-        }
-        writer.WriteEndArray();
-    }
-
-    private static void WritePrediction(Utf8JsonWriter writer, IrisPrediction prediction)
-    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(value);
         writer.WriteStartObject();
-        writer.WriteString(LabelName, prediction.Label);
-        writer.WriteStartArray(ProbabilitiesName);
-        double[] probabilities = prediction.Probabilities;
-        for (int k = 0; k < probabilities.Length; k++)
+        writer.WriteStartArray(FeaturesName);
+        foreach (double feature in value.Features ?? [])
         {
-            writer.WriteNumberValue(probabilities[k]);
+            writer.WriteNumberValue(feature);
         }
         writer.WriteEndArray();
         writer.WriteEndObject();
+    }
+
+    private static IrisRequest ReadObject(ref Utf8JsonReader reader)
+    {
+        double[]? features = null;
+        bool instances = false;
+        JsonTokenType instancesToken = JsonTokenType.None;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            string name = reader.GetString()!;
+            reader.Read();
+            if (string.Equals(name, "features", StringComparison.OrdinalIgnoreCase))
+            {
+                features = reader.TokenType switch
+                {
+                    // As before rows could be given in two ways: a null 'features' is a missing one.
+                    JsonTokenType.Null => null,
+                    JsonTokenType.StartArray => ReadRow(ref reader, "$.features"),
+                    _ => throw new RunnerInputException($"invalid input in $.features: expected an array of numbers, got {Describe(ref reader)}"),
+                };
+            }
+            else
+            {
+                if (string.Equals(name, "instances", StringComparison.OrdinalIgnoreCase))
+                {
+                    instances = true;
+                    instancesToken = reader.TokenType;
+                }
+                reader.Skip();
+            }
+        }
+
+        if (instances && features is not null)
+        {
+            throw new RunnerInputException("invalid input in $: give either 'features' or 'instances', not both");
+        }
+        if (instances)
+        {
+            throw new RunnerInputException(instancesToken == JsonTokenType.StartArray
+                ? "invalid input in $: 'instances' must be the only member of a request"
+                : $"invalid input in $.instances: expected an array of rows ({Shape} each)");
+        }
+        if (features is null)
+        {
+            throw new RunnerInputException(
+                "invalid input in $: missing 'features' (4 numbers: sepal_length, sepal_width, petal_length, petal_width)");
+        }
+        return new IrisRequest { Features = features };
+    }
+
+    /// <summary>Reads the array the reader is on: exactly <see cref="IrisModel.FeatureCount"/> finite numbers.</summary>
+    private static double[] ReadRow(ref Utf8JsonReader reader, string path)
+    {
+        var row = new double[IrisModel.FeatureCount];
+        int count = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.Number)
+            {
+                throw new RunnerInputException(string.Create(CultureInfo.InvariantCulture,
+                    $"invalid input in {path}[{count}]: expected a number, got {Describe(ref reader)}"));
+            }
+            // A number too large for a double reads as Infinity: refused, never given to the model.
+            if (!reader.TryGetDouble(out double value) || !double.IsFinite(value))
+            {
+                throw new RunnerInputException(string.Create(CultureInfo.InvariantCulture,
+                    $"invalid input in {path}[{count}]: expected a number, got {Quote(ref reader)} (out of range)"));
+            }
+            if (count < row.Length)
+            {
+                row[count] = value;
+            }
+            count++;
+        }
+        if (count != IrisModel.FeatureCount)
+        {
+            throw new RunnerInputException(string.Create(CultureInfo.InvariantCulture,
+                $"invalid input in {path}: expected exactly {IrisModel.FeatureCount} numbers (sepal_length, sepal_width, petal_length, petal_width), got {count}"));
+        }
+        return row;
+    }
+
+    private static string Describe(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True => "true",
+        JsonTokenType.False => "false",
+        JsonTokenType.Null => "null",
+        _ => "a value",
+    };
+
+    private static string Quote(ref Utf8JsonReader reader)
+    {
+        string text = Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan.ToArray());
+        return text.Length <= MaxQuotedNumber ? text : text[..MaxQuotedNumber] + "…";
     }
 }
 
@@ -131,8 +186,8 @@ public sealed class IrisResponseConverter : JsonConverter<IrisResponse>
     PropertyNameCaseInsensitive = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(IrisRequest))]
-[JsonSerializable(typeof(IrisResponse))]
 [JsonSerializable(typeof(IrisPrediction))]
+[JsonSerializable(typeof(IrisPrediction[]))]
 public sealed partial class IrisJsonContext : JsonSerializerContext
 {
 }

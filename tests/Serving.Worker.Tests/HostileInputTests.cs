@@ -51,7 +51,7 @@ public sealed class HostileInputFixture : IAsyncLifetime
 /// </summary>
 public class HostileInputTests(HostileInputFixture fixture) : IClassFixture<HostileInputFixture>
 {
-    private const string Shape = "an object with 'features' and 'instances'";
+    private const string Shape = "an object with 'features' (4 numbers) or an array of 4 numbers";
 
     private static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
 
@@ -82,12 +82,14 @@ public class HostileInputTests(HostileInputFixture fixture) : IClassFixture<Host
             "invalid input in $.features[0]: expected a number, got a string"),
         ["both"] = (Utf8("""{"features":[1,2,3,4],"instances":[[1,2,3,4]]}"""), HttpStatusCode.BadRequest, "InvalidInput",
             "invalid input in $: give either 'features' or 'instances', not both"),
-        ["array"] = (Utf8("[]"), HttpStatusCode.BadRequest, "InvalidInput", $"invalid input in $: expected {Shape}, got an array"),
+        ["array"] = (Utf8("[]"), HttpStatusCode.BadRequest, "InvalidInput",
+            "invalid input in $: expected exactly 4 numbers (sepal_length, sepal_width, petal_length, petal_width), got 0"),
+        ["four numbers"] = (Utf8("[5.1,3.5,1.4,0.2]"), HttpStatusCode.OK, null, null),
         ["string"] = (Utf8("\"x\""), HttpStatusCode.BadRequest, "InvalidInput", $"invalid input in $: expected {Shape}, got a string"),
         ["number"] = (Utf8("42"), HttpStatusCode.BadRequest, "InvalidInput", $"invalid input in $: expected {Shape}, got a number"),
         ["null"] = (Utf8("null"), HttpStatusCode.BadRequest, "InvalidInput", "invalid input in $: expected an object with 'features' (4 numbers)"),
         ["instance a string"] = (Utf8("""{"instances":[[1,2,3,4],"x"]}"""), HttpStatusCode.BadRequest, "InvalidInput",
-            "invalid input in $.instances[1]: expected an array of numbers, got a string"),
+            $"invalid input in $.instances[1]: expected {Shape}, got a string"),
         ["nested 100"] = (Utf8(Nested(100)), HttpStatusCode.BadRequest, "InvalidInput",
             "invalid input in $.features[0]: expected a number, got an array"),
         ["nested 1000"] = (Utf8(Nested(1000)), HttpStatusCode.BadRequest, "InvalidJson", "the request body nests deeper than 256 levels"),
@@ -100,7 +102,7 @@ public class HostileInputTests(HostileInputFixture fixture) : IClassFixture<Host
         ["truncated"] = (Utf8("""{"features":[5.1,3.5"""), HttpStatusCode.BadRequest, "InvalidJson", "the request body is not valid JSON (syntax error in line 1"),
         ["empty body"] = ([], HttpStatusCode.BadRequest, "InvalidJson", "the request body is empty"),
         ["10001 instances"] = (Utf8(Instances(10_001)), HttpStatusCode.BadRequest, "InvalidInput",
-            "invalid input in $.instances: expected 10000 rows or fewer per request, got 10001"),
+            "invalid input in $.instances: expected 10000 instances or fewer per request, got 10001"),
         ["10000 instances"] = (Utf8(Instances(10_000)), HttpStatusCode.OK, null, null),
         ["2 MB string"] = (Utf8("{\"features\":\"" + new string('x', 2 * 1024 * 1024) + "\"}"), HttpStatusCode.BadRequest, "InvalidInput",
             "invalid input in $.features: expected an array of numbers, got a string"),
