@@ -31,8 +31,6 @@ internal static class Listening
     {
         options.Backlog = ReusePortBacklog;
         options.CreateBoundListenSocket = sockets.Track(args.ReusePort ? BindReusePort : ListenSockets.CreateListenSocket);
-        if (Environment.GetEnvironmentVariable("SERVING_EXP_INLINE") == "1")
-            options.UnsafePreferInlineScheduling = true;
     }
 
     /// <param name="endpoint">Sets up the endpoint after the connection counter: HTTP protocols, or the runner protocol's connection handler.</param>

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -23,9 +22,14 @@ internal sealed class RunnerConnectException(string message, Exception? inner = 
 /// </remarks>
 internal sealed class RunnerConnection
 {
+    private const int InputBufferSize = 64 * 1024;
+
     private readonly Socket _socket;
     private readonly SocketFrameSender _sender;
-    private readonly PipeReader _reader;
+    // Received bytes not yet parsed are _input[0.._filled): a plain buffer and Socket.ReceiveAsync, not
+    // a PipeReader over a NetworkStream, whose extra layers doubled this side's share of the hop (measured).
+    private byte[] _input = new byte[InputBufferSize];
+    private int _filled;
     private readonly long _maxReply;
     private readonly Lock _lock = new();
     private readonly Dictionary<uint, PendingCall> _calls = [];
@@ -40,7 +44,6 @@ internal sealed class RunnerConnection
         _maxReply = maxReply;
         _sender = new SocketFrameSender(socket);
         _sender.Failed += ex => Close($"sending to the runner failed: {ex.Message}");
-        _reader = PipeReader.Create(new NetworkStream(socket, ownsSocket: false), new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096));
     }
 
     /// <summary>The runner worker that accepted this connection (from its welcome).</summary>
@@ -114,23 +117,86 @@ internal sealed class RunnerConnection
     {
         while (true)
         {
-            var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            if (RunnerFrames.TryRead(ref buffer, 64 * 1024, out var frame))
+            if (TryTakeFrame(64 * 1024, out var type, out _, out var payload))
             {
-                var payload = frame.Payload.ToArray();
-                _reader.AdvanceTo(buffer.Start);
-                if (frame.Type == FrameType.Error)
-                    throw new RunnerConnectException("the runner refused the connection: " + Encoding.UTF8.GetString(payload));
-                if (frame.Type != FrameType.Welcome || payload.Length < 6)
-                    throw new RunnerConnectException($"the runner answered the hello with frame type {(byte)frame.Type}");
-                Worker = Encoding.UTF8.GetString(payload.AsSpan(6));
+                if (type == FrameType.Error)
+                    throw new RunnerConnectException("the runner refused the connection: " + Encoding.UTF8.GetString(payload.Span));
+                if (type != FrameType.Welcome || payload.Length < 6)
+                    throw new RunnerConnectException($"the runner answered the hello with frame type {(byte)type}");
+                Worker = Encoding.UTF8.GetString(payload.Span[6..]);
+                Consume();
                 return;
             }
-            if (result.IsCompleted)
+            if (!await ReceiveAsync(cancellationToken).ConfigureAwait(false))
                 throw new RunnerConnectException("the runner closed the connection before its welcome");
-            _reader.AdvanceTo(buffer.Start, buffer.End);
         }
+    }
+
+    /// <summary>Reads more bytes into the input buffer; false at the end of the stream.</summary>
+    private async ValueTask<bool> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        if (_filled == _input.Length)
+        {
+            // Only a frame larger than the buffer gets here (TryTakeFrame grew it to the frame's size).
+            Array.Resize(ref _input, _input.Length * 2);
+        }
+        var read = await _socket.ReceiveAsync(_input.AsMemory(_filled), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        _filled += read;
+        return read > 0;
+    }
+
+    private int _taken;
+
+    /// <summary>
+    /// The next whole frame at the start of the unparsed input, if there is one; its payload is valid
+    /// until <see cref="Consume"/>. A frame longer than the buffer makes the buffer grow to hold it.
+    /// </summary>
+    private bool TryTakeFrame(long maxPayload, out FrameType type, out uint id, out ReadOnlyMemory<byte> payload)
+    {
+        type = default;
+        id = 0;
+        payload = default;
+        var available = _filled - _taken;
+        if (available < RunnerFrames.HeaderLength)
+            return false;
+        var header = _input.AsSpan(_taken, RunnerFrames.HeaderLength);
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        if (length > maxPayload)
+            throw new ProtocolViolationException($"a frame of {length} bytes from the runner exceeds the limit of {maxPayload} bytes (maxMessageBytes)");
+        var total = RunnerFrames.HeaderLength + (int)length;
+        if (available < total)
+        {
+            if (total > _input.Length)
+            {
+                Compact();
+                var bigger = new byte[total];
+                _input.AsSpan(0, _filled).CopyTo(bigger);
+                _input = bigger;
+            }
+            return false;
+        }
+        type = (FrameType)header[4];
+        id = BinaryPrimitives.ReadUInt32LittleEndian(header[5..]);
+        payload = _input.AsMemory(_taken + RunnerFrames.HeaderLength, (int)length);
+        _taken += total;
+        return true;
+    }
+
+    /// <summary>Drops the frames taken so far from the input buffer.</summary>
+    private void Consume() => Compact();
+
+    private void Compact()
+    {
+        if (_taken == 0)
+            return;
+        var rest = _filled - _taken;
+        if (rest > 0)
+            _input.AsSpan(_taken, rest).CopyTo(_input);
+        _filled = rest;
+        _taken = 0;
+        // A buffer grown for one large frame is not kept.
+        if (_filled <= InputBufferSize && _input.Length > InputBufferSize)
+            _input = _input.AsSpan(0, InputBufferSize).ToArray();
     }
 
     /// <summary>Sends one call; the task completes with the runner's reply, or with Unreachable / TimedOut / Cancelled.</summary>
@@ -252,20 +318,17 @@ internal sealed class RunnerConnection
         {
             while (true)
             {
-                var result = await _reader.ReadAsync().ConfigureAwait(false);
-                var buffer = result.Buffer;
-                while (RunnerFrames.TryRead(ref buffer, _maxReply, out var frame))
+                while (TryTakeFrame(_maxReply, out var type, out var id, out var payload))
                 {
-                    if (frame.Type == FrameType.Error)
+                    if (type == FrameType.Error)
                     {
-                        reason = "the runner closed the connection: " + Encoding.UTF8.GetString(frame.Payload);
-                        _reader.AdvanceTo(buffer.Start);
+                        reason = "the runner closed the connection: " + Encoding.UTF8.GetString(payload.Span);
                         return;
                     }
-                    Dispatch(frame);
+                    Dispatch(type, id, payload);
                 }
-                _reader.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted)
+                Consume();
+                if (!await ReceiveAsync().ConfigureAwait(false))
                     return;
             }
         }
@@ -283,18 +346,18 @@ internal sealed class RunnerConnection
         }
     }
 
-    private void Dispatch(in Frame frame)
+    private void Dispatch(FrameType type, uint id, ReadOnlyMemory<byte> payload)
     {
-        switch (frame.Type)
+        switch (type)
         {
             case FrameType.Reply:
             {
                 PendingCall? call;
                 lock (_lock)
-                    _calls.Remove(frame.Id, out call);
+                    _calls.Remove(id, out call);
                 if (call is null)
                     return; // cancelled or timed out meanwhile
-                var reply = ReadReply(frame.Payload);
+                var reply = ReadReply(payload.Span);
                 // The runner cancels a call when its timeout passes, maybe before this side's sweep: a timeout all the same.
                 if (reply.Status == ItemStatus.Cancelled && Environment.TickCount64 >= call.Deadline)
                     reply = RunnerReply.Error(ItemStatus.TimedOut, "the runner did not answer in time");
@@ -305,38 +368,36 @@ internal sealed class RunnerConnection
             {
                 TaskCompletionSource<bool>? ping;
                 lock (_lock)
-                    _pings.Remove(frame.Id, out ping);
-                ping?.TrySetResult(frame.Payload.Length > 0 && frame.Payload.FirstSpan[0] == 1);
+                    _pings.Remove(id, out ping);
+                ping?.TrySetResult(payload.Length > 0 && payload.Span[0] == 1);
                 return;
             }
             case FrameType.GoAway:
                 _goingAway = true;
                 return;
             default:
-                throw new ProtocolViolationException($"unexpected frame type {(byte)frame.Type} from the runner");
+                throw new ProtocolViolationException($"unexpected frame type {(byte)type} from the runner");
         }
     }
 
-    private static RunnerReply ReadReply(ReadOnlySequence<byte> payload)
+    private static RunnerReply ReadReply(ReadOnlySpan<byte> payload)
     {
         if (payload.IsEmpty)
             throw new ProtocolViolationException("an empty reply frame");
-        var status = (ItemStatus)payload.FirstSpan[0];
+        var status = (ItemStatus)payload[0];
         if (status == ItemStatus.Ok)
         {
-            var length = (int)payload.Length - 1;
+            var length = payload.Length - 1;
             if (length == 0)
                 return RunnerReply.Ok(null, 0);
             var buffer = ArrayPool<byte>.Shared.Rent(length);
-            payload.Slice(1).CopyTo(buffer);
+            payload[1..].CopyTo(buffer);
             return RunnerReply.Ok(buffer, length);
         }
         if (payload.Length < 5)
             throw new ProtocolViolationException("a reply frame is too short");
-        Span<byte> retry = stackalloc byte[4];
-        payload.Slice(1, 4).CopyTo(retry);
-        var retryAfter = TimeSpan.FromMilliseconds(BinaryPrimitives.ReadUInt32LittleEndian(retry));
-        return RunnerReply.Error(status, Encoding.UTF8.GetString(payload.Slice(5)), retryAfter);
+        var retryAfter = TimeSpan.FromMilliseconds(BinaryPrimitives.ReadUInt32LittleEndian(payload[1..]));
+        return RunnerReply.Error(status, Encoding.UTF8.GetString(payload[5..]), retryAfter);
     }
 
     private static RunnerReply Lost(string reason) =>
