@@ -52,6 +52,14 @@ public sealed class TestRunner : Runner
         return new SumReply(total, request.RequestId);
     }
 
+    /// <summary>A batch takes 400 ms whatever its size: for tests of the batch queue (deadlines, shedding).</summary>
+    [RunnerMethod("slowbatch", Batchable = true, MaxBatchSize = 2, MaxLatencyMs = 1)]
+    public async Task<string[]> SlowBatch(IReadOnlyList<string> inputs, CancellationToken cancellationToken)
+    {
+        await Task.Delay(400, cancellationToken);
+        return inputs.Select(i => "done " + i).ToArray();
+    }
+
     [RunnerMethod("bad")]
     public string Bad(string text) => throw new RunnerInputException("bad input: " + text);
 

@@ -26,7 +26,8 @@ internal sealed class BatchCallTarget : CallTarget, IAsyncDisposable
     {
         // The item waits in a queue: it needs bytes of its own, not a slice of the connection's buffer.
         var input = (ReadOnlyMemory<byte>)call.Input.ToArray();
-        var cancellation = session.BeginCall(id, call.TimeoutMs);
+        // The deadline is the dispatcher's to keep (TimedOut, without running): no timer on the token.
+        var cancellation = session.BeginCall(id, timeoutMs: 0);
         var deadline = call.TimeoutMs == 0
             ? long.MaxValue
             : TimeProvider.System.GetTimestamp() + (long)call.TimeoutMs * Stopwatch.Frequency / 1000;

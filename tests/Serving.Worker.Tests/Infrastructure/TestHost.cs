@@ -43,6 +43,7 @@ public sealed class TestHost : IDisposable
         ("/whoami", "whoami", "Text", "Text"),
         ("/split", "split", "Text", "Json"),
         ("/nan", "nan", "Text", "Json"),
+        ("/slowbatch", "slowbatch", "Text", "Text"),
     ];
 
     /// <summary>
