@@ -18,20 +18,21 @@ internal sealed class RunnerStatsReporter : IDisposable
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     private readonly RunnerEndpointService _service;
+    private readonly Lock _lock = new();
     private readonly Timer _timer;
     private string? _last;
 
     public RunnerStatsReporter(RunnerEndpointService service)
     {
         _service = service;
-        _timer = new Timer(static s => ((RunnerStatsReporter)s!).Report(), this, TimeSpan.Zero, Interval);
+        _timer = new Timer(static s => ((RunnerStatsReporter)s!).Report(), this, Interval, Interval);
     }
 
     /// <summary>Writes a line now if anything changed since the last one (also called at the end of a drain).</summary>
     public void Report()
     {
         string line;
-        lock (_timer)
+        lock (_lock)
         {
             line = Prefix + Json();
             if (line == _last)
