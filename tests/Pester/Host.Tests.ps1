@@ -164,6 +164,41 @@ Describe 'Runner transport over TCP' {
     }
 }
 
+Describe 'Runners of a running host' {
+    It 'Get-ServingHost shows each runner''s workers, calls and batches, and the totals survive a respawn' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 2 -Respawn Always
+        $info = Get-ServingHost -Name $job.Name
+        $body = '{"features":[5.1,3.5,1.4,0.2]}'
+        1..40 | ForEach-Object -ThrottleLimit 8 -Parallel {
+            $null = Invoke-RestMethod "$($using:info.Url)/classify" -Method Post -Body $using:body -ContentType 'application/json'
+        }
+        $null = Invoke-RestMethod "$($info.Url)/classify" -Method Post -Body '{"instances":[[5.1,3.5,1.4,0.2],[6.7,3.0,5.2,2.3]]}' -ContentType 'application/json'
+        Wait-Until -TimeoutSeconds 10 -What 'the classifier''s report of 41 calls' {
+            ((Get-ServingHost -Name $job.Name).Runners | Where-Object Name -EQ 'classifier').Calls -ge 41
+        }
+        $runners = (Get-ServingHost -Name $job.Name).Runners
+        $runners.Name | Should -Be @('echo', 'classifier')
+        $classifier = $runners | Where-Object Name -EQ 'classifier'
+        $classifier.Workers | Should -Be 1
+        $classifier.Batchable | Should -BeTrue
+        $classifier.Items | Should -Be 42
+        $classifier.Batches | Should -BeGreaterThan 0
+        $classifier.MeanBatchSize | Should -Be ([math]::Round(42 / $classifier.Batches, 2))
+        ($runners | Where-Object Name -EQ 'echo').Batchable | Should -BeFalse
+        ($runners | Format-Table | Out-String) | Should -Match 'MeanBatch'
+
+        # A respawned worker starts counting afresh; the host's totals do not go backwards.
+        & kill -9 (($info.Workers | Where-Object Name -EQ 'classifier-1').Pid)
+        Wait-Until -TimeoutSeconds 10 -What 'a new classifier worker serves' {
+            try { (Invoke-RestMethod "$($info.Url)/classify" -Method Post -Body $body -ContentType 'application/json' -TimeoutSec 2).label -eq 'setosa' } catch { $false }
+        }
+        Wait-Until -TimeoutSeconds 10 -What 'the new worker''s report' {
+            ((Get-ServingHost -Name $job.Name).Runners | Where-Object Name -EQ 'classifier').Calls -ge 42
+        }
+        ((Get-ServingHost -Name $job.Name).Runners | Where-Object Name -EQ 'classifier').Items | Should -BeGreaterOrEqual 43
+    }
+}
+
 Describe 'Respawn and the container rule' {
     It 'with -Respawn Always a SIGKILLed runner worker is replaced and serves again within 5 s' {
         $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -Respawn Always
