@@ -40,6 +40,28 @@ public sealed class ServiceManifestTests
     }
 
     [Fact]
+    public void Batching_overrides_are_optional_and_read_when_given()
+    {
+        var d = ServiceManifest.Parse(Valid(), File);
+        Assert.Null(d.Apis[0].MaxBatchSize);
+        Assert.Null(d.Apis[0].MaxLatencyMs);
+
+        var m = Valid();
+        Api(m)["maxbatchsize"] = 1;
+        Api(m)["MaxLatencyMs"] = 0;
+        d = ServiceManifest.Parse(m, File);
+        Assert.Equal(1, d.Apis[0].MaxBatchSize);
+        Assert.Equal(0, d.Apis[0].MaxLatencyMs);
+
+        m = Valid();
+        Api(m)["MaxBatchSize"] = 4096L;
+        Api(m)["MaxLatencyMs"] = 60000.0;
+        d = ServiceManifest.Parse(m, File);
+        Assert.Equal(4096, d.Apis[0].MaxBatchSize);
+        Assert.Equal(60000, d.Apis[0].MaxLatencyMs);
+    }
+
+    [Fact]
     public void Keys_are_case_insensitive_and_kinds_default_to_json()
     {
         var m = Valid();
@@ -66,6 +88,14 @@ public sealed class ServiceManifestTests
         { "reserved route", m => Api(m)["Route"] = "/readyz", ErrorIds.InvalidServiceManifest, "reserved" },
         { "bad kind", m => Api(m)["Input"] = "Xml", ErrorIds.InvalidServiceManifest, "'Xml' is not one of Json, Text, Bytes" },
         { "duplicate route", m => m["Apis"] = new object[] { Api(m), Api(m) }, ErrorIds.DuplicateRoute, "both claim the route '/echo'" },
+        { "batch size 0", m => Api(m)["MaxBatchSize"] = 0, ErrorIds.InvalidServiceManifest, "API '/echo': MaxBatchSize must be an integer from 1 to 4096 (1 turns batching off for this API); got 0." },
+        { "batch size too large", m => Api(m)["MaxBatchSize"] = 4097, ErrorIds.InvalidServiceManifest, "MaxBatchSize must be an integer from 1 to 4096" },
+        { "batch size a string", m => Api(m)["MaxBatchSize"] = "64", ErrorIds.InvalidServiceManifest, "MaxBatchSize must be an integer from 1 to 4096 (1 turns batching off for this API); got '64'." },
+        { "batch size a fraction", m => Api(m)["MaxBatchSize"] = 2.5, ErrorIds.InvalidServiceManifest, "MaxBatchSize must be an integer" },
+        { "batch size a list", m => Api(m)["MaxBatchSize"] = new object[] { 1 }, ErrorIds.InvalidServiceManifest, "MaxBatchSize must be an integer" },
+        { "latency negative", m => Api(m)["MaxLatencyMs"] = -1, ErrorIds.InvalidServiceManifest, "API '/echo': MaxLatencyMs must be an integer from 0 to 60000 (milliseconds); got -1." },
+        { "latency too long", m => Api(m)["MaxLatencyMs"] = 60001L, ErrorIds.InvalidServiceManifest, "MaxLatencyMs must be an integer from 0 to 60000" },
+        { "latency a boolean", m => Api(m)["MaxLatencyMs"] = true, ErrorIds.InvalidServiceManifest, "MaxLatencyMs must be an integer" },
         { "duplicate route differing in case", m => m["Apis"] = new object[] { Api(m), new Hashtable { ["Route"] = "/ECHO", ["Runner"] = "echo", ["Method"] = "echo" } }, ErrorIds.DuplicateRoute, "/ECHO" },
     };
 

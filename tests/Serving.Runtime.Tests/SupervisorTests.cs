@@ -29,7 +29,7 @@ public sealed class SupervisorTests : IDisposable
     };
 
     private ServingHost NewHost(bool respawn = true, bool container = false, int apiWorkers = 2, TransportChoice transport = TransportChoice.Auto,
-        TimeSpan? startTimeout = null, int port = 0, TimeSpan? stopTimeout = null)
+        TimeSpan? startTimeout = null, int port = 0, TimeSpan? stopTimeout = null, ApiDefinition[]? apis = null)
     {
         var files = container ? new Hashtable { ["/.dockerenv"] = "" } : null;
         var platform = Facts.Info("Linux", files: files, temp: _temp, cpus: 2);
@@ -41,7 +41,7 @@ public sealed class SupervisorTests : IDisposable
                 new RunnerDefinition { Name = "echo", Type = "E", Workers = 2 },
                 new RunnerDefinition { Name = "classifier", Type = "C", Workers = 1 },
             },
-            Apis = Facts.Demo.Apis,
+            Apis = apis ?? Facts.Demo.Apis,
         };
         var plan = HostPlanner.Plan(platform, service, new PlanOptions
         {
@@ -105,6 +105,26 @@ public sealed class SupervisorTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(json));
         Assert.Contains("\"echo\"", File.ReadAllText(json));
         Assert.DoesNotContain("runnerSecret", File.ReadAllText(json));
+    }
+
+    [Fact]
+    public async Task Batching_overrides_reach_host_json_only_where_the_manifest_sets_them()
+    {
+        var host = NewHost(apis: new[]
+        {
+            new ApiDefinition { Route = "/echo", Runner = "echo", Method = "echo" },
+            new ApiDefinition { Route = "/classify", Runner = "classifier", Method = "classify", MaxBatchSize = 32, MaxLatencyMs = 0 },
+            new ApiDefinition { Route = "/classify-one", Runner = "classifier", Method = "classify", MaxBatchSize = 1 },
+        });
+        await host.StartAsync(null, CancellationToken.None);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(host.Plan.SocketDirectory, "host.json")));
+        var apis = json.RootElement.GetProperty("service").GetProperty("apis");
+        Assert.False(apis[0].TryGetProperty("maxBatchSize", out _));
+        Assert.False(apis[0].TryGetProperty("maxLatencyMs", out _));
+        Assert.Equal(32, apis[1].GetProperty("maxBatchSize").GetInt32());
+        Assert.Equal(0, apis[1].GetProperty("maxLatencyMs").GetInt32());
+        Assert.Equal(1, apis[2].GetProperty("maxBatchSize").GetInt32());
+        Assert.False(apis[2].TryGetProperty("maxLatencyMs", out _));
     }
 
     [Fact]

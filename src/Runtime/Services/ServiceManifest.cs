@@ -13,7 +13,13 @@ public static class ServiceManifest
 {
     private static readonly string[] TopKeys = { "Name", "Assemblies", "Runners", "Apis", "Description", "Version" };
     private static readonly string[] RunnerKeys = { "Name", "Type", "Workers", "Environment", "WorkerEnvironment" };
-    private static readonly string[] ApiKeys = { "Route", "Runner", "Method", "Input", "Output" };
+    private static readonly string[] ApiKeys = { "Route", "Runner", "Method", "Input", "Output", "MaxBatchSize", "MaxLatencyMs" };
+
+    /// <summary>The bounds of an API's MaxBatchSize (1 turns batching off for the API), as [RunnerMethod]'s.</summary>
+    public const int MaxBatchSizeLimit = 4096;
+
+    /// <summary>The bound of an API's MaxLatencyMs, as [RunnerMethod]'s.</summary>
+    public const int MaxLatencyMsLimit = 60_000;
     private static readonly Regex NamePattern = new("^[a-z0-9][a-z0-9_-]{0,62}$", RegexOptions.CultureInvariant);
     private static readonly Regex RoutePattern = new("^/[A-Za-z0-9_./-]*$", RegexOptions.CultureInvariant);
     private static readonly Regex MethodPattern = new("^[A-Za-z_][A-Za-z0-9_.-]*$", RegexOptions.CultureInvariant);
@@ -109,6 +115,8 @@ public static class ServiceManifest
                 Method = method,
                 Input = Kind(a, "Input", full, where),
                 Output = Kind(a, "Output", full, where),
+                MaxBatchSize = OptionalInt(a, "MaxBatchSize", 1, MaxBatchSizeLimit, full, where, "1 turns batching off for this API"),
+                MaxLatencyMs = OptionalInt(a, "MaxLatencyMs", 0, MaxLatencyMsLimit, full, where, "milliseconds"),
             });
         }
         if (apis.Count == 0) throw Bad(full, "Apis is empty: a service needs at least one API.");
@@ -182,6 +190,28 @@ public static class ServiceManifest
                 $"{file}: {where} must be an integer; got '{v}'.", file, e);
         }
     }
+
+    /// <summary>An optional integer key within [min, max]; null when absent.</summary>
+    private static int? OptionalInt(IDictionary d, string key, int min, int max, string file, string where, string note)
+    {
+        var v = Get(d, key);
+        if (v is null) return null;
+        if (v is bool || v is string || v is IDictionary || v is IEnumerable || !IsInteger(v))
+            throw Bad(file, $"{where}: {key} must be an integer from {min} to {max} ({note}); got '{v}'.");
+        var value = Convert.ToDouble(v, CultureInfo.InvariantCulture);
+        if (value < min || value > max)
+            throw Bad(file, $"{where}: {key} must be an integer from {min} to {max} ({note}); got {v}.");
+        return (int)value;
+    }
+
+    private static bool IsInteger(object v) => v switch
+    {
+        byte or sbyte or short or ushort or int or uint or long or ulong => true,
+        double d => Math.Floor(d) == d && !double.IsInfinity(d),
+        float f => MathF.Floor(f) == f && !float.IsInfinity(f),
+        decimal m => decimal.Floor(m) == m,
+        _ => false,
+    };
 
     private static IReadOnlyDictionary<string, string> Map(IDictionary d, string key, string file, string where)
     {

@@ -55,6 +55,8 @@ internal static class HostConfigWriter
                 w.WriteString("method", api.Method);
                 w.WriteString("input", api.Input.ToString());
                 w.WriteString("output", api.Output.ToString());
+                if (api.MaxBatchSize is { } maxBatchSize) w.WriteNumber("maxBatchSize", maxBatchSize);
+                if (api.MaxLatencyMs is { } maxLatencyMs) w.WriteNumber("maxLatencyMs", maxLatencyMs);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
