@@ -32,10 +32,11 @@ public sealed class RunnerMethodAttribute : Attribute
     public int MaxBatchSize { get; set; } = 64;
 
     /// <summary>
-    /// The longest an input may wait, in milliseconds, before its call starts plus the call's
-    /// predicted run time (0 to 60000; batchable methods only). The host waits for more inputs only
-    /// while it expects the wait to pay off, and never past this bound. A service manifest's API
-    /// entry may change it with <c>MaxLatencyMs</c>.
+    /// In milliseconds, the bound on the time the host holds an input back waiting for others plus
+    /// the predicted run time of its call (0 to 60000; 0 never holds; batchable methods only). The host
+    /// holds inputs only while it expects the wait to pay off, and never past this bound; time spent
+    /// queued behind a call already running is not held back and is not bounded by it. A service
+    /// manifest's API entry may change it with <c>MaxLatencyMs</c>.
     /// </summary>
     public int MaxLatencyMs { get; set; } = 10;
 }
