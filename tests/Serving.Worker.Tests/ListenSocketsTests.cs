@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Serving.Worker.Api;
+using Serving.Worker.HttpFrontDoor;
 using Serving.Worker.Hosting;
 
 namespace Serving.Worker.Tests;

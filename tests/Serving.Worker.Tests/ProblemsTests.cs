@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
-using Serving.Worker.Api;
+using Serving.Worker.HttpFrontDoor;
 using Serving.Worker.Errors;
 
 namespace Serving.Worker.Tests;

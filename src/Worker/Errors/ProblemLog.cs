@@ -9,7 +9,7 @@ namespace Serving.Worker.Errors;
 internal static class ProblemLog
 {
     /// <summary>The category of these lines (the worker's line logger shows no category for Serving.*).</summary>
-    public const string Category = "Serving.Worker.Api";
+    public const string Category = "Serving.Worker.HttpFrontDoor";
 
     /// <summary>
     /// Writes <c>fail: &lt;ErrorId&gt; request &lt;RequestId&gt;: &lt;message&gt;</c> (<c>warn:</c> for 503/504),

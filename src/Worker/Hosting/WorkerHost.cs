@@ -4,9 +4,9 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Serving.Abstractions;
-using Serving.Worker.Api;
+using Serving.Worker.HttpFrontDoor;
 using Serving.Worker.Batching;
-using Serving.Worker.FrontDoor;
+using Serving.Worker.GrpcFrontDoor;
 using Serving.Worker.Runners;
 using Serving.Worker.Transport;
 

@@ -3,12 +3,12 @@ using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
 using Serving.Grpc.V1;
-using Serving.Worker.Api;
+using Serving.Worker.HttpFrontDoor;
 using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
 using ServingGrpc = Serving.Grpc.V1.Serving;
 
-namespace Serving.Worker.FrontDoor;
+namespace Serving.Worker.GrpcFrontDoor;
 
 /// <summary>
 /// <c>serving.v1.Serving</c> (module/proto/serving.proto): every API of the service callable by name.

@@ -1,14 +1,14 @@
 using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
-using Serving.Worker.Api;
+using Serving.Worker.HttpFrontDoor;
 using Serving.Worker.Batching;
 using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
 using Serving.Worker.Runners;
 using Serving.Worker.Transport;
 
-namespace Serving.Worker.FrontDoor;
+namespace Serving.Worker.GrpcFrontDoor;
 
 /// <summary>
 /// One API as the gRPC front door calls it: the same runner call as <c>POST &lt;route&gt;</c> over

@@ -6,7 +6,7 @@ using Serving.Worker.Hosting;
 using Serving.Worker.Runners;
 using Serving.Worker.Transport;
 
-namespace Serving.Worker.Api;
+namespace Serving.Worker.HttpFrontDoor;
 
 /// <summary>One <c>POST &lt;route&gt;</c>: how its request reaches the runner.</summary>
 internal abstract class ApiRoute(ApiConfig config, long maxBodyBytes)

@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using Serving.Worker.Errors;
 
-namespace Serving.Worker.Api;
+namespace Serving.Worker.HttpFrontDoor;
 
 /// <summary>
 /// The answer to an HTTP/1.1 connection the kernel completed just before the worker's listening

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Primitives;
 using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
 
-namespace Serving.Worker.Api;
+namespace Serving.Worker.HttpFrontDoor;
 
 /// <summary>
 /// The API worker's single terminal middleware: a frozen-dictionary lookup on the path, the body

@@ -1,10 +1,10 @@
 using Grpc.Core;
 using Grpc.Health.V1;
-using Serving.Worker.Api;
+using Serving.Worker.HttpFrontDoor;
 using Serving.Worker.Hosting;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
-namespace Serving.Worker.FrontDoor;
+namespace Serving.Worker.GrpcFrontDoor;
 
 /// <summary>
 /// <c>grpc.health.v1.Health</c> of the gRPC front door: NOT_SERVING until every runner is ready

@@ -3,7 +3,7 @@ using Grpc.Core;
 using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
 
-namespace Serving.Worker.Api;
+namespace Serving.Worker.HttpFrontDoor;
 
 /// <summary>
 /// How an <see cref="Unavailability"/> is told to a client: HTTP 503 problem with Retry-After, gRPC

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
 
-namespace Serving.Worker.Api;
+namespace Serving.Worker.HttpFrontDoor;
 
 /// <summary>Small helpers for API responses: content types, results, and RFC 9457 problem bodies.</summary>
 internal static class ApiResponses

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Serving.Worker.Errors;
 using Serving.Worker.Transport;
 
-namespace Serving.Worker.Api;
+namespace Serving.Worker.HttpFrontDoor;
 
 /// <summary>One runner's state as the readiness probe saw it.</summary>
 internal readonly record struct RunnerReadiness(string Name, bool Ready, string Status);
