@@ -12,17 +12,20 @@ namespace Serving.Commands;
 [OutputType(typeof(WorkerLogEntry))]
 public sealed class StartServingHostCommand : PlanningCommandBase
 {
+    /// <summary>The runtime's defaults (HostOptions): the parameters start from them, so they are written once.</summary>
+    private static readonly HostOptions Defaults = new();
+
     /// <summary>The host's name; default: the service name (then name-2, ...).</summary>
     [Parameter][ValidatePattern("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")] public string? Name { get; set; }
 
     /// <summary>Seconds to wait for /readyz to answer 200. Default 60.</summary>
-    [Parameter][ValidateRange(1, 3600)] public int StartTimeout { get; set; } = 60;
+    [Parameter][ValidateRange(1, 3600)] public int StartTimeout { get; set; } = (int)Defaults.StartTimeout.TotalSeconds;
 
     /// <summary>Deadline of one API → runner call, in seconds. Default 60.</summary>
-    [Parameter][ValidateRange(1, 3600)] public int RequestTimeout { get; set; } = 60;
+    [Parameter][ValidateRange(1, 3600)] public int RequestTimeout { get; set; } = (int)Defaults.RequestTimeout.TotalSeconds;
 
     /// <summary>Seconds in-flight requests may drain when -Wait stops on Ctrl+C / SIGTERM, or when the host ends because a worker is gone for good (respawn off). Default 30.</summary>
-    [Parameter][ValidateRange(0, 3600)] public int StopTimeout { get; set; } = 30;
+    [Parameter][ValidateRange(0, 3600)] public int StopTimeout { get; set; } = (int)Defaults.StopTimeout.TotalSeconds;
 
     /// <summary>
     /// The largest message (bytes) between a client and the gRPC front door and between API and runner
@@ -31,7 +34,7 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     [Parameter][ValidateRange(1024, int.MaxValue)] public int? MaxMessageSize { get; set; }
 
     /// <summary>Concurrent HTTP/2 streams per client connection. Default 100.</summary>
-    [Parameter][ValidateRange(1, 10000)] public int MaxConcurrentStreams { get; set; } = 100;
+    [Parameter][ValidateRange(1, 10000)] public int MaxConcurrentStreams { get; set; } = Defaults.MaxConcurrentStreams;
 
     /// <summary>Run in the foreground, writing worker log lines, until Ctrl+C or SIGTERM.</summary>
     [Parameter] public SwitchParameter Wait { get; set; }
