@@ -207,6 +207,8 @@ public class GrpcFrontDoorTests(GrpcFrontDoorFixture fixture) : IClassFixture<Gr
     [Fact]
     public async Task The_earlier_of_the_client_deadline_and_the_request_timeout_is_DEADLINE_EXCEEDED_at_the_runner_too()
     {
+        // The runner connection is open (a first call opens it; this test is about the deadline, not that).
+        await Client.CallAsync(Text("upper", "warm"));
         // The client's deadline (300 ms) is earlier than requestTimeoutSeconds (2 s).
         var watch = System.Diagnostics.Stopwatch.StartNew();
         await Fails(Client, Text("slow", "10000"), StatusCode.DeadlineExceeded, new CallOptions(deadline: DateTime.UtcNow.AddMilliseconds(300)));
