@@ -66,6 +66,28 @@ public class RunnerProtocolTests(ServingFixture fixture) : IClassFixture<Serving
     }
 
     [Fact]
+    public async Task Calls_of_a_blocking_method_on_one_connection_run_side_by_side()
+    {
+        // Eight calls of a method that blocks its thread for 600 ms, all on the API worker's one
+        // connection to the runner: run one after another they would take 4.8 s.
+        var watch = Stopwatch.StartNew();
+        var calls = Enumerable.Range(0, 8).Select(async _ =>
+        {
+            using var response = await fixture.Client.PostAsync("/block", TestHost.Body("600"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        });
+        await Task.WhenAll(calls);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"took {watch.ElapsedMilliseconds} ms");
+
+        // A ping is answered while a call blocks.
+        using var wire = await RunnerWire.OpenUnixAsync(fixture.Host.SocketPath);
+        await wire.CallAsync(1, "block", "1500");
+        await wire.SendAsync(RunnerWire.Frame(RunnerWire.Ping, 2, []));
+        var (type, id, _) = await wire.ReadFrameAsync();
+        Assert.Equal((RunnerWire.Pong, 2u), (type, id));
+    }
+
+    [Fact]
     public async Task A_cancel_frame_reaches_the_runner_method()
     {
         using var wire = await RunnerWire.OpenUnixAsync(fixture.Host.SocketPath);

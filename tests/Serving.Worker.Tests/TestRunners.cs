@@ -60,6 +60,14 @@ public sealed class TestRunner : Runner
         return inputs.Select(i => "done " + i).ToArray();
     }
 
+    /// <summary>Blocks its thread (a synchronous model call, say) for the given milliseconds.</summary>
+    [RunnerMethod("block")]
+    public string Block(string milliseconds)
+    {
+        Thread.Sleep(int.Parse(milliseconds, System.Globalization.CultureInfo.InvariantCulture));
+        return "ok";
+    }
+
     [RunnerMethod("bad")]
     public string Bad(string text) => throw new RunnerInputException("bad input: " + text);
 

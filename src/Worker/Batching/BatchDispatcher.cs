@@ -495,10 +495,9 @@ internal sealed class BatchDispatcher : IAsyncDisposable
     /// <summary>Under the lock: a task the loop awaits until an arrival, a drain, or <paramref name="delay"/>.</summary>
     private Task Sleep(TimeSpan delay)
     {
-        // Continuations run synchronously: an arrival that wakes an idle loop runs the decision (and a
-        // batch it starts at once) on the arriving thread, without a thread-pool hop (measured: a
-        // thread wake is tens of µs on a small VM, the whole of a model call at one client in turn).
-        var wake = new TaskCompletionSource();
+        // Continuations run on the thread pool: the arriving thread is a connection's read loop, which
+        // must never run a model call (cancels and pings behind it would wait for the batch).
+        var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _wake = wake;
         _waitTimer.Change(delay == Timeout.InfiniteTimeSpan ? delay : Clamp(delay), Timeout.InfiniteTimeSpan);
         return wake.Task;

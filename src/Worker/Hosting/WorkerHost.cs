@@ -45,6 +45,9 @@ internal static class WorkerHost
         // The runner protocol straight on Kestrel's connection pipeline: Kestrel accepts, limits and
         // drains the connections; RunnerSession reads and writes the frames (docs/worker-protocol.md).
         var builder = CreateBuilder(args, o => o.UseConnectionHandler<RunnerConnectionHandler>(), maxRequestBodyBytes: null);
+        // The frames are read and written on the socket's own thread (no hop to Kestrel's IO queue):
+        // safe because no runner method runs there — direct calls and batches go to the thread pool.
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
         builder.Services.AddSingleton(sp => new RunnerEndpointService(runner, config, args.WorkerName, secured ? config.RunnerSecret ?? "" : null,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Runner"),
             (method, api) => method.Batchable

@@ -18,45 +18,42 @@ internal abstract class CallTarget(string runner, BoundMethod method)
 
     /// <summary>Finishes queued work at a drain (batching) — nothing to do for a direct call.</summary>
     public virtual ValueTask DrainAsync() => ValueTask.CompletedTask;
-
-    /// <summary>
-    /// The input as memory the method may read during the call: the frame's own bytes when they are
-    /// contiguous and the method does not keep them; a copy when the method takes <c>byte[]</c> or
-    /// <c>ReadOnlyMemory&lt;byte&gt;</c> (it may keep those past the call) or the bytes span buffers.
-    /// </summary>
-    protected ReadOnlyMemory<byte> InputFor(in ReadOnlySequence<byte> input)
-    {
-        if (input.IsSingleSegment && Method.InputType != typeof(byte[]) && Method.InputType != typeof(ReadOnlyMemory<byte>))
-            return input.First;
-        return input.ToArray();
-    }
 }
 
-/// <summary>A method called once per call, on the connection's read loop when it completes synchronously.</summary>
+/// <summary>
+/// A method called once per call, on the thread pool: never on the connection's read loop, where a
+/// method that blocks would hold up every other call, cancel and ping on the connection.
+/// </summary>
 internal sealed class DirectCallTarget(string runner, BoundMethod method) : CallTarget(runner, method)
 {
     public override void Start(RunnerSession session, uint id, in ParsedCall call)
     {
-        var cancellation = session.BeginCall(id, call.TimeoutMs);
+        // Runs after the read loop moved on: the input needs bytes of its own.
+        var work = new DirectCall(this, session, id, call.RequestId, call.Input.ToArray(), session.BeginCall(id, call.TimeoutMs));
+        ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
+    }
+
+    private void Run(DirectCall call)
+    {
         ValueTask<ReadOnlyMemory<byte>> pending;
         try
         {
-            pending = Method.Invoke(InputFor(call.Input), cancellation.Token);
+            pending = Method.Invoke(call.Input, call.Cancellation.Token);
         }
         catch (Exception ex)
         {
-            session.EndCall(id, CallOutcomes.FromException(ex, RunnerName, Method.Name, cancellation.Token), call.RequestId);
+            call.Session.EndCall(call.Id, CallOutcomes.FromException(ex, RunnerName, Method.Name, call.Cancellation.Token), call.RequestId);
             return;
         }
         if (pending.IsCompletedSuccessfully)
         {
-            session.EndCall(id, ItemResult.Ok(pending.Result), call.RequestId);
+            call.Session.EndCall(call.Id, ItemResult.Ok(pending.Result), call.RequestId);
             return;
         }
-        _ = AwaitAsync(session, id, pending, cancellation, call.RequestId);
+        _ = AwaitAsync(call, pending);
     }
 
-    private async Task AwaitAsync(RunnerSession session, uint id, ValueTask<ReadOnlyMemory<byte>> pending, CancellationTokenSource cancellation, string requestId)
+    private async Task AwaitAsync(DirectCall call, ValueTask<ReadOnlyMemory<byte>> pending)
     {
         ItemResult result;
         try
@@ -65,9 +62,21 @@ internal sealed class DirectCallTarget(string runner, BoundMethod method) : Call
         }
         catch (Exception ex)
         {
-            result = CallOutcomes.FromException(ex, RunnerName, Method.Name, cancellation.Token);
+            result = CallOutcomes.FromException(ex, RunnerName, Method.Name, call.Cancellation.Token);
         }
-        session.EndCall(id, result, requestId);
+        call.Session.EndCall(call.Id, result, call.RequestId);
+    }
+
+    private sealed class DirectCall(DirectCallTarget target, RunnerSession session, uint id, string requestId, byte[] input,
+        CancellationTokenSource cancellation) : IThreadPoolWorkItem
+    {
+        public RunnerSession Session { get; } = session;
+        public uint Id { get; } = id;
+        public string RequestId { get; } = requestId;
+        public byte[] Input { get; } = input;
+        public CancellationTokenSource Cancellation { get; } = cancellation;
+
+        public void Execute() => target.Run(this);
     }
 }
 

@@ -44,6 +44,7 @@ public sealed class TestHost : IDisposable
         ("/split", "split", "Text", "Json"),
         ("/nan", "nan", "Text", "Json"),
         ("/slowbatch", "slowbatch", "Text", "Text"),
+        ("/block", "block", "Text", "Text"),
     ];
 
     /// <summary>
