@@ -152,10 +152,7 @@ public class BatchQueueTests
     {
         using var host = new TestHost();
         host.WriteConfig(requestTimeoutSeconds: 1);
-        var port = TestHost.FreeTcpPort();
-        var runner = host.StartRunner();
-        var api = host.StartApi($"http://127.0.0.1:{port}");
-        await Task.WhenAll(runner.WaitReadyAsync(), api.WaitReadyAsync());
+        var (runner, api, port) = await host.StartRunnerAndApiAsync();
         using var client = TestHost.Client(port);
 
         // Batches of two take 400 ms each: of ten calls, the first four finish within the 1 s deadline.
@@ -187,10 +184,7 @@ public class BatchQueueTests
     {
         using var host = new TestHost();
         host.WriteConfig(requestTimeoutSeconds: 30);
-        var port = TestHost.FreeTcpPort();
-        var runner = host.StartRunner();
-        var api = host.StartApi($"http://127.0.0.1:{port}");
-        await Task.WhenAll(runner.WaitReadyAsync(), api.WaitReadyAsync());
+        var (runner, api, port) = await host.StartRunnerAndApiAsync();
         using var client = TestHost.Client(port);
 
         // MaxBatchSize 2: the queue holds 32 items; of 80 calls at once, the rest is shed.

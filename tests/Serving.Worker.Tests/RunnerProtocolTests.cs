@@ -108,10 +108,7 @@ public class RunnerKilledTests
     {
         using var host = new TestHost();
         host.WriteConfig(requestTimeoutSeconds: 30);
-        var port = TestHost.FreeTcpPort();
-        var runner = host.StartRunner();
-        var api = host.StartApi($"http://127.0.0.1:{port}");
-        await Task.WhenAll(runner.WaitReadyAsync(), api.WaitReadyAsync());
+        var (runner, api, port) = await host.StartRunnerAndApiAsync();
         using var client = TestHost.Client(port);
 
         var calls = Enumerable.Range(0, 8).Select(_ => client.PostAsync("/slow", TestHost.Body("20000"))).ToArray();

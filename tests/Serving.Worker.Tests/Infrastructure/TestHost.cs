@@ -122,6 +122,16 @@ public sealed class TestHost : IDisposable
         return Track(WorkerProcess.Start($"{role}-{index}", args, listenFd));
     }
 
+    /// <summary>A runner worker (Unix socket) and an API worker on a free port, both ready.</summary>
+    public async Task<(WorkerProcess Runner, WorkerProcess Api, int Port)> StartRunnerAndApiAsync()
+    {
+        var port = FreeTcpPort();
+        var runner = StartRunner();
+        var api = StartApi($"http://127.0.0.1:{port}");
+        await Task.WhenAll(runner.WaitReadyAsync(), api.WaitReadyAsync());
+        return (runner, api, port);
+    }
+
     public WorkerProcess StartRaw(string name, params string[] args) => Track(WorkerProcess.Start(name, args));
 
     private static void AddListen(List<string> args, string? listen, int? listenFd)
