@@ -132,7 +132,7 @@ internal sealed class InProcessFrontDoorApi(ApiConfig config, BoundMethod method
         catch (Exception ex)
         {
             // The same outcome the runner protocol would carry, told the same way.
-            throw Failed(context, CallOutcomes.FromException(ex, RunnerName, method.Name, cts.Token), TimeSpan.Zero, timeout, clientsIsEarlier);
+            throw Failed(context, ItemResults.FromException(ex, RunnerName, method.Name, cts.Token), TimeSpan.Zero, timeout, clientsIsEarlier);
         }
         return UnsafeByteOperations.UnsafeWrap(result);
     }

@@ -120,7 +120,7 @@ internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, lo
         catch (Exception ex)
         {
             // The same outcome the runner protocol would carry, told the same way.
-            await WriteErrorAsync(context, CallOutcomes.FromException(ex, RunnerName, method.Name, cts.Token)).ConfigureAwait(false);
+            await WriteErrorAsync(context, ItemResults.FromException(ex, RunnerName, method.Name, cts.Token)).ConfigureAwait(false);
             return;
         }
         await ApiResponses.WriteResultAsync(context, OutputContentType, result).ConfigureAwait(false);

@@ -42,7 +42,7 @@ internal sealed class DirectCallTarget(string runner, BoundMethod method) : Call
         }
         catch (Exception ex)
         {
-            call.Session.EndCall(call.Id, CallOutcomes.FromException(ex, RunnerName, Method.Name, call.Cancellation.Token), call.RequestId);
+            call.Session.EndCall(call.Id, ItemResults.FromException(ex, RunnerName, Method.Name, call.Cancellation.Token), call.RequestId);
             return;
         }
         if (pending.IsCompletedSuccessfully)
@@ -62,7 +62,7 @@ internal sealed class DirectCallTarget(string runner, BoundMethod method) : Call
         }
         catch (Exception ex)
         {
-            result = CallOutcomes.FromException(ex, RunnerName, Method.Name, call.Cancellation.Token);
+            result = ItemResults.FromException(ex, RunnerName, Method.Name, call.Cancellation.Token);
         }
         call.Session.EndCall(call.Id, result, call.RequestId);
     }
@@ -78,16 +78,4 @@ internal sealed class DirectCallTarget(string runner, BoundMethod method) : Call
 
         public void Execute() => target.Run(this);
     }
-}
-
-/// <summary>How an exception of a runner method becomes a call's outcome; no stack trace or .NET type reaches a client.</summary>
-internal static class CallOutcomes
-{
-    public static ItemResult FromException(Exception ex, string runner, string method, CancellationToken cancellation) => ex switch
-    {
-        Serving.Abstractions.RunnerInputException input => ItemResult.Error(ItemStatus.InvalidInput, input.Message),
-        OperationCanceledException when cancellation.IsCancellationRequested => ItemResult.Error(ItemStatus.Cancelled, "the call was cancelled"),
-        RunnerResultException result => ItemResult.Error(ItemStatus.Failed, $"runner '{runner}' method '{method}' {result.Message}", result.InnerException),
-        _ => ItemResult.Error(ItemStatus.Failed, $"runner '{runner}' method '{method}' failed", ex),
-    };
 }
