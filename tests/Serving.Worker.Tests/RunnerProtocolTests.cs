@@ -104,6 +104,29 @@ public class RunnerProtocolTests(ServingFixture fixture) : IClassFixture<Serving
 public class RunnerKilledTests
 {
     [Fact]
+    public async Task Callers_of_a_runner_killed_mid_batch_get_503_at_once()
+    {
+        using var host = new TestHost();
+        host.WriteConfig(requestTimeoutSeconds: 30);
+        var (runner, _, port) = await host.StartRunnerAndApiAsync();
+        using var client = TestHost.Client(port);
+
+        // Batches of two taking 400 ms: two calls run, the others wait in the queue.
+        var calls = Enumerable.Range(0, 8).Select(i => client.PostAsync("/slowbatch", TestHost.Body("k" + i))).ToArray();
+        await TestHost.Eventually(() => Task.FromResult(runner.Lines.Any(l => l.StartsWith("@@serving stats ") && l.Contains("\"calls\":8"))),
+            TimeSpan.FromSeconds(10), "the eight calls received");
+        var watch = Stopwatch.StartNew();
+        runner.SendSignal(9);
+        var responses = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"answered {watch.ElapsedMilliseconds} ms after the kill");
+        // Those answered before the kill are 200; every other one is 503, none hangs.
+        Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable }));
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.ServiceUnavailable);
+        foreach (var response in responses)
+            response.Dispose();
+    }
+
+    [Fact]
     public async Task Callers_of_a_runner_killed_mid_call_get_503_at_once()
     {
         using var host = new TestHost();
