@@ -8,9 +8,6 @@ using Serving.Worker.Hosting;
 
 namespace Serving.Worker.Transport;
 
-/// <summary>A runner connection could not be opened, or the runner refused its hello; the message says why.</summary>
-internal sealed class RunnerConnectException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>
 /// One persistent connection from an API worker to a runner worker, carrying many calls at once:
 /// each call gets an id, its reply comes back with it, in whatever order calls finish.

@@ -84,13 +84,3 @@ internal sealed class RunnerEndpointService
 
     private static bool HasOverrides(ApiConfig api) => api.MaxBatchSize is not null || api.MaxLatencyMs is not null;
 }
-
-/// <summary>Frame limits shared by both ends of the runner hop.</summary>
-internal static class RunnerLimits
-{
-    /// <summary>Room for a call's header (API index, method name, request id) on top of the body limit.</summary>
-    public const int CallHeaderRoom = 1024;
-
-    public static long MaxFramePayload(HostConfig config) =>
-        config.MaxMessageBytes ?? config.MaxRequestBodyBytes + CallHeaderRoom;
-}

@@ -4,48 +4,6 @@ using System.Text;
 
 namespace Serving.Worker.Transport;
 
-/// <summary>The kinds of frame of the runner protocol (docs/worker-protocol.md, "Runner calls").</summary>
-internal enum FrameType : byte
-{
-    /// <summary>Client → runner, first frame of a connection: version and (Tcp) the host's secret.</summary>
-    Hello = 1,
-
-    /// <summary>Runner → client: the hello was accepted; the runner's frame limit and worker name.</summary>
-    Welcome = 2,
-
-    /// <summary>Client → runner: one call (API index, method, timeout, request id, input).</summary>
-    Call = 3,
-
-    /// <summary>Client → runner: the caller of call <c>id</c> stopped waiting.</summary>
-    Cancel = 4,
-
-    /// <summary>Runner → client: the outcome of call <c>id</c> (an item status, then the output or a message).</summary>
-    Reply = 5,
-
-    /// <summary>Client → runner: is the runner serving? (readiness).</summary>
-    Ping = 6,
-
-    /// <summary>Runner → client: 1 serving, 0 not serving (draining).</summary>
-    Pong = 7,
-
-    /// <summary>Runner → client: the runner is draining; send no new calls on this connection.</summary>
-    GoAway = 8,
-
-    /// <summary>Runner → client before it closes the connection: why (bad hello, wrong secret, frame too large, malformed).</summary>
-    Error = 15,
-}
-
-/// <summary>A frame whose header was read; <see cref="Payload"/> is a slice of the reader's buffer.</summary>
-internal readonly struct Frame(FrameType type, uint id, ReadOnlySequence<byte> payload)
-{
-    public FrameType Type { get; } = type;
-    public uint Id { get; } = id;
-    public ReadOnlySequence<byte> Payload { get; } = payload;
-}
-
-/// <summary>A frame the peer sent that breaks the protocol: the connection is closed with this reason.</summary>
-internal sealed class ProtocolViolationException(string message) : Exception(message);
-
 /// <summary>
 /// The framing of the runner protocol: a 9-byte header — payload length (uint32, little-endian), frame
 /// type (1 byte), call id (uint32, little-endian; 0 for connection frames) — then the payload.
@@ -211,28 +169,4 @@ internal static class RunnerFrames
         Encoding.UTF8.GetBytes(message, head[5..]);
         writer.Advance(5 + messageLength);
     }
-}
-
-/// <summary>What the API worker sends with a call besides its input.</summary>
-internal readonly struct CallHeader(short apiIndex, ReadOnlyMemory<byte> methodUtf8, uint timeoutMs, byte flags, string requestId)
-{
-    public short ApiIndex { get; } = apiIndex;
-    public ReadOnlyMemory<byte> MethodUtf8 { get; } = methodUtf8;
-    public uint TimeoutMs { get; } = timeoutMs;
-    public byte Flags { get; } = flags;
-    public string RequestId { get; } = requestId;
-
-    /// <summary>Flag: the input may be an <c>{"instances":[…]}</c> envelope (a JSON API).</summary>
-    public const byte InstancesAllowed = 1;
-}
-
-/// <summary>A call as the runner read it; <see cref="MethodUtf8"/> and <see cref="Input"/> slice the read buffer.</summary>
-internal readonly struct ParsedCall(short apiIndex, uint timeoutMs, byte flags, ReadOnlySequence<byte> methodUtf8, string requestId, ReadOnlySequence<byte> input)
-{
-    public short ApiIndex { get; } = apiIndex;
-    public uint TimeoutMs { get; } = timeoutMs;
-    public byte Flags { get; } = flags;
-    public ReadOnlySequence<byte> MethodUtf8 { get; } = methodUtf8;
-    public string RequestId { get; } = requestId;
-    public ReadOnlySequence<byte> Input { get; } = input;
 }

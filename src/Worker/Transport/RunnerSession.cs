@@ -275,9 +275,3 @@ internal sealed class RunnerSession
         }
     }
 }
-
-/// <summary>Kestrel's connection handler for a runner endpoint: one <see cref="RunnerSession"/> per connection.</summary>
-internal sealed class RunnerConnectionHandler(RunnerEndpointService service) : ConnectionHandler
-{
-    public override Task OnConnectedAsync(ConnectionContext connection) => new RunnerSession(connection, service).RunAsync();
-}

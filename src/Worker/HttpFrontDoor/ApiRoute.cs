@@ -1,0 +1,28 @@
+using System.Buffers;
+using System.Globalization;
+using Serving.Worker.Batching;
+using Serving.Worker.Errors;
+using Serving.Worker.Hosting;
+using Serving.Worker.Runners;
+using Serving.Worker.Transport;
+
+namespace Serving.Worker.HttpFrontDoor;
+
+/// <summary>One <c>POST &lt;route&gt;</c>: how its request reaches the runner.</summary>
+internal abstract class ApiRoute(ApiConfig config, long maxBodyBytes)
+{
+    /// <summary>The largest request body this route accepts (413 above it).</summary>
+    public long MaxBodyBytes { get; } = maxBodyBytes;
+
+    public string Route { get; } = config.Route;
+    public string RunnerName { get; } = config.Runner;
+    public string MethodName { get; } = config.Method;
+    public PayloadKind InputKind { get; } = config.InputKind;
+    public string OutputContentType { get; } = ApiResponses.ContentTypeOf(config.OutputKind);
+
+    /// <summary>
+    /// Calls the runner with the request body in <paramref name="rented"/>[0..<paramref name="length"/>)
+    /// (an ArrayPool buffer this method now owns) and writes the response.
+    /// </summary>
+    public abstract Task InvokeAsync(HttpContext context, byte[] rented, int length);
+}

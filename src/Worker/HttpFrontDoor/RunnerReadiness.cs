@@ -1,0 +1,9 @@
+using System.Buffers;
+using System.Text.Json;
+using Serving.Worker.Errors;
+using Serving.Worker.Transport;
+
+namespace Serving.Worker.HttpFrontDoor;
+
+/// <summary>One runner's state as the readiness probe saw it.</summary>
+internal readonly record struct RunnerReadiness(string Name, bool Ready, string Status);
