@@ -127,14 +127,24 @@ public sealed class ServiceAssemblyInspectorTests
         return Path.Combine(dir!.FullName, "tests", "Fixtures", "CustomRunner", "bin", "Serving.Fixture.CustomRunner.dll");
     }
 
-    private static ServiceDefinition Service(string type, string method, string? assembly = null) => new()
+    private static ServiceDefinition Service(string type, string method, string? assembly = null, int? maxBatchSize = null) => new()
     {
         Name = "fixture",
         ManifestPath = "/svc/Fixture.psd1",
         Assemblies = new[] { assembly ?? FixtureAssembly() },
         Runners = new[] { new RunnerDefinition { Name = "text", Type = type } },
-        Apis = new[] { new ApiDefinition { Route = "/x", Runner = "text", Method = method } },
+        Apis = new[] { new ApiDefinition { Route = "/x", Runner = "text", Method = method, MaxBatchSize = maxBatchSize } },
     };
+
+    [Fact]
+    public void A_batching_override_on_a_method_that_is_not_batchable_is_refused_before_anything_starts()
+    {
+        ServiceAssemblyInspector.Verify(Service("Serving.Fixture.TextRunner", "upperall", maxBatchSize: 8));
+        ServiceAssemblyInspector.Verify(Service("Serving.Fixture.TextRunner", "UpperAll", maxBatchSize: 1));
+        var e = Assert.Throws<ServingException>(() => ServiceAssemblyInspector.Verify(Service("Serving.Fixture.TextRunner", "reverse", maxBatchSize: 8)));
+        Assert.Equal(ErrorIds.InvalidServiceManifest, e.ErrorId);
+        Assert.Contains("API '/x' sets MaxBatchSize, but method 'reverse' of 'Serving.Fixture.TextRunner' is not batchable", e.Message);
+    }
 
     [Fact]
     public void Finds_runner_types_and_their_methods_without_loading_the_assembly()

@@ -16,7 +16,7 @@ public static class ServiceAssemblyInspector
     public static void Verify(ServiceDefinition service)
     {
         ArgumentNullException.ThrowIfNull(service);
-        var types = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        var types = new Dictionary<string, Dictionary<string, bool>>(StringComparer.Ordinal);
         foreach (var path in service.Assemblies)
         {
             if (!File.Exists(path))
@@ -43,17 +43,23 @@ public static class ServiceAssemblyInspector
                     runner.Type);
             foreach (var api in service.Apis)
             {
-                if (api.Runner != runner.Name || methods.Contains(api.Method)) continue;
-                throw new ServingException(ErrorIds.RunnerTypeNotFound, ServingErrorKind.ObjectNotFound,
-                    $"{service.ManifestPath}: API '{api.Route}' calls method '{api.Method}' of runner '{runner.Name}', but '{runner.Type}' has no " +
-                    $"[RunnerMethod] of that name. It has: {(methods.Count == 0 ? "none" : string.Join(", ", methods.Order(StringComparer.Ordinal)))}.",
-                    api.Method);
+                if (api.Runner != runner.Name) continue;
+                if (!methods.TryGetValue(api.Method, out var batchable))
+                    throw new ServingException(ErrorIds.RunnerTypeNotFound, ServingErrorKind.ObjectNotFound,
+                        $"{service.ManifestPath}: API '{api.Route}' calls method '{api.Method}' of runner '{runner.Name}', but '{runner.Type}' has no " +
+                        $"[RunnerMethod] of that name. It has: {(methods.Count == 0 ? "none" : string.Join(", ", methods.Keys.Order(StringComparer.Ordinal)))}.",
+                        api.Method);
+                if (!batchable && (api.MaxBatchSize is not null || api.MaxLatencyMs is not null))
+                    throw new ServingException(ErrorIds.InvalidServiceManifest, ServingErrorKind.InvalidData,
+                        $"{service.ManifestPath}: API '{api.Route}' sets {(api.MaxBatchSize is not null ? "MaxBatchSize" : "MaxLatencyMs")}, but method " +
+                        $"'{api.Method}' of '{runner.Type}' is not batchable. Mark it [RunnerMethod(Batchable = true)] (taking a list of inputs), or remove the key.",
+                        api.Route);
             }
         }
     }
 
-    /// <summary>Adds every public non-abstract runner class of the assembly with its [RunnerMethod] names.</summary>
-    private static void ReadRunnerMethods(string path, Dictionary<string, HashSet<string>> types)
+    /// <summary>Adds every public non-abstract runner class of the assembly with its [RunnerMethod] names (and whether each is batchable).</summary>
+    private static void ReadRunnerMethods(string path, Dictionary<string, Dictionary<string, bool>> types)
     {
         using var stream = File.OpenRead(path);
         using var pe = new PEReader(stream);
@@ -67,14 +73,15 @@ public static class ServiceAssemblyInspector
             var attrs = type.Attributes;
             if ((attrs & System.Reflection.TypeAttributes.Abstract) != 0) continue;
             if ((attrs & System.Reflection.TypeAttributes.VisibilityMask) != System.Reflection.TypeAttributes.Public) continue;
-            var methods = new HashSet<string>(StringComparer.Ordinal);
+            // Method names match case-insensitively, as the worker binds them.
+            var methods = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase);
             if (!CollectRunner(md, handle, methods, depth: 0)) continue;
             types[FullName(md, type)] = methods;
         }
     }
 
     /// <summary>Collects methods up the base chain; true when the chain reaches Serving.Abstractions.Runner.</summary>
-    private static bool CollectRunner(MetadataReader md, TypeDefinitionHandle handle, HashSet<string> methods, int depth)
+    private static bool CollectRunner(MetadataReader md, TypeDefinitionHandle handle, Dictionary<string, bool> methods, int depth)
     {
         if (depth > 32) return false;
         var type = md.GetTypeDefinition(handle);
@@ -87,9 +94,13 @@ public static class ServiceAssemblyInspector
                 if (AttributeTypeName(md, attr) != RunnerMethodAttribute) continue;
                 var reader = md.GetBlobReader(attr.Value);
                 string? name = null;
+                var batchable = false;
                 if (reader.Length >= 2 && reader.ReadUInt16() == 1 && reader.RemainingBytes > 0)
+                {
                     name = reader.ReadSerializedString();
-                methods.Add(string.IsNullOrEmpty(name) ? md.GetString(method.Name) : name);
+                    batchable = ReadBatchable(ref reader);
+                }
+                methods.TryAdd(string.IsNullOrEmpty(name) ? md.GetString(method.Name) : name, batchable);
             }
         }
 
@@ -107,6 +118,36 @@ public static class ServiceAssemblyInspector
             default:
                 return false; // a generic base instantiation: not supported as a runner base
         }
+    }
+
+    /// <summary>
+    /// Reads the named arguments of a [RunnerMethod] blob (ECMA-335 II.23.3) for <c>Batchable = true</c>;
+    /// stops, answering false, at a kind of value it does not need to understand.
+    /// </summary>
+    private static bool ReadBatchable(ref BlobReader reader)
+    {
+        if (reader.RemainingBytes < 2) return false;
+        var count = reader.ReadUInt16();
+        var batchable = false;
+        for (var i = 0; i < count && reader.RemainingBytes > 0; i++)
+        {
+            reader.ReadByte(); // 0x53 field or 0x54 property
+            var type = reader.ReadByte();
+            var name = reader.ReadSerializedString();
+            switch (type)
+            {
+                case 0x02: // bool
+                    var value = reader.ReadBoolean();
+                    if (name == "Batchable") batchable = value;
+                    break;
+                case 0x08: // int32
+                    reader.ReadInt32();
+                    break;
+                default:
+                    return batchable;
+            }
+        }
+        return batchable;
     }
 
     private static string AttributeTypeName(MetadataReader md, CustomAttribute attr)

@@ -51,6 +51,10 @@ public sealed class TextRunner : Runner
     }
 
     /// <summary>Reverses the text by user-perceived characters (surrogate pairs and combining marks stay whole).</summary>
+    /// <summary>Upper-cases a batch of texts in one call.</summary>
+    [RunnerMethod("upperall", Batchable = true, MaxBatchSize = 16, MaxLatencyMs = 2)]
+    public string[] UpperAll(IReadOnlyList<string> texts) => texts.Select(t => t.ToUpperInvariant()).ToArray();
+
     [RunnerMethod("reverse")]
     public string Reverse(string input)
     {
