@@ -13,9 +13,7 @@ namespace Serving.Worker.GrpcFrontDoor;
 /// <summary>API role: one call over the runner protocol, the request's bytes passed on without a copy.</summary>
 internal sealed class RemoteFrontDoorApi(ApiConfig config, RunnerClient runner) : FrontDoorApi(config)
 {
-    private readonly ReadOnlyMemory<byte> _method = System.Text.Encoding.UTF8.GetBytes(config.Method);
-    private readonly short _apiIndex = (short)config.Index;
-    private readonly byte _flags = config.InputKind == PayloadKind.Json ? CallHeader.InstancesAllowed : (byte)0;
+    private readonly RemoteMethod _remote = new(config);
 
     public override async Task<ByteString> CallAsync(ByteString input, ServerCallContext context)
     {
@@ -25,8 +23,8 @@ internal sealed class RemoteFrontDoorApi(ApiConfig config, RunnerClient runner) 
         var timeout = deadline - DateTime.UtcNow;
         if (timeout <= TimeSpan.Zero)
             throw TimedOut(context, runner.Timeout, clientsIsEarlier);
-        var header = new CallHeader(_apiIndex, _method, (uint)Math.Max(1, timeout.TotalMilliseconds), _flags, context.GetHttpContext().TraceIdentifier);
-        var reply = await runner.CallAsync(header, input.Memory, timeout, context.CancellationToken).ConfigureAwait(false);
+        var header = _remote.Header(timeout, context.GetHttpContext().TraceIdentifier);
+        var reply = await runner.CallAsync(header, input.Memory, context.CancellationToken).ConfigureAwait(false);
         if (reply.Status == ItemStatus.Ok)
         {
             var output = ByteString.CopyFrom(reply.Output.Span);
@@ -36,7 +34,7 @@ internal sealed class RemoteFrontDoorApi(ApiConfig config, RunnerClient runner) 
         if (context.CancellationToken.IsCancellationRequested)
             throw ClientGone(context);
         // Failed because the runner went down or the drain's time is up: say so, with a retry hint.
-        if (reply.Status is ItemStatus.Unreachable or ItemStatus.Cancelled && runner.Unavailable is { } why)
+        if (runner.UnavailableBehind(reply) is { } why)
             throw UnavailableResponses.ToRpcException(context, why);
         throw Failed(context, ItemResult.Error(reply.Status, reply.Message ?? ""), reply.RetryAfter, runner.Timeout, clientsIsEarlier);
     }

@@ -12,9 +12,7 @@ namespace Serving.Worker.HttpFrontDoor;
 internal sealed class RemoteApiRoute(ApiConfig config, RunnerClient runner, long maxRequestBodyBytes, long maxFramePayload)
     : ApiRoute(config, Math.Min(maxRequestBodyBytes, maxFramePayload - RunnerFrames.CallOverhead(config.Method)))
 {
-    private readonly ReadOnlyMemory<byte> _method = System.Text.Encoding.UTF8.GetBytes(config.Method);
-    private readonly short _apiIndex = (short)config.Index;
-    private readonly byte _flags = config.InputKind == PayloadKind.Json ? CallHeader.InstancesAllowed : (byte)0;
+    private readonly RemoteMethod _remote = new(config);
 
     public override async Task InvokeAsync(HttpContext context, byte[] rented, int length)
     {
@@ -25,11 +23,11 @@ internal sealed class RemoteApiRoute(ApiConfig config, RunnerClient runner, long
             return;
         }
         var timeout = runner.Timeout;
-        var header = new CallHeader(_apiIndex, _method, (uint)timeout.TotalMilliseconds, _flags, context.TraceIdentifier);
         RunnerReply reply;
         try
         {
-            reply = await runner.CallAsync(header, new ReadOnlyMemory<byte>(rented, 0, length), timeout, context.RequestAborted).ConfigureAwait(false);
+            reply = await runner.CallAsync(_remote.Header(timeout, context.TraceIdentifier), new ReadOnlyMemory<byte>(rented, 0, length),
+                context.RequestAborted).ConfigureAwait(false);
         }
         finally
         {
@@ -52,7 +50,7 @@ internal sealed class RemoteApiRoute(ApiConfig config, RunnerClient runner, long
         if (context.RequestAborted.IsCancellationRequested)
             return;
         // Failed because the runner went down or the drain's time is up: say so, with a retry hint.
-        if (reply.Status is ItemStatus.Unreachable or ItemStatus.Cancelled && runner.Unavailable is { } why)
+        if (runner.UnavailableBehind(reply) is { } why)
         {
             await UnavailableResponses.WriteAsync(context, why).ConfigureAwait(false);
             return;

@@ -58,14 +58,24 @@ internal sealed class RunnerClient : IDisposable
     /// </summary>
     public Unavailability? Unavailable => _unavailable;
 
+    /// <summary>
+    /// Why a call that came back Unreachable or Cancelled failed, when the reason is that the runner
+    /// was declared down or the drain's time is up (those calls were failed on purpose); else null.
+    /// </summary>
+    public Unavailability? UnavailableBehind(in RunnerReply reply) =>
+        reply.Status is ItemStatus.Unreachable or ItemStatus.Cancelled ? _unavailable : null;
+
     /// <summary>Raised when <see cref="Unavailable"/> may have changed.</summary>
     public event Action? AvailabilityChanged;
 
-    /// <summary>One call. Never throws for the runner's sake: a runner that cannot be reached is a reply (Unreachable).</summary>
-    /// <param name="timeout">How long the caller waits (requestTimeoutSeconds, or a gRPC client's earlier deadline).</param>
-    public Task<RunnerReply> CallAsync(CallHeader header, ReadOnlyMemory<byte> input, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// One call, waited for at most the header's timeout (requestTimeoutSeconds, or a gRPC client's
+    /// earlier deadline). Never throws for the runner's sake: a runner that cannot be reached is a
+    /// reply (Unreachable).
+    /// </summary>
+    public Task<RunnerReply> CallAsync(CallHeader header, ReadOnlyMemory<byte> input, CancellationToken cancellationToken)
     {
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        var deadline = header.TimeoutMs == 0 ? long.MaxValue : Environment.TickCount64 + header.TimeoutMs;
         var slot = _slots.Length == 1 ? _slots[0] : _slots[(uint)Interlocked.Increment(ref _next) % (uint)_slots.Length];
         if (slot.Connection is { IsUsable: true } connection)
             return connection.CallAsync(header, input, deadline, cancellationToken);
