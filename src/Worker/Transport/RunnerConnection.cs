@@ -19,14 +19,9 @@ namespace Serving.Worker.Transport;
 /// </remarks>
 internal sealed class RunnerConnection
 {
-    private const int InputBufferSize = 64 * 1024;
-
     private readonly Socket _socket;
     private readonly SocketFrameSender _sender;
-    // Received bytes not yet parsed are _input[0.._filled): a plain buffer and Socket.ReceiveAsync, not
-    // a PipeReader over a NetworkStream, whose extra layers doubled this side's share of the hop (measured).
-    private byte[] _input = new byte[InputBufferSize];
-    private int _filled;
+    private readonly SocketFrameReader _reader;
     private readonly long _maxReply;
     private readonly Lock _lock = new();
     private readonly Dictionary<uint, PendingCall> _calls = [];
@@ -40,6 +35,7 @@ internal sealed class RunnerConnection
         _socket = socket;
         _maxReply = maxReply;
         _sender = new SocketFrameSender(socket);
+        _reader = new SocketFrameReader(socket);
         _sender.Failed += ex => Close($"sending to the runner failed: {ex.Message}");
     }
 
@@ -48,15 +44,6 @@ internal sealed class RunnerConnection
 
     /// <summary>Open, and the runner did not say it is going away: new calls may use it.</summary>
     public bool IsUsable => !_goingAway && Volatile.Read(ref _closedReason) is null;
-
-    public int PendingCount
-    {
-        get
-        {
-            lock (_lock)
-                return _calls.Count;
-        }
-    }
 
     /// <summary>Connects, says hello (with the secret on Tcp) and waits for the welcome.</summary>
     public static async Task<RunnerConnection> ConnectAsync(RunnerEndpointConfig endpoint, string? secret, long maxReply, TimeSpan timeout, CancellationToken cancellationToken)
@@ -114,86 +101,19 @@ internal sealed class RunnerConnection
     {
         while (true)
         {
-            if (TryTakeFrame(64 * 1024, out var type, out _, out var payload))
+            if (_reader.TryTake(64 * 1024, out var type, out _, out var payload))
             {
                 if (type == FrameType.Error)
                     throw new RunnerConnectException("the runner refused the connection: " + Encoding.UTF8.GetString(payload.Span));
                 if (type != FrameType.Welcome || payload.Length < 6)
                     throw new RunnerConnectException($"the runner answered the hello with frame type {(byte)type}");
                 Worker = Encoding.UTF8.GetString(payload.Span[6..]);
-                Consume();
+                _reader.Release();
                 return;
             }
-            if (!await ReceiveAsync(cancellationToken).ConfigureAwait(false))
+            if (!await _reader.ReceiveAsync(cancellationToken).ConfigureAwait(false))
                 throw new RunnerConnectException("the runner closed the connection before its welcome");
         }
-    }
-
-    /// <summary>Reads more bytes into the input buffer; false at the end of the stream.</summary>
-    private async ValueTask<bool> ReceiveAsync(CancellationToken cancellationToken = default)
-    {
-        if (_filled == _input.Length)
-        {
-            // Only a frame larger than the buffer gets here (TryTakeFrame grew it to the frame's size).
-            Array.Resize(ref _input, _input.Length * 2);
-        }
-        var read = await _socket.ReceiveAsync(_input.AsMemory(_filled), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        _filled += read;
-        return read > 0;
-    }
-
-    private int _taken;
-
-    /// <summary>
-    /// The next whole frame at the start of the unparsed input, if there is one; its payload is valid
-    /// until <see cref="Consume"/>. A frame longer than the buffer makes the buffer grow to hold it.
-    /// </summary>
-    private bool TryTakeFrame(long maxPayload, out FrameType type, out uint id, out ReadOnlyMemory<byte> payload)
-    {
-        type = default;
-        id = 0;
-        payload = default;
-        var available = _filled - _taken;
-        if (available < RunnerFrames.HeaderLength)
-            return false;
-        var header = _input.AsSpan(_taken, RunnerFrames.HeaderLength);
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
-        if (length > maxPayload)
-            throw new ProtocolViolationException($"a frame of {length} bytes from the runner exceeds the limit of {maxPayload} bytes (maxMessageBytes)");
-        var total = RunnerFrames.HeaderLength + (int)length;
-        if (available < total)
-        {
-            if (total > _input.Length)
-            {
-                Compact();
-                var bigger = new byte[total];
-                _input.AsSpan(0, _filled).CopyTo(bigger);
-                _input = bigger;
-            }
-            return false;
-        }
-        type = (FrameType)header[4];
-        id = BinaryPrimitives.ReadUInt32LittleEndian(header[5..]);
-        payload = _input.AsMemory(_taken + RunnerFrames.HeaderLength, (int)length);
-        _taken += total;
-        return true;
-    }
-
-    /// <summary>Drops the frames taken so far from the input buffer.</summary>
-    private void Consume() => Compact();
-
-    private void Compact()
-    {
-        if (_taken == 0)
-            return;
-        var rest = _filled - _taken;
-        if (rest > 0)
-            _input.AsSpan(_taken, rest).CopyTo(_input);
-        _filled = rest;
-        _taken = 0;
-        // A buffer grown for one large frame is not kept.
-        if (_filled <= InputBufferSize && _input.Length > InputBufferSize)
-            _input = _input.AsSpan(0, InputBufferSize).ToArray();
     }
 
     /// <summary>Sends one call; the task completes with the runner's reply, or with Unreachable / TimedOut / Cancelled.</summary>
@@ -315,7 +235,7 @@ internal sealed class RunnerConnection
         {
             while (true)
             {
-                while (TryTakeFrame(_maxReply, out var type, out var id, out var payload))
+                while (_reader.TryTake(_maxReply, out var type, out var id, out var payload))
                 {
                     if (type == FrameType.Error)
                     {
@@ -324,8 +244,8 @@ internal sealed class RunnerConnection
                     }
                     Dispatch(type, id, payload);
                 }
-                Consume();
-                if (!await ReceiveAsync().ConfigureAwait(false))
+                _reader.Release();
+                if (!await _reader.ReceiveAsync().ConfigureAwait(false))
                     return;
             }
         }

@@ -30,16 +30,26 @@ internal static class RunnerFrames
             return false;
         Span<byte> header = stackalloc byte[HeaderLength];
         buffer.Slice(0, HeaderLength).CopyTo(header);
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
-        if (length > maxPayload)
-            throw new ProtocolViolationException($"a frame of {length} bytes exceeds the limit of {maxPayload} bytes (maxMessageBytes)");
+        var length = ReadHeader(header, maxPayload, out var type, out var id);
         if (buffer.Length - HeaderLength < length)
             return false;
-        var type = (FrameType)header[4];
-        var id = BinaryPrimitives.ReadUInt32LittleEndian(header[5..]);
         frame = new Frame(type, id, buffer.Slice(HeaderLength, length));
         buffer = buffer.Slice(HeaderLength + length);
         return true;
+    }
+
+    /// <summary>
+    /// Reads a frame header (<see cref="HeaderLength"/> bytes) and returns the payload's length; a length
+    /// over <paramref name="maxPayload"/> is a <see cref="ProtocolViolationException"/> (both ends' rule).
+    /// </summary>
+    public static uint ReadHeader(ReadOnlySpan<byte> header, long maxPayload, out FrameType type, out uint id)
+    {
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        if (length > maxPayload)
+            throw new ProtocolViolationException($"a frame of {length} bytes exceeds the limit of {maxPayload} bytes (maxMessageBytes)");
+        type = (FrameType)header[4];
+        id = BinaryPrimitives.ReadUInt32LittleEndian(header[5..]);
+        return length;
     }
 
     /// <summary>Writes a frame header; the caller writes exactly <paramref name="payloadLength"/> bytes after it.</summary>
