@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Serving.Abstractions;
 using Serving.Worker.HttpFrontDoor;
-using Serving.Worker.Batching;
 using Serving.Worker.GrpcFrontDoor;
 using Serving.Worker.Runners;
 using Serving.Worker.Transport;
@@ -50,9 +49,7 @@ internal static class WorkerHost
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
         builder.Services.AddSingleton(sp => new RunnerEndpointService(runner, config, args.WorkerName, secured ? config.RunnerSecret ?? "" : null,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Runner"),
-            (method, api) => method.Batchable
-                ? new BatchCallTarget(runner.Name, method, BatchingOptions.For(method, api), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Batching"))
-                : new DirectCallTarget(runner.Name, method)));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Batching")));
         builder.Services.AddSingleton<RunnerConnectionHandler>();
 
         var app = builder.Build();

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Text;
+using Serving.Worker.Batching;
 using Serving.Worker.Hosting;
 using Serving.Worker.Runners;
 
@@ -17,8 +18,7 @@ internal sealed class RunnerEndpointService
     private volatile bool _draining;
     private long _calls;
 
-    public RunnerEndpointService(LoadedRunner runner, HostConfig config, string workerName, string? requiredSecret, ILogger log,
-        Func<BoundMethod, ApiConfig?, CallTarget> createTarget)
+    public RunnerEndpointService(LoadedRunner runner, HostConfig config, string workerName, string? requiredSecret, ILogger log, ILogger batchLog)
     {
         Runner = runner;
         WorkerName = workerName;
@@ -27,14 +27,16 @@ internal sealed class RunnerEndpointService
         MaxOutput = config.MaxMessageBytes;
         RequiredSecret = requiredSecret is null ? null : Encoding.UTF8.GetBytes(requiredSecret);
 
+        // A batchable method gets a dispatcher; batching off (a batch of at most one) means direct
+        // calls, which may overlap, rather than a queue served one call at a time.
+        CallTarget CreateTarget(BoundMethod method, ApiConfig? api) =>
+            method.Batchable && BatchingOptions.For(method, api) is { MaxBatchSize: > 1 } options
+                ? new BatchCallTarget(runner.Name, method, options, batchLog)
+                : new DirectCallTarget(runner.Name, method);
+
         var byMethod = new Dictionary<string, CallTarget>(StringComparer.OrdinalIgnoreCase);
-        // Batching off (a batch of at most one): direct calls, which may overlap, rather than a queue served one at a time.
-        var createBatchTarget = createTarget;
-        createTarget = (method, api) => method.Batchable && Batching.BatchingOptions.For(method, api).MaxBatchSize > 1
-            ? createBatchTarget(method, api)
-            : new DirectCallTarget(runner.Name, method);
         foreach (var (name, method) in runner.Methods)
-            byMethod[name] = createTarget(method, null);
+            byMethod[name] = CreateTarget(method, null);
         _byMethod = byMethod.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
         var apis = config.Service!.Apis!;
@@ -44,8 +46,9 @@ internal sealed class RunnerEndpointService
             var api = apis[i];
             if (!string.Equals(api.Runner, runner.Name, StringComparison.Ordinal) || !runner.Methods.TryGetValue(api.Method, out var method))
                 continue;
-            _byApi[i] = HasOverrides(api) ? createTarget(method, api) : _byMethod[api.Method];
+            _byApi[i] = HasOverrides(api) ? CreateTarget(method, api) : _byMethod[api.Method];
         }
+        Targets = [.. _byMethod.Values.Concat(_byApi.OfType<CallTarget>()).Distinct()];
     }
 
     public LoadedRunner Runner { get; }
@@ -62,7 +65,7 @@ internal sealed class RunnerEndpointService
     public byte[]? RequiredSecret { get; }
 
     /// <summary>Every distinct call target (for statistics and the drain).</summary>
-    public IEnumerable<CallTarget> Targets => _byMethod.Values.Concat(_byApi.Where(t => t is not null)!).Distinct()!;
+    public IReadOnlyList<CallTarget> Targets { get; }
 
     public bool Serving => !_draining;
 

@@ -47,30 +47,40 @@ internal sealed class RunnerStatsReporter : IDisposable
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var w = new Utf8JsonWriter(buffer))
         {
-            BatchStatistics? total = null;
+            // A runner's batch targets (a method, and APIs overriding its settings) add up to one report.
+            long batches = 0, items = 0, queued = 0, shed = 0, timedOut = 0, cancelled = 0;
+            Histogram? queueWait = null;
             foreach (var target in _service.Targets)
             {
-                if (target is BatchCallTarget batch)
-                    total = total is null ? batch.Dispatcher.Statistics : Merge(total, batch.Dispatcher.Statistics);
+                if (target is not BatchCallTarget batch)
+                    continue;
+                var stats = batch.Dispatcher.Statistics;
+                batches += stats.Batches;
+                items += stats.Items;
+                queued += stats.Queued;
+                shed += stats.Shed;
+                timedOut += stats.TimedOut;
+                cancelled += stats.Cancelled;
+                queueWait = queueWait is null ? stats.QueueWaitMs : queueWait.Merge(stats.QueueWaitMs);
             }
             w.WriteStartObject();
             w.WriteNumber("calls", _service.Calls);
-            w.WriteBoolean("batchable", total is not null);
-            if (total is not null)
+            w.WriteBoolean("batchable", queueWait is not null);
+            if (queueWait is not null)
             {
-                w.WriteNumber("batches", total.Batches);
-                w.WriteNumber("items", total.Items);
-                w.WriteNumber("queued", total.Queued);
-                w.WriteNumber("shed", total.Shed);
-                w.WriteNumber("timedOut", total.TimedOut);
-                w.WriteNumber("cancelled", total.Cancelled);
+                w.WriteNumber("batches", batches);
+                w.WriteNumber("items", items);
+                w.WriteNumber("queued", queued);
+                w.WriteNumber("shed", shed);
+                w.WriteNumber("timedOut", timedOut);
+                w.WriteNumber("cancelled", cancelled);
                 w.WriteStartObject("queueWaitMs");
                 w.WriteStartArray("bounds");
-                foreach (var bound in total.QueueWaitMs.Buckets.UpperBounds)
+                foreach (var bound in queueWait.Buckets.UpperBounds)
                     w.WriteNumberValue(bound);
                 w.WriteEndArray();
                 w.WriteStartArray("counts");
-                foreach (var count in total.QueueWaitMs.Counts)
+                foreach (var count in queueWait.Counts)
                     w.WriteNumberValue(count);
                 w.WriteEndArray();
                 w.WriteEndObject();
@@ -79,11 +89,6 @@ internal sealed class RunnerStatsReporter : IDisposable
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
-
-    private static BatchStatistics Merge(BatchStatistics a, BatchStatistics b) =>
-        new(a.Queued + b.Queued, a.Batches + b.Batches, a.Items + b.Items, a.Calls + b.Calls, a.Shed + b.Shed, a.TimedOut + b.TimedOut,
-            a.Cancelled + b.Cancelled, a.Stopped + b.Stopped, a.BatchSize.Merge(b.BatchSize), a.QueueWaitMs.Merge(b.QueueWaitMs),
-            (a.PerItemMs + b.PerItemMs) / 2, (a.PerCallMs + b.PerCallMs) / 2);
 
     public void Dispose() => _timer.Dispose();
 }
