@@ -65,11 +65,8 @@ internal sealed class BatchDispatcher : IAsyncDisposable
     private readonly ITimer _deadlineTimer;
     private readonly Task _loop;
 
-    // The queue, in arrival order: a ring that also holds items already completed (cancelled or timed
-    // out while queued) until the loop passes them or the ring is compacted. _queued counts the live ones.
-    private BatchItem?[] _ring;
-    private int _head;
-    private int _length;
+    // The queue (completed items included until passed); _queued counts the live ones.
+    private readonly BatchItemRing _ring;
     private int _queued;
 
     private TaskCompletionSource? _wake;
@@ -117,7 +114,7 @@ internal sealed class BatchDispatcher : IAsyncDisposable
         // wait is taken in whole milliseconds there; another clock (a test's) times any tick.
         _resolution = ReferenceEquals(_time, TimeProvider.System) ? TimeSpan.FromMilliseconds(1) : TimeSpan.FromTicks(1);
         _log = log;
-        _ring = new BatchItem?[Math.Max(16, Math.Min(options.MaxBatchSize * 2, options.MaxQueueLength))];
+        _ring = new BatchItemRing(Math.Max(16, Math.Min(options.MaxBatchSize * 2, options.MaxQueueLength)));
         _waitTimer = _time.CreateTimer(static state => ((BatchDispatcher)state!).Wake(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _deadlineTimer = _time.CreateTimer(
             // Never sweep on the timer's own thread: a fake clock fires timers inside Advance, under its caller's locks.
@@ -189,7 +186,7 @@ internal sealed class BatchDispatcher : IAsyncDisposable
                     {
                         item.QueueState = ItemState.Queued;
                         item.QueuedAt = now;
-                        Push(item);
+                        _ring.Push(item);
                         admitted++;
                         earliest = Math.Min(earliest, item.Deadline);
                     }
@@ -302,18 +299,16 @@ internal sealed class BatchDispatcher : IAsyncDisposable
         {
             _closing = true;
             _abandoned = true;
-            for (var i = 0; i < _length; i++)
+            for (var i = 0; i < _ring.Length; i++)
             {
-                var item = _ring[(_head + i) % _ring.Length]!;
+                var item = _ring[i];
                 if (item.QueueState == ItemState.Queued)
                 {
                     item.QueueState = ItemState.Completed;
                     (dropped ??= []).Add(item);
                 }
             }
-            Array.Clear(_ring);
-            _head = 0;
-            _length = 0;
+            _ring.Clear();
             _queued = 0;
             _stopped += dropped?.Count ?? 0;
             running = _batchCancellation;
@@ -468,9 +463,9 @@ internal sealed class BatchDispatcher : IAsyncDisposable
         {
             var now = _time.GetTimestamp();
             var next = long.MaxValue;
-            for (var i = 0; i < _length; i++)
+            for (var i = 0; i < _ring.Length; i++)
             {
-                var item = _ring[(_head + i) % _ring.Length]!;
+                var item = _ring[i];
                 if (item.QueueState != ItemState.Queued)
                     continue;
                 if (item.Deadline <= now)
@@ -527,10 +522,10 @@ internal sealed class BatchDispatcher : IAsyncDisposable
     private int Take(BatchItem[] batch, long now, ref List<BatchItem>? expired)
     {
         var count = 0;
-        while (count < batch.Length && _length > 0)
+        while (count < batch.Length && _ring.Length > 0)
         {
-            var item = _ring[_head]!;
-            PopFront();
+            var item = _ring[0];
+            _ring.PopOldest();
             if (item.QueueState != ItemState.Queued)
                 continue;
             _queued--;
@@ -551,54 +546,14 @@ internal sealed class BatchDispatcher : IAsyncDisposable
     /// <summary>Under the lock: the oldest live item, dropping completed ones from the front.</summary>
     private BatchItem? OldestQueued()
     {
-        while (_length > 0)
+        while (_ring.Length > 0)
         {
-            var item = _ring[_head]!;
+            var item = _ring[0];
             if (item.QueueState == ItemState.Queued)
                 return item;
-            PopFront();
+            _ring.PopOldest();
         }
         return null;
-    }
-
-    private void Push(BatchItem item)
-    {
-        if (_length == _ring.Length)
-        {
-            Compact();
-            if (_length * 2 > _ring.Length)
-            {
-                var larger = new BatchItem?[_ring.Length * 2];
-                for (var i = 0; i < _length; i++)
-                    larger[i] = _ring[(_head + i) % _ring.Length];
-                _ring = larger;
-                _head = 0;
-            }
-        }
-        _ring[(_head + _length) % _ring.Length] = item;
-        _length++;
-    }
-
-    private void PopFront()
-    {
-        _ring[_head] = null;
-        _head = (_head + 1) % _ring.Length;
-        _length--;
-    }
-
-    /// <summary>Drops completed items from the ring, keeping the order of the rest.</summary>
-    private void Compact()
-    {
-        var kept = 0;
-        for (var i = 0; i < _length; i++)
-        {
-            var item = _ring[(_head + i) % _ring.Length]!;
-            if (item.QueueState == ItemState.Queued)
-                _ring[(_head + kept++) % _ring.Length] = item;
-        }
-        for (var i = kept; i < _length; i++)
-            _ring[(_head + i) % _ring.Length] = null;
-        _length = kept;
     }
 
     private void CompleteAll(List<BatchItem>? items, ItemResult result)
