@@ -5,8 +5,6 @@ using Serving.Worker.HttpFrontDoor;
 using Serving.Worker.Batching;
 using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
-using Serving.Worker.Runners;
-using Serving.Worker.Transport;
 
 namespace Serving.Worker.GrpcFrontDoor;
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
 using Serving.Grpc.V1;
-using Serving.Worker.HttpFrontDoor;
 using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
 using ServingGrpc = Serving.Grpc.V1.Serving;

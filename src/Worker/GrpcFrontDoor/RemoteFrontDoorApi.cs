@@ -1,11 +1,8 @@
-using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
 using Serving.Worker.HttpFrontDoor;
 using Serving.Worker.Batching;
-using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
-using Serving.Worker.Runners;
 using Serving.Worker.Transport;
 
 namespace Serving.Worker.GrpcFrontDoor;

@@ -1,10 +1,4 @@
-using System.Buffers;
-using System.Globalization;
-using Serving.Worker.Batching;
-using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
-using Serving.Worker.Runners;
-using Serving.Worker.Transport;
 
 namespace Serving.Worker.HttpFrontDoor;
 

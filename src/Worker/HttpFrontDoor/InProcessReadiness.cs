@@ -1,7 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
-using Serving.Worker.Errors;
-using Serving.Worker.Transport;
 
 namespace Serving.Worker.HttpFrontDoor;
 

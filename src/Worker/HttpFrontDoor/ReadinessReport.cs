@@ -1,8 +1,3 @@
-using System.Buffers;
-using System.Text.Json;
-using Serving.Worker.Errors;
-using Serving.Worker.Transport;
-
 namespace Serving.Worker.HttpFrontDoor;
 
 /// <summary>What /readyz and /healthz report.</summary>

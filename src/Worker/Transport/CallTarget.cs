@@ -1,5 +1,3 @@
-using System.Buffers;
-using Serving.Worker.Batching;
 using Serving.Worker.Runners;
 
 namespace Serving.Worker.Transport;
