@@ -11,6 +11,9 @@
       nobatch      as uds, with a temporary copy of the demo manifest whose /classify has MaxBatchSize = 1
                    (n/a when the staged module refuses the key)
       grpc         production -Protocol Grpc (UDS), serving.v1.Serving/Call measured with h2load
+    Each round first measures the socket floor (bench/SocketFloor): two bare .NET processes passing a
+    call-sized message, then 256 KiB, back and forth over UDS and over loopback TCP - what the hop cannot
+    go below on this machine, and whether UDS beats TCP here at all.
     Loads, each after a warm-up of every route: c=64 (wrk -t2 -c64) req/s and c=1 (wrk -t1 -c1) p50/p99
     latency, for /echo (5 bytes) and /classify (one flower). Non-2xx answers and socket errors are
     counted and shown: a goal whose measurement had errors is not judged.
@@ -73,9 +76,10 @@ function Install-LoadTool {
 
 function Invoke-Bounded {
     <# .SYNOPSIS Runs a program with arguments (no shell), killed if it runs past -TimeoutSeconds; returns its exit code and output. #>
-    param([string] $File, [string[]] $Arguments, [int] $TimeoutSeconds)
+    param([string] $File, [string[]] $Arguments, [int] $TimeoutSeconds, [hashtable] $Environment = @{})
     $info = [Diagnostics.ProcessStartInfo]::new($File)
     foreach ($a in $Arguments) { $info.ArgumentList.Add($a) }
+    foreach ($k in $Environment.Keys) { $info.Environment[$k] = $Environment[$k] }
     $info.RedirectStandardOutput = $true
     $info.RedirectStandardError = $true
     $info.UseShellExecute = $false
@@ -336,6 +340,34 @@ function Format-LoadLine($M) {
     return "$($M.Route) c=$($M.Connections): $([math]::Round($M.RequestsPerSecond)) req/s$errors"
 }
 
+function Build-SocketFloor {
+    <# .SYNOPSIS Builds bench/SocketFloor into the temporary directory; returns its executable, or $null and a warning. #>
+    $out = Join-Path $TempDir 'socketfloor'
+    $r = Invoke-Bounded dotnet @('build', (Join-Path $PSScriptRoot 'SocketFloor/SocketFloor.csproj'), '-c', 'Release', '-o', $out, '-nologo', '-v', 'q') 180
+    $exe = Join-Path $out 'SocketFloor'
+    if ($r.ExitCode -ne 0 -or -not (Test-Path -LiteralPath $exe)) { Write-Warning "SocketFloor did not build: $($r.Output.Trim()) $($r.Error.Trim())"; return $null }
+    return $exe
+}
+
+function Measure-SocketFloor {
+    <#
+    .SYNOPSIS The round trip of two bare .NET processes over a UDS or loopback TCP socket (bench/SocketFloor):
+    the floor under the runner hop on this machine. -Bytes 0: a /classify call's sizes; else that many both ways.
+    #>
+    param([string] $Exe, [string] $Transport, [int] $Bytes, [int] $Round)
+    $arguments = @($Transport, $(if ($Bytes) { '5000' } else { '20000' }))
+    if ($Bytes) { $arguments += "$Bytes" }
+    # The workers' own setting (the worker's Program sets it unless the environment does).
+    $r = Invoke-Bounded $Exe $arguments 60 @{ DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS = '1' }
+    $m = [ordered]@{ Transport = $Transport; Bytes = $Bytes; Round = $Round; P50Us = $null; P90Us = $null; P99Us = $null; Failed = $null }
+    try {
+        $j = $r.Output.Trim() | ConvertFrom-Json
+        $m.P50Us = [double]$j.p50Us; $m.P90Us = [double]$j.p90Us; $m.P99Us = [double]$j.p99Us
+    }
+    catch { $m.Failed = "exit $($r.ExitCode): $($r.Error.Trim()) $($r.Output.Trim())" }
+    return [pscustomobject]$m
+}
+
 #endregion
 
 #region configurations
@@ -558,7 +590,7 @@ function Get-Goal {
 }
 
 function New-Report {
-    param([object[]] $Turns, [object[]] $Starts, $Machine, $Configs)
+    param([object[]] $Turns, [object[]] $Starts, [object[]] $Floors, $Machine, $Configs)
     $lines = [Collections.Generic.List[string]]::new()
     $lines.Add("### $($Machine.Date) — commit $($Machine.CommitShort)$(if ($Machine.Dirty) { ' (with uncommitted changes)' })")
     $lines.Add('')
@@ -590,14 +622,43 @@ function New-Report {
         $lines.Add("| $label$note | $($cells -join ' | ') | $rss |")
     }
 
+    # The floor under the hop: what two bare processes pay for one round trip on this machine's sockets.
+    $floor = @{}
+    foreach ($t in 'uds', 'tcp') {
+        foreach ($bytes in 0, 262144) {
+            $ok = @($Floors | Where-Object { $_.Transport -eq $t -and $_.Bytes -eq $bytes -and -not $_.Failed })
+            $floor["$t$bytes"] = if ($ok.Count) { [pscustomobject]@{ P50 = Get-Median @($ok.P50Us); P99 = Get-Median @($ok.P99Us); Samples = ($ok | ForEach-Object { '{0:N0}' -f $_.P50Us }) -join ' / ' } } else { $null }
+        }
+    }
+    if (@($Floors).Count) {
+        $lines.Add('')
+        $lines.Add('Socket floor (`bench/SocketFloor`): two bare .NET processes passing one message back and forth with the workers'' async socket calls — no framing, no HTTP, no model. The hop cannot cost less than this.')
+        $lines.Add('')
+        $lines.Add('| message | UDS p50 / p99 µs | TCP p50 / p99 µs | UDS lower than TCP by (p50) |')
+        $lines.Add('|---|---|---|---|')
+        foreach ($bytes in 0, 262144) {
+            $u = $floor["uds$bytes"]; $t = $floor["tcp$bytes"]
+            $cell = { param($f) if ($f) { '{0:N0} / {1:N0} ({2})' -f $f.P50, $f.P99, $f.Samples } else { 'failed' } }
+            $diff = if ($u -and $t) { '{0:P0}' -f (($t.P50 - $u.P50) / $t.P50) } else { '—' }
+            $label = if ($bytes) { "$($bytes / 1024) KiB each way" } else { 'a /classify call (72 B) and its reply (96 B)' }
+            $lines.Add("| $label | $(& $cell $u) | $(& $cell $t) | $diff |")
+        }
+    }
+
     $prodWorkers = @($Turns | Where-Object Config -In 'uds', 'tcp', 'nobatch', 'grpc' | ForEach-Object Workers | Where-Object { $_ -and $_.RssKb })
     $goals = @(
         Get-Goal $Turns 'c=64 /classify: production (UDS) ÷ development' '≥ 0.6×' @{ dev = 'development', '/classify', 64; uds = 'uds', '/classify', 64 } {
             param($s) $r = $s.uds.Rps / $s.dev.Rps; $r, ('{0:N2}× ({1:N0} ÷ {2:N0} req/s)' -f $r, $s.uds.Rps, $s.dev.Rps), ($r -ge 0.6) }
         Get-Goal $Turns 'c=1 /classify p50 hop: production (UDS) − development' '≤ 40 µs' @{ dev = 'development', '/classify', 1; uds = 'uds', '/classify', 1 } {
-            param($s) $d = $s.uds.P50 - $s.dev.P50; $d, ('{0:N0} µs ({1:N0} − {2:N0})' -f $d, $s.uds.P50, $s.dev.P50), ($d -le 40) }
+            param($s) $d = $s.uds.P50 - $s.dev.P50
+            $text = '{0:N0} µs ({1:N0} − {2:N0})' -f $d, $s.uds.P50, $s.dev.P50
+            if ($floor['uds0']) { $text += '; of which the bare UDS round trip (socket floor) {0:N0} µs, the rest {1:N0} µs' -f $floor['uds0'].P50, ($d - $floor['uds0'].P50) }
+            $d, $text, ($d -le 40) }
         Get-Goal $Turns 'c=1 /classify p50: UDS lower than TCP by' '≥ 5%' @{ uds = 'uds', '/classify', 1; tcp = 'tcp', '/classify', 1 } {
-            param($s) $p = ($s.tcp.P50 - $s.uds.P50) / $s.tcp.P50; $p, ('{0:P1} (UDS {1:N0} µs, TCP {2:N0} µs)' -f $p, $s.uds.P50, $s.tcp.P50), ($p -ge 0.05) }
+            param($s) $p = ($s.tcp.P50 - $s.uds.P50) / $s.tcp.P50
+            $text = '{0:P1} (UDS {1:N0} µs, TCP {2:N0} µs)' -f $p, $s.uds.P50, $s.tcp.P50
+            if ($floor['uds0'] -and $floor['tcp0']) { $text += '; the bare sockets: UDS {0:N0} µs, TCP {1:N0} µs ({2:P0})' -f $floor['uds0'].P50, $floor['tcp0'].P50, (($floor['tcp0'].P50 - $floor['uds0'].P50) / $floor['tcp0'].P50) }
+            $p, $text, ($p -ge 0.05) }
         if (@($Turns | Where-Object { $_.Config -eq 'nobatch' -and $_.Status -eq 'unsupported' }).Count) {
             [pscustomobject]@{ Goal = 'batching on ÷ off (c=64 /classify req/s; c=1 p50)'; Measured = 'n/a (MaxBatchSize not supported by this build)'; Target = '—'; Result = 'n/a'; Value = $null }
         }
@@ -693,6 +754,8 @@ $machine = Get-MachineInfo
 $configs = Get-Configurations
 $turns = [Collections.Generic.List[object]]::new()
 $starts = [Collections.Generic.List[object]]::new()
+$floors = [Collections.Generic.List[object]]::new()
+$floorExe = Build-SocketFloor
 $unsupported = @{}
 $lastTurnSeconds = @{}
 try {
@@ -700,6 +763,16 @@ try {
     for ($round = 1; $round -le $Rounds; $round++) {
         $order = @($configs.Keys)
         if ($round % 2 -eq 0) { [array]::Reverse($order) }
+        if ($floorExe) {
+            $transports = if ($round % 2) { 'uds', 'tcp' } else { 'tcp', 'uds' }
+            foreach ($bytes in 0, 262144) {
+                foreach ($t in $transports) {
+                    $f = Measure-SocketFloor $floorExe $t $bytes $round
+                    $floors.Add($f)
+                    Write-Host ("round $round - socket floor $t $(if ($bytes) { "$($bytes / 1024) KiB" } else { 'call-sized' }): " + $(if ($f.Failed) { "FAILED $($f.Failed)" } else { "p50 $($f.P50Us) µs, p99 $($f.P99Us) µs" }))
+                }
+            }
+        }
         foreach ($key in $order) {
             if ($unsupported[$key]) { continue }
             $estimate = if ($lastTurnSeconds.ContainsKey($key)) { $lastTurnSeconds[$key] } else { 5 + $configs[$key].Routes.Count * (2 * $Seconds + $WarmupSeconds) }
@@ -733,7 +806,7 @@ finally {
 }
 
 $machine.LoadAverageAtEnd = ([IO.File]::ReadAllText('/proc/loadavg').Split(' ')[0..2] -join ' ')
-$report = New-Report $turns $starts $machine $configs
+$report = New-Report $turns $starts $floors $machine $configs
 $elapsed = [math]::Round($RunClock.Elapsed.TotalSeconds)
 $null = New-Item -ItemType Directory -Force $ResultsDirectory
 $resultFile = Join-Path $ResultsDirectory ((Get-Date).ToString('yyyyMMdd-HHmmss') + '.json')
@@ -743,6 +816,7 @@ $resultFile = Join-Path $ResultsDirectory ((Get-Date).ToString('yyyyMMdd-HHmmss'
     ElapsedSeconds = $elapsed
     Turns      = $turns
     Starts     = $starts
+    SocketFloor = $floors
     Goals      = $report.Goals
     Markdown   = $report.Markdown
 } | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $resultFile -Encoding utf8

@@ -72,7 +72,7 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
     }
 
     [Fact]
-    public async Task Invalid_json_is_400_before_reaching_the_runner()
+    public async Task Invalid_json_is_400_invalid_json_from_the_one_parse_in_the_runner()
     {
         var cases = new (string Body, string Detail)[]
         {
@@ -81,7 +81,7 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
             (" \n ", "the request body is empty"),
             ("{} {}", "the request body has more after its JSON value (line 1, position 4)"),
             ("nope", "the request body is not valid JSON (syntax error in line 1, position 2)"),
-            (new string('[', 257) + new string(']', 257), "the request body nests deeper than 256 levels"),
+            (new string('[', 300), "the request body is not valid JSON (syntax error in line 1, position 301)"),
         };
         foreach (var (body, detail) in cases)
         {
@@ -97,10 +97,31 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
         using var bytes = new ByteArrayContent([.. "{\"values\":[1],\"request_id\":\""u8, 0xC3, 0x28, .. "\"}"u8]);
         using (var response = await Client.PostAsync("/sum", bytes))
             Assert.Contains("not valid UTF-8", Detail(await ProblemBody(response, HttpStatusCode.BadRequest, "InvalidJson")));
-        // 256 levels are fine for the API worker; the runner's decoder says what it takes.
-        using (var response = await Client.PostAsync("/sum", TestHost.Body(new string('[', 256) + new string(']', 256), "application/json")))
+        // Deep but valid: the runner's decoder says what it takes (where it stopped reading).
+        using (var response = await Client.PostAsync("/sum", TestHost.Body(new string('[', 1000) + new string(']', 1000), "application/json")))
             Assert.Equal("invalid input in $: expected an object with 'values' and 'request_id', got an array",
                 Detail(await ProblemBody(response, HttpStatusCode.BadRequest, "InvalidInput")));
+    }
+
+    [Fact]
+    public async Task A_json_api_over_a_raw_method_is_still_checked_to_be_json()
+    {
+        using (var ok = await Client.PostAsync("/echojson", TestHost.Body("{\"a\":[1,2]}", "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.Equal("{\"a\":[1,2]}", await ok.Content.ReadAsStringAsync());
+        }
+        var cases = new (string Body, string Detail)[]
+        {
+            ("{\"a\":", "the request body is not valid JSON (syntax error in line 1, position 6)"),
+            ("", "the request body is empty"),
+            (new string('[', 257) + new string(']', 257), "the request body nests deeper than 256 levels"),
+        };
+        foreach (var (body, detail) in cases)
+        {
+            using var response = await Client.PostAsync("/echojson", TestHost.Body(body, "application/json"));
+            Assert.Equal(detail, Detail(await ProblemBody(response, HttpStatusCode.BadRequest, "InvalidJson")));
+        }
     }
 
     [Fact]

@@ -107,7 +107,8 @@ public class BatchBindingTests
         var (results, calls) = await Batch("square", "x", "[]");
         Assert.Equal(0, calls);
         Assert.Empty(_runner.Calls);
-        Assert.All(results, r => Assert.Equal(ItemStatus.InvalidInput, r.Status));
+        Assert.Equal(ItemStatus.InvalidJson, results[0].Status);
+        Assert.Equal(ItemStatus.InvalidInput, results[1].Status);
     }
 
     [Fact]

@@ -174,6 +174,10 @@ public class GrpcFrontDoorTests(GrpcFrontDoorFixture fixture) : IClassFixture<Gr
             Assert.Equal("api-1", w);
         }
         await Fails(Client, Text("sum", "{"), StatusCode.InvalidArgument);
+        // A JSON API over a method taking raw bytes: the runner checks it, told in this surface's words.
+        var (raw, _) = await Fails(Client, Json("echojson", "{\"a\":"), StatusCode.InvalidArgument);
+        Assert.Equal("the input is not valid JSON (syntax error in line 1, position 6)", raw.Status.Detail);
+        Assert.Equal("InvalidJson", ProblemOf(raw).ErrorId);
 
         var (shape, _) = await Fails(Client, Json("sum", "{\"values\":[1e20]}"), StatusCode.InvalidArgument);
         Assert.Equal("invalid input in $.values[0]: expected an integer from -2147483648 to 2147483647, got 1e20 (not an integer in that range)", shape.Status.Detail);

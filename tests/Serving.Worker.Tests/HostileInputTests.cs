@@ -92,7 +92,11 @@ public class HostileInputTests(HostileInputFixture fixture) : IClassFixture<Host
             $"invalid input in $.instances[1]: expected {Shape}, got a string"),
         ["nested 100"] = (Utf8(Nested(100)), HttpStatusCode.BadRequest, "InvalidInput",
             "invalid input in $.features[0]: expected a number, got an array"),
-        ["nested 1000"] = (Utf8(Nested(1000)), HttpStatusCode.BadRequest, "InvalidJson", "the request body nests deeper than 256 levels"),
+        // Valid JSON, deeper than any reader here goes: reported where the decoder stopped reading.
+        ["nested 1000"] = (Utf8(Nested(1000)), HttpStatusCode.BadRequest, "InvalidInput",
+            "invalid input in $.features[0]: expected a number, got an array"),
+        ["nested 1000, broken at the end"] = (Utf8(Nested(1000)[..^1]), HttpStatusCode.BadRequest, "InvalidJson",
+            "the request body is not valid JSON (syntax error in line 1"),
         ["invalid UTF-8 bytes"] = ([0xFF, 0xFE, 0x7B, 0x7D], HttpStatusCode.BadRequest, "InvalidJson", "the request body is not valid JSON"),
         ["invalid UTF-8 in a string"] = ([.. """{"features":[1,2,3,4],"note":" """u8, 0xC3, 0x28, .. "\"}"u8], HttpStatusCode.BadRequest, "InvalidJson",
             "the request body is not valid UTF-8"),

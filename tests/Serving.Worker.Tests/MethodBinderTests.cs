@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Serving.Abstractions;
+using Serving.Worker.Batching;
 using Serving.Worker.Runners;
 using Serving.Worker.Tests.Infrastructure;
 
@@ -140,11 +141,22 @@ public class MethodBinderTests
     [InlineData("{\"X\":1,")]
     [InlineData("not json")]
     [InlineData("")]
-    public async Task Invalid_json_input_is_a_RunnerInputException(string input)
+    public async Task Input_that_is_not_json_is_a_syntax_error_not_an_input_of_the_wrong_shape(string input)
     {
-        var ex = await Assert.ThrowsAsync<RunnerInputException>(() => Call("ValueTaskJson", input));
-        Assert.StartsWith("invalid input", ex.Message);
+        var ex = await Assert.ThrowsAsync<RunnerJsonSyntaxException>(() => Call("ValueTaskJson", input));
+        Assert.Matches("^(is empty|is not valid JSON)", ex.Message);
         ClientText.AssertClean(ex.Message);
+        Assert.Equal(ItemStatus.InvalidJson, ItemResults.FromException(ex, "r", "m", default).Status);
+    }
+
+    [Fact]
+    public void A_json_api_over_a_raw_method_is_checked_by_the_gate_the_front_doors_and_runner_use()
+    {
+        JsonInputGate.Check("{\"a\":[1,2]}"u8);
+        var ex = Assert.Throws<RunnerJsonSyntaxException>(() => JsonInputGate.Check("{\"a\":"u8));
+        Assert.StartsWith("is not valid JSON (syntax error in line 1", ex.Message);
+        Assert.Equal("nests deeper than 256 levels", JsonInputGate.Problem(new System.Buffers.ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(new string('[', 257) + new string(']', 257)))));
+        Assert.Null(JsonInputGate.Problem(new System.Buffers.ReadOnlySequence<byte>("[1]"u8.ToArray())));
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Unicode;
+using Serving.Worker.Errors;
 
 namespace Serving.Worker.Batching;
 
@@ -23,7 +25,11 @@ internal static class InstancesEnvelope
     /// <paramref name="invalid"/> is the message for the client (InvalidInput: no element, more than
     /// <paramref name="maxInstances"/>).
     /// </summary>
-    /// <remarks>The body is one valid JSON value (the API checked it before); a body that is not gives false.</remarks>
+    /// <remarks>
+    /// Nothing checked the body before (the API worker forwards it unparsed): a body that is not one JSON
+    /// value in UTF-8 — a syntax error anywhere, bytes after the object — gives false, and goes to the
+    /// method's decoder as one item, whose InvalidJson then says what is wrong with it.
+    /// </remarks>
     public static bool TrySplit(ReadOnlyMemory<byte> body, out ReadOnlyMemory<byte>[] instances, out string? invalid, int maxInstances = MaxInstances)
     {
         instances = [];
@@ -34,8 +40,10 @@ internal static class InstancesEnvelope
         if (first < 0 || span[first] != (byte)'{')
             return false;
 
-        // The API accepted nesting up to 256 levels: read as deep.
-        var reader = new Utf8JsonReader(span, new JsonReaderOptions { MaxDepth = 257 });
+        // Element strings are not read here; the elements' decoder reads only the members it knows.
+        if (!Utf8.IsValid(span))
+            return false;
+        var reader = new Utf8JsonReader(span, new JsonReaderOptions { MaxDepth = JsonSyntax.MaxDepth });
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -57,8 +65,9 @@ internal static class InstancesEnvelope
                 if (count <= maxInstances)
                     found.Add(body[start..(int)reader.BytesConsumed]);
             }
-            // One member only: anything after the array makes the body an item of its own.
-            if (!reader.Read() || reader.TokenType != JsonTokenType.EndObject)
+            // One member only: anything after the array makes the body an item of its own; and so
+            // does anything after the object (the reader throws on it).
+            if (!reader.Read() || reader.TokenType != JsonTokenType.EndObject || reader.Read())
                 return false;
 
             if (count == 0)

@@ -11,13 +11,14 @@ namespace Serving.Worker.Batching;
 internal static class ItemResults
 {
     /// <summary>
-    /// <see cref="RunnerInputException"/> → InvalidInput (its message); an <see cref="OperationCanceledException"/>
+    /// <see cref="RunnerJsonSyntaxException"/> → InvalidJson (its predicate); <see cref="RunnerInputException"/> → InvalidInput (its message); an <see cref="OperationCanceledException"/>
     /// once <paramref name="cancellationToken"/> was cancelled → Cancelled; <see cref="RunnerResultException"/> →
     /// Failed <c>runner 'r' method 'm' &lt;message&gt;</c>; anything else → Failed <c>runner 'r' method 'm' failed</c>.
     /// A Failed result keeps the exception for the operator's log; the message never names a .NET type.
     /// </summary>
     public static ItemResult FromException(Exception exception, string runner, string method, CancellationToken cancellationToken) => exception switch
     {
+        RunnerJsonSyntaxException syntax => ItemResult.Error(ItemStatus.InvalidJson, syntax.Message),
         RunnerInputException input => ItemResult.Error(ItemStatus.InvalidInput, input.Message),
         OperationCanceledException when cancellationToken.IsCancellationRequested => Cancelled,
         RunnerResultException result => ItemResult.Error(ItemStatus.Failed, $"runner '{runner}' method '{method}' {result.Message}", result.InnerException ?? result),

@@ -34,6 +34,12 @@ internal enum ItemStatus : byte
     TooLarge = 8,
 
     /// <summary>
+    /// The input is not one JSON value (a JSON API's body: syntax, nesting, UTF-8). The message is a
+    /// predicate ("is not valid JSON (…)") the API worker puts "the request body" or "the input" before (400).
+    /// </summary>
+    InvalidJson = 9,
+
+    /// <summary>
     /// Never sent by a runner: the API worker's own verdict when the runner could not be reached or the
     /// connection was lost before the reply (503 + Retry-After).
     /// </summary>

@@ -17,7 +17,7 @@ namespace Serving.Worker.Errors;
 internal static class JsonInputErrors
 {
     /// <summary>The default MaxDepth of System.Text.Json when the options leave it 0.</summary>
-    private const int DefaultMaxDepth = 64;
+    public const int DefaultMaxDepth = 64;
 
     /// <summary>How deep the input is parsed again to find what it holds at the failure's path.</summary>
     private const int DocumentMaxDepth = 4096;

@@ -47,10 +47,20 @@ internal static class JsonSyntax
     /// ("the request body is empty"); null when it is one. For the error path only (it allocates).
     /// </summary>
     public static string? Describe(ReadOnlySpan<byte> input, string noun, int maxDepth = MaxDepth,
+        JsonCommentHandling comments = JsonCommentHandling.Disallow, bool allowTrailingCommas = false) =>
+        Explain(input, maxDepth, comments, allowTrailingCommas) is { } why ? $"{noun} {why}" : null;
+
+    /// <summary>
+    /// Why <paramref name="input"/> is not one JSON value, as a predicate the caller puts its own noun
+    /// before ("is empty", "is not valid JSON (syntax error in line 1, position 2)"): the runner
+    /// protocol's InvalidJson message, which the HTTP front door tells about "the request body" and the
+    /// gRPC front door about "the input". Null when it is one. For the error path only (it allocates).
+    /// </summary>
+    public static string? Explain(ReadOnlySpan<byte> input, int maxDepth = MaxDepth,
         JsonCommentHandling comments = JsonCommentHandling.Disallow, bool allowTrailingCommas = false)
     {
         if (IsBlank(input))
-            return $"{noun} is empty";
+            return "is empty";
         var reader = new Utf8JsonReader(input, new JsonReaderOptions
         {
             CommentHandling = comments == JsonCommentHandling.Allow ? JsonCommentHandling.Skip : comments,
@@ -67,11 +77,11 @@ internal static class JsonSyntax
                 {
                     case JsonTokenType.StartObject or JsonTokenType.StartArray:
                         if (reader.CurrentDepth + 1 > maxDepth)
-                            return $"{noun} nests deeper than {maxDepth} levels";
+                            return $"nests deeper than {maxDepth} levels";
                         break;
                     case JsonTokenType.String or JsonTokenType.PropertyName:
                         if (!Utf8.IsValid(reader.ValueSpan))
-                            return $"{noun} is not valid UTF-8 (in the string from byte offset {reader.TokenStartIndex})";
+                            return $"is not valid UTF-8 (in the string from byte offset {reader.TokenStartIndex})";
                         break;
                 }
                 if (reader.CurrentDepth == 0 && reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray or JsonTokenType.PropertyName))
@@ -82,10 +92,11 @@ internal static class JsonSyntax
         {
             var where = $"line {ex.LineNumber + 1}, position {ex.BytePositionInLine + 1}";
             return complete
-                ? $"{noun} has more after its JSON value ({where})"
-                : $"{noun} is not valid JSON (syntax error in {where})";
+                ? $"has more after its JSON value ({where})"
+                : $"is not valid JSON (syntax error in {where})";
         }
-        return null;
+        // Comments the reader skipped were not looked at.
+        return Utf8.IsValid(input) ? null : "is not valid UTF-8";
     }
 
     /// <summary>True when <paramref name="input"/> holds nothing but JSON whitespace.</summary>

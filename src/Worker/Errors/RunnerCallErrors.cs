@@ -29,7 +29,8 @@ internal static class RunnerCallErrors
 {
     private static readonly TimeSpan DefaultRetry = TimeSpan.FromSeconds(1);
 
-    public static RunnerCallError Map(ItemStatus status, string? message, TimeSpan retryAfter, string runner, string method, TimeSpan timeout)
+    /// <param name="inputNoun">What the front door calls the input ("the request body", "the input"): an InvalidJson message is a predicate about it.</param>
+    public static RunnerCallError Map(ItemStatus status, string? message, TimeSpan retryAfter, string runner, string method, TimeSpan timeout, string inputNoun)
     {
         var detail = message ?? "";
         var retry = retryAfter > TimeSpan.Zero ? retryAfter : DefaultRetry;
@@ -37,6 +38,11 @@ internal static class RunnerCallErrors
         {
             case ItemStatus.InvalidInput:
                 return new(Problems.InvalidInput, detail, detail);
+            case ItemStatus.InvalidJson:
+            {
+                var text = $"{inputNoun} {(detail.Length > 0 ? detail : "is not valid JSON")}";
+                return new(Problems.InvalidJson, text, text);
+            }
             case ItemStatus.TimedOut:
             {
                 var text = string.Create(CultureInfo.InvariantCulture, $"runner '{runner}' did not answer within {timeout.TotalSeconds:0.###} s");

@@ -22,6 +22,9 @@ internal abstract class FrontDoorApi(ApiConfig config)
     public PayloadKind InputKind { get; } = config.InputKind;
     public PayloadKind OutputKind { get; } = config.OutputKind;
 
+    /// <summary>What this surface's problem details call the input.</summary>
+    protected const string InputNoun = "the input";
+
     /// <summary>Calls the runner with <paramref name="input"/>; returns its encoded result.</summary>
     /// <remarks>
     /// The call ends at the earlier of the client's deadline and requestTimeoutSeconds (then
@@ -59,7 +62,7 @@ internal abstract class FrontDoorApi(ApiConfig config)
             return TimedOut(context, timeout, clientsIsEarlier);
         if (result.Status == ItemStatus.Cancelled && context.CancellationToken.IsCancellationRequested)
             return ClientGone(context);
-        var error = RunnerCallErrors.Map(result.Status, result.Message, retryAfter, RunnerName, MethodName, timeout);
+        var error = RunnerCallErrors.Map(result.Status, result.Message, retryAfter, RunnerName, MethodName, timeout, InputNoun);
         if (error.Quiet is { } quiet)
             return UnavailableResponses.ToRpcException(context, quiet);
         return GrpcProblems.Create(context, error.Problem, error.Detail, exception: result.Exception, logMessage: error.LogMessage);

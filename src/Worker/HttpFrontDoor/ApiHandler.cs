@@ -118,14 +118,8 @@ internal sealed class ApiHandler
             return;
         }
 
-        if (route.InputKind == PayloadKind.Json && !JsonSyntax.IsValid(rented.AsSpan(0, length)))
-        {
-            var why = JsonSyntax.Describe(rented.AsSpan(0, length), "the request body") ?? "the request body is not valid JSON";
-            ArrayPool<byte>.Shared.Return(rented);
-            await ApiResponses.WriteProblemAsync(context, Problems.InvalidJson, why).ConfigureAwait(false);
-            return;
-        }
-
+        // A JSON body is parsed once, where it is used: by the runner method's decoder (or, for a method
+        // taking raw bytes or text, checked there); a syntax error comes back as InvalidJson.
         try
         {
             await route.InvokeAsync(context, rented, length).ConfigureAwait(false);

@@ -14,6 +14,9 @@ internal abstract class ApiRoute(ApiConfig config, long maxBodyBytes)
     public PayloadKind InputKind { get; } = config.InputKind;
     public string OutputContentType { get; } = ApiResponses.ContentTypeOf(config.OutputKind);
 
+    /// <summary>What this surface's problem details call the input.</summary>
+    protected const string InputNoun = "the request body";
+
     /// <summary>
     /// Calls the runner with the request body in <paramref name="rented"/>[0..<paramref name="length"/>)
     /// (an ArrayPool buffer this method now owns) and writes the response.

@@ -22,6 +22,8 @@ internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, lo
         ReadOnlyMemory<byte> result;
         try
         {
+            if (InputKind == PayloadKind.Json && method.TakesRawInput)
+                JsonInputGate.Check(input);
             var pending = method.Invoke(input, cts.Token);
             result = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(cts.Token).ConfigureAwait(false);
         }
@@ -50,7 +52,7 @@ internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, lo
 
     private Task WriteErrorAsync(HttpContext context, in ItemResult result)
     {
-        var error = RunnerCallErrors.Map(result.Status, result.Message, TimeSpan.Zero, RunnerName, method.Name, timeout);
+        var error = RunnerCallErrors.Map(result.Status, result.Message, TimeSpan.Zero, RunnerName, method.Name, timeout, InputNoun);
         if (error.Quiet is { } quiet)
             return UnavailableResponses.WriteAsync(context, quiet);
         return ApiResponses.WriteProblemAsync(context, error.Problem, error.Detail, exception: result.Exception, logMessage: error.Detail);

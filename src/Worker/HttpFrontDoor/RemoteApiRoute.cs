@@ -53,7 +53,7 @@ internal sealed class RemoteApiRoute(ApiConfig config, RunnerClient runner, long
             await UnavailableResponses.WriteAsync(context, why).ConfigureAwait(false);
             return;
         }
-        var error = RunnerCallErrors.Map(reply.Status, reply.Message, reply.RetryAfter, RunnerName, MethodName, timeout);
+        var error = RunnerCallErrors.Map(reply.Status, reply.Message, reply.RetryAfter, RunnerName, MethodName, timeout, InputNoun);
         if (error.Quiet is { } quiet)
             await UnavailableResponses.WriteAsync(context, quiet).ConfigureAwait(false);
         else

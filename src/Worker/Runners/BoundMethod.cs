@@ -47,6 +47,12 @@ internal sealed class BoundMethod
     public Type OutputType { get; }
 
     /// <summary>
+    /// The method takes its payload as it is (byte[], ReadOnlyMemory&lt;byte&gt;, string): nothing parses
+    /// it, so a JSON API's body is checked with <see cref="JsonInputGate"/> before the call.
+    /// </summary>
+    public bool TakesRawInput => InputType == typeof(byte[]) || InputType == typeof(ReadOnlyMemory<byte>) || InputType == typeof(string);
+
+    /// <summary>
     /// One payload in, one result out. For a batchable method, a batch of one; and when
     /// <see cref="SplitsInstances"/>, an <c>{"instances":[…]}</c> payload is its elements, called in
     /// batches of at most <see cref="MaxBatchSize"/>, answered with the JSON array of their results

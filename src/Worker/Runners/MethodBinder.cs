@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using System.Text.Unicode;
 using Serving.Abstractions;
 using Serving.Worker.Batching;
 using Serving.Worker.Errors;
@@ -362,14 +363,34 @@ internal static class MethodBinder
             return (Func<ReadOnlyMemory<byte>, T>)(object)new Func<ReadOnlyMemory<byte>, string>(static input => Encoding.UTF8.GetString(input.Span));
 
         var info = JsonInfo<T>(FiniteNumbers.ForInput(ReadOnly(options, where), typeof(T)), where);
+        var maxDepth = info.Options.MaxDepth == 0 ? JsonInputErrors.DefaultMaxDepth : info.Options.MaxDepth;
+        var comments = info.Options.ReadCommentHandling;
+        var trailingCommas = info.Options.AllowTrailingCommas;
         return input =>
         {
+            // The only JSON pass a request gets (the API worker forwards bodies unparsed), so it also
+            // refuses what the serializer would let through: bytes that are not UTF-8 in strings it
+            // skips. Vectorised; a small fraction of the parse.
+            if (!Utf8.IsValid(input.Span))
+                throw new RunnerJsonSyntaxException(JsonSyntax.Explain(input.Span, maxDepth, comments, trailingCommas) ?? "is not valid UTF-8");
             try
             {
                 return JsonSerializer.Deserialize(input.Span, info)!;
             }
+            // Whatever stopped the decoder (the reader, the serializer, a converter of the runner's own
+            // throwing RunnerInputException), input that is not one JSON value is InvalidJson, as if it had
+            // been checked first. Error path only: the input is read again.
+            catch (Exception ex) when (JsonSyntax.Explain(input.Span, int.MaxValue, comments, trailingCommas) is { } syntax)
+            {
+                throw new RunnerJsonSyntaxException(syntax, ex);
+            }
             catch (JsonException ex)
             {
+                // A value the reader refused for nesting deeper than the runner's options allow (the exception
+                // wraps the reader's) is InvalidJson too. Else the value does not have the method's shape,
+                // reported where the serializer stopped (maybe before a depth it would refuse): InvalidInput.
+                if (ex.InnerException is JsonException && JsonSyntax.Explain(input.Span, maxDepth, comments, trailingCommas) is { } depth)
+                    throw new RunnerJsonSyntaxException(depth, ex);
                 // The client's message names the JSON path and the shape expected there, never a .NET type.
                 throw new RunnerInputException(JsonInputErrors.Describe(input, ex, info), ex);
             }

@@ -46,9 +46,11 @@ internal sealed class RunnerEndpointService
             var api = apis[i];
             if (!string.Equals(api.Runner, runner.Name, StringComparison.Ordinal) || !runner.Methods.TryGetValue(api.Method, out var method))
                 continue;
-            _byApi[i] = HasOverrides(api) ? CreateTarget(method, api) : _byMethod[api.Method];
+            var target = HasOverrides(api) ? CreateTarget(method, api) : _byMethod[api.Method];
+            _byApi[i] = api.InputKind == PayloadKind.Json && method.TakesRawInput ? new JsonCheckedTarget(target) : target;
         }
-        Targets = [.. _byMethod.Values.Concat(_byApi.OfType<CallTarget>()).Distinct()];
+        // Statistics and drains are the real targets' (a JSON check in front of one is not another).
+        Targets = [.. _byMethod.Values.Concat(_byApi.OfType<CallTarget>().Select(t => t is JsonCheckedTarget c ? c.Inner : t)).Distinct()];
     }
 
     public LoadedRunner Runner { get; }

@@ -45,6 +45,8 @@ public sealed class TestHost : IDisposable
         ("/nan", "nan", "Text", "Json"),
         ("/slowbatch", "slowbatch", "Text", "Text"),
         ("/block", "block", "Text", "Text"),
+        // A JSON API over a method taking raw bytes: nothing parses the body, so the runner checks it is JSON.
+        ("/echojson", "echo", "Json", "Json"),
     ];
 
     /// <summary>
