@@ -29,7 +29,7 @@ public sealed class SupervisorTests : IDisposable
     };
 
     private ServingHost NewHost(bool respawn = true, bool container = false, int apiWorkers = 2, TransportChoice transport = TransportChoice.Auto,
-        TimeSpan? startTimeout = null, int port = 0, TimeSpan? stopTimeout = null, ApiDefinition[]? apis = null)
+        TimeSpan? startTimeout = null, int port = 0, TimeSpan? stopTimeout = null, ApiDefinition[]? apis = null, WorkerTuning? tuning = null)
     {
         var files = container ? new Hashtable { ["/.dockerenv"] = "" } : null;
         var platform = Facts.Info("Linux", files: files, temp: _temp, cpus: 2);
@@ -55,6 +55,7 @@ public sealed class SupervisorTests : IDisposable
             StopTimeout = stopTimeout ?? TimeSpan.FromSeconds(5),
             RespawnPolicy = FastPolicy,
             ReadinessProbe = (_, _) => Task.FromResult(true),
+            Tuning = tuning ?? new WorkerTuning(),
         }, _launcher, HostRegistry.NextId());
         _hosts.Add(host);
         return host;
@@ -125,6 +126,28 @@ public sealed class SupervisorTests : IDisposable
         Assert.Equal(0, apis[1].GetProperty("maxLatencyMs").GetInt32());
         Assert.Equal(1, apis[2].GetProperty("maxBatchSize").GetInt32());
         Assert.False(apis[2].TryGetProperty("maxLatencyMs", out _));
+    }
+
+    [Fact]
+    public async Task Every_worker_tunable_reaches_host_json_under_the_name_the_worker_reads()
+    {
+        var host = NewHost(tuning: new WorkerTuning
+        {
+            RunnerConnectTimeoutMs = 1234, DeadlineSweepMs = 7, ConnectionsPerRunnerWorker = 3, MaxConnectionsPerRunner = 9,
+            RunnerHelloTimeoutMs = 4321, StatsIntervalMs = 250, BatchQueueBatches = 5,
+        });
+        await host.StartAsync(null, CancellationToken.None);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(host.Plan.SocketDirectory, "host.json")));
+        var tuning = json.RootElement.GetProperty("tuning");
+        var expected = new Dictionary<string, int>
+        {
+            ["runnerConnectTimeoutMs"] = 1234, ["deadlineSweepMs"] = 7, ["connectionsPerRunnerWorker"] = 3, ["maxConnectionsPerRunner"] = 9,
+            ["runnerHelloTimeoutMs"] = 4321, ["statsIntervalMs"] = 250, ["batchQueueBatches"] = 5,
+        };
+        Assert.Equal(expected.OrderBy(p => p.Key), tuning.EnumerateObject().Select(p => KeyValuePair.Create(p.Name, p.Value.GetInt32())).OrderBy(p => p.Key));
+        // The defaults, like every other value, are written out: the worker runs with what the supervisor holds.
+        Assert.Equal(ServingDefaults.RequestTimeoutSeconds, json.RootElement.GetProperty("requestTimeoutSeconds").GetInt32());
+        Assert.Equal(ServingDefaults.MaxRequestBodyBytes, json.RootElement.GetProperty("maxRequestBodyBytes").GetInt64());
     }
 
     [Fact]

@@ -61,8 +61,8 @@ public class BatchingConfigTests
         var config = HostConfig.Load(host.ConfigPath);
         runner.CheckApis(config);
         var options = BatchingOptions.For(runner.Methods["square"], config.Service!.Apis![0]);
-        Assert.Equal(new BatchingOptions(8, TimeSpan.FromMilliseconds(2), 8 * BatchingOptions.QueueBatches), options);
-        Assert.Equal(new BatchingOptions(64, TimeSpan.FromMilliseconds(10), 64 * BatchingOptions.QueueBatches), BatchingOptions.For(runner.Methods["square"]));
+        Assert.Equal(new BatchingOptions(8, TimeSpan.FromMilliseconds(2), 8 * new WorkerTuning().BatchQueueBatches), options);
+        Assert.Equal(new BatchingOptions(64, TimeSpan.FromMilliseconds(10), 64 * new WorkerTuning().BatchQueueBatches), BatchingOptions.For(runner.Methods["square"]));
     }
 
     [Fact]

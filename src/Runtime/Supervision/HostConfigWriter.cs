@@ -5,6 +5,9 @@ namespace Serving;
 /// <summary>Writes host.json, the worker's configuration (docs/worker-protocol.md), mode 0600.</summary>
 internal static class HostConfigWriter
 {
+    // The worker reads host.json with camelCase names (its HostConfigJsonContext): the same names, from the same type.
+    private static readonly JsonSerializerOptions TuningJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
     public static void Write(string path, ServingHost host, IReadOnlyDictionary<string, (RunnerTransport Transport, string Address)> endpoints,
         string secret, HostOptions options)
     {
@@ -76,6 +79,9 @@ internal static class HostConfigWriter
             if (options.MaxMessageBytes is { } maxMessageBytes)
                 w.WriteNumber("maxMessageBytes", maxMessageBytes);
             w.WriteNumber("maxConcurrentStreams", options.MaxConcurrentStreams);
+            // Every tunable, default or not: the worker runs with exactly what the supervisor holds.
+            w.WritePropertyName("tuning");
+            JsonSerializer.Serialize(w, options.Tuning, TuningJson);
             w.WriteEndObject();
         }
     }

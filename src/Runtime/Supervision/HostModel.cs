@@ -74,18 +74,23 @@ public sealed class HostOptions
     /// with respawn off). Default 30 s. Stop-ServingHost and Stop-Job take their own timeout.
     /// </summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>The deadline of one API → runner call. Default 60 s.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>The deadline of one API → runner call. Default 60 s (<see cref="ServingDefaults"/>).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(ServingDefaults.RequestTimeoutSeconds);
     /// <summary>
     /// The largest message between a client and the gRPC front door, and between API and runner
     /// workers (both directions). Default null: requests are bounded by <see cref="MaxRequestBodyBytes"/>
     /// only (a default of 4 MiB here used to cap the 32 MiB body limit without saying so).
     /// </summary>
     public int? MaxMessageBytes { get; init; }
-    /// <summary>Concurrent HTTP/2 streams per client connection. Default 100.</summary>
-    public int MaxConcurrentStreams { get; init; } = 100;
-    /// <summary>The largest request body an API accepts. Default 32 MiB.</summary>
-    public long MaxRequestBodyBytes { get; init; } = 32L * 1024 * 1024;
+    /// <summary>Concurrent HTTP/2 streams per client connection. Default 100 (<see cref="ServingDefaults"/>).</summary>
+    public int MaxConcurrentStreams { get; init; } = ServingDefaults.MaxConcurrentStreams;
+    /// <summary>The largest request body an API accepts. Default 32 MiB (<see cref="ServingDefaults"/>).</summary>
+    public long MaxRequestBodyBytes { get; init; } = ServingDefaults.MaxRequestBodyBytes;
+    /// <summary>
+    /// The workers' tunables (connections, sweeps, timeouts, queue bounds), written into host.json as
+    /// they are; each default and its reason is in <see cref="WorkerTuning"/>.
+    /// </summary>
+    internal WorkerTuning Tuning { get; init; } = new();
     /// <summary>How crashed workers are restarted (when the plan says they are).</summary>
     public RespawnPolicy RespawnPolicy { get; init; } = RespawnPolicy.Default;
     /// <summary>

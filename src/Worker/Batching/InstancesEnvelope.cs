@@ -16,7 +16,7 @@ namespace Serving.Worker.Batching;
 internal static class InstancesEnvelope
 {
     /// <summary>The most elements one request may carry.</summary>
-    public const int MaxInstances = 10_000;
+    public const int MaxInstances = ServingDefaults.MaxInstancesPerRequest;
 
     /// <summary>
     /// Finds the elements of an envelope. False: <paramref name="body"/> is not one (send it as one

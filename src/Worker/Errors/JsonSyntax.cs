@@ -10,7 +10,7 @@ namespace Serving.Worker.Errors;
 internal static class JsonSyntax
 {
     /// <summary>How deep a JSON API's input may nest (objects and arrays).</summary>
-    public const int MaxDepth = 256;
+    public const int MaxDepth = ServingDefaults.RawJsonMaxDepth;
 
     private static readonly JsonReaderOptions Strict = new() { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = MaxDepth };
 

@@ -16,14 +16,17 @@ internal sealed class HostConfig
     public ServiceConfig? Service { get; set; }
     public Dictionary<string, RunnerEndpointConfig>? RunnerEndpoints { get; set; }
     public string? RunnerSecret { get; set; }
-    public double RequestTimeoutSeconds { get; set; } = 60;
-    public long MaxRequestBodyBytes { get; set; } = 32L * 1024 * 1024;
+    public double RequestTimeoutSeconds { get; set; } = ServingDefaults.RequestTimeoutSeconds;
+    public long MaxRequestBodyBytes { get; set; } = ServingDefaults.MaxRequestBodyBytes;
 
     /// <summary>Optional: the largest gRPC message between API and runner workers (null: no limit beyond the body limit).</summary>
     public int? MaxMessageBytes { get; set; }
 
     /// <summary>Optional: concurrent HTTP/2 streams per connection a runner accepts (null: Kestrel's 100).</summary>
     public int? MaxConcurrentStreams { get; set; }
+
+    /// <summary>The workers' tunables (host.json <c>tuning</c>); absent keys keep <see cref="WorkerTuning"/>'s defaults.</summary>
+    public WorkerTuning? Tuning { get; set; }
 
     /// <summary>Reads and validates host.json; throws <see cref="ConfigException"/> with a one-line message.</summary>
     public static HostConfig Load(string path)
@@ -70,6 +73,9 @@ internal sealed class HostConfig
             throw new ConfigException("host.json: 'maxMessageBytes' must be at least 1024");
         if (MaxConcurrentStreams is < 1)
             throw new ConfigException("host.json: 'maxConcurrentStreams' must be positive");
+        Tuning ??= new WorkerTuning();
+        if (Tuning.Problem() is { } tuning)
+            throw new ConfigException("host.json: " + tuning);
         ProtocolKind = Protocol?.ToUpperInvariant() switch
         {
             null or "" or "HTTP" => ServingProtocol.Http,

@@ -12,9 +12,7 @@ namespace Serving.Worker.Transport;
 /// </summary>
 internal sealed class RunnerClient : IDisposable
 {
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(50);
-
+    private readonly TimeSpan _connectTimeout;
     private readonly string? _secret;
     private readonly long _maxReply;
     private readonly Slot[] _slots;
@@ -29,14 +27,15 @@ internal sealed class RunnerClient : IDisposable
     private CancellationTokenSource _attempts = new();
 
     public RunnerClient(string name, RunnerEndpointConfig endpoint, int workers, string? secret, TimeSpan timeout, long maxReply,
-        Lifeline? lifeline = null)
+        WorkerTuning tuning, Lifeline? lifeline = null)
     {
         Name = name;
         Endpoint = endpoint;
         Timeout = timeout;
         _secret = secret;
         _maxReply = maxReply;
-        _slots = new Slot[workers <= 1 ? 1 : Math.Min(workers * 2, 16)];
+        _connectTimeout = TimeSpan.FromMilliseconds(tuning.RunnerConnectTimeoutMs);
+        _slots = new Slot[tuning.ConnectionsTo(workers)];
         for (var i = 0; i < _slots.Length; i++)
             _slots[i] = new Slot();
         _availability = lifeline?.Runners ?? new RunnerAvailability();
@@ -44,7 +43,8 @@ internal sealed class RunnerClient : IDisposable
         OnAvailabilityChanged(name);
         // Requests still running just before a drain ends are answered (503 / UNAVAILABLE) rather than reset.
         lifeline?.DrainExpired.Register(() => Abort(Unavailability.HostStopping));
-        _sweep = new Timer(static s => ((RunnerClient)s!).Sweep(), this, SweepInterval, SweepInterval);
+        var sweep = TimeSpan.FromMilliseconds(tuning.DeadlineSweepMs);
+        _sweep = new Timer(static s => ((RunnerClient)s!).Sweep(), this, sweep, sweep);
     }
 
     public string Name { get; }
@@ -123,7 +123,7 @@ internal sealed class RunnerClient : IDisposable
 
     private async Task<RunnerConnection> OpenAsync(Slot slot, CancellationToken abandoned)
     {
-        var connection = await RunnerConnection.ConnectAsync(Endpoint, _secret, _maxReply, ConnectTimeout, abandoned).ConfigureAwait(false);
+        var connection = await RunnerConnection.ConnectAsync(Endpoint, _secret, _maxReply, _connectTimeout, abandoned).ConfigureAwait(false);
         lock (_lock)
         {
             if (_disposed)

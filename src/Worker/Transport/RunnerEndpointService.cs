@@ -25,12 +25,13 @@ internal sealed class RunnerEndpointService
         Log = log;
         MaxPayload = RunnerLimits.MaxFramePayload(config);
         MaxOutput = config.MaxMessageBytes;
+        Tuning = config.Tuning ?? new WorkerTuning();
         RequiredSecret = requiredSecret is null ? null : Encoding.UTF8.GetBytes(requiredSecret);
 
         // A batchable method gets a dispatcher; batching off (a batch of at most one) means direct
         // calls, which may overlap, rather than a queue served one call at a time.
         CallTarget CreateTarget(BoundMethod method, ApiConfig? api) =>
-            method.Batchable && BatchingOptions.For(method, api) is { MaxBatchSize: > 1 } options
+            method.Batchable && BatchingOptions.For(method, api, queueBatches: Tuning.BatchQueueBatches) is { MaxBatchSize: > 1 } options
                 ? new BatchCallTarget(runner.Name, method, options, batchLog)
                 : new DirectCallTarget(runner.Name, method);
 
@@ -62,6 +63,9 @@ internal sealed class RunnerEndpointService
 
     /// <summary>The largest output a reply may carry (maxMessageBytes), else null.</summary>
     public long? MaxOutput { get; }
+
+    /// <summary>The workers' tunables (host.json <c>tuning</c>).</summary>
+    public WorkerTuning Tuning { get; }
 
     /// <summary>The secret a Hello must carry (Tcp endpoints), else null.</summary>
     public byte[]? RequiredSecret { get; }

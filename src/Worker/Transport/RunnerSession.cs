@@ -15,8 +15,6 @@ namespace Serving.Worker.Transport;
 /// </summary>
 internal sealed class RunnerSession
 {
-    private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
-
     private readonly ConnectionContext _connection;
     private readonly RunnerEndpointService _service;
     private readonly PipeFrameWriter _writer;
@@ -62,7 +60,8 @@ internal sealed class RunnerSession
     /// <summary>The first frame must be a Hello of our version carrying the secret (Tcp endpoints).</summary>
     private async Task<bool> HelloAsync(PipeReader input)
     {
-        using var timeout = new CancellationTokenSource(HelloTimeout);
+        var helloTimeout = TimeSpan.FromMilliseconds(_service.Tuning.RunnerHelloTimeoutMs);
+        using var timeout = new CancellationTokenSource(helloTimeout);
         while (true)
         {
             ReadResult result;
@@ -72,7 +71,7 @@ internal sealed class RunnerSession
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
-                Refuse($"no hello within {HelloTimeout.TotalSeconds:0} s");
+                Refuse($"no hello within {helloTimeout.TotalSeconds:0.#} s");
                 return false;
             }
             var buffer = result.Buffer;

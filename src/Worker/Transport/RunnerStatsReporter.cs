@@ -15,7 +15,6 @@ namespace Serving.Worker.Transport;
 internal sealed class RunnerStatsReporter : IDisposable
 {
     public const string Prefix = "@@serving stats ";
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     private readonly RunnerEndpointService _service;
     private readonly Lock _lock = new();
@@ -25,7 +24,8 @@ internal sealed class RunnerStatsReporter : IDisposable
     public RunnerStatsReporter(RunnerEndpointService service)
     {
         _service = service;
-        _timer = new Timer(static s => ((RunnerStatsReporter)s!).Report(), this, Interval, Interval);
+        var interval = TimeSpan.FromMilliseconds(service.Tuning.StatsIntervalMs);
+        _timer = new Timer(static s => ((RunnerStatsReporter)s!).Report(), this, interval, interval);
     }
 
     /// <summary>Writes a line now if anything changed since the last one (also called at the end of a drain).</summary>
