@@ -29,7 +29,8 @@ public sealed class SupervisorTests : IDisposable
     };
 
     private ServingHost NewHost(bool respawn = true, bool container = false, int apiWorkers = 2, TransportChoice transport = TransportChoice.Auto,
-        TimeSpan? startTimeout = null, int port = 0, TimeSpan? stopTimeout = null, ApiDefinition[]? apis = null, WorkerTuning? tuning = null)
+        TimeSpan? startTimeout = null, int port = 0, TimeSpan? stopTimeout = null, ApiDefinition[]? apis = null, WorkerTuning? tuning = null,
+        ServingProtocol protocol = ServingProtocol.Http)
     {
         var files = container ? new Hashtable { ["/.dockerenv"] = "" } : null;
         var platform = Facts.Info("Linux", files: files, temp: _temp, cpus: 2);
@@ -46,7 +47,7 @@ public sealed class SupervisorTests : IDisposable
         var plan = HostPlanner.Plan(platform, service, new PlanOptions
         {
             Port = port, HostAddress = "127.0.0.1", ApiWorkers = apiWorkers, Transport = transport,
-            Respawn = respawn ? RespawnChoice.Always : RespawnChoice.Never,
+            Respawn = respawn ? RespawnChoice.Always : RespawnChoice.Never, Protocol = protocol,
         });
         var host = new ServingHost(plan, new HostOptions
         {
@@ -148,6 +149,19 @@ public sealed class SupervisorTests : IDisposable
         // The defaults, like every other value, are written out: the worker runs with what the supervisor holds.
         Assert.Equal(ServingDefaults.RequestTimeoutSeconds, json.RootElement.GetProperty("requestTimeoutSeconds").GetInt32());
         Assert.Equal(ServingDefaults.MaxRequestBodyBytes, json.RootElement.GetProperty("maxRequestBodyBytes").GetInt64());
+    }
+
+    [Theory]
+    [InlineData(ServingProtocol.Http, "0x200000")]
+    [InlineData(ServingProtocol.Grpc, "0x100000")]
+    public async Task Workers_get_a_small_gen0_budget_and_the_grpc_front_doors_api_workers_a_smaller_one(ServingProtocol protocol, string api)
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_GCgen0size") is not null)
+            return; // an operator's own setting wins (and this machine has one)
+        var host = NewHost(protocol: protocol, port: protocol == ServingProtocol.Grpc ? 8080 : 0);
+        await host.StartAsync(null, CancellationToken.None);
+        foreach (var p in _launcher.Started)
+            Assert.Equal(p.Spec.Role == WorkerRole.Api ? api : "0x200000", p.Spec.Environment["DOTNET_GCgen0size"]);
     }
 
     [Fact]
