@@ -66,16 +66,16 @@ public sealed class ServingHostJob : Job2
 
     private void OnLog(WorkerLogEntry entry) => Child(entry.Worker).Add(entry);
 
-    private void OnWorkerChanged(WorkerSlot slot)
+    private void OnWorkerChanged(WorkerInfo worker)
     {
-        var child = Child(slot.Name);
-        switch (slot.State)
+        var child = Child(worker.Name);
+        switch (worker.State)
         {
             case WorkerState.Failed:
-                child.Finish(JobState.Failed, $"Worker {slot.Name} failed (last exit code {slot.LastExitCode}); see Receive-Job for its last lines.");
+                child.Finish(JobState.Failed, $"Worker {worker.Name} failed (last exit code {worker.LastExitCode}); see Receive-Job for its last lines.");
                 break;
             case WorkerState.Exited:
-                child.Finish(JobState.Failed, $"Worker {slot.Name} exited with code {slot.LastExitCode} and is not respawned (respawn is off): the host ends.");
+                child.Finish(JobState.Failed, $"Worker {worker.Name} exited with code {worker.LastExitCode} and is not respawned (respawn is off): the host ends.");
                 break;
             case WorkerState.Stopped:
                 child.Finish(JobState.Stopped, null);

@@ -165,6 +165,36 @@ public sealed class SupervisorTests : IDisposable
     }
 
     [Fact]
+    public async Task Events_are_raised_outside_the_lock_so_a_handler_may_wait_for_a_thread_that_takes_it()
+    {
+        var host = NewHost();
+        var probes = new System.Collections.Concurrent.ConcurrentQueue<bool>();
+        // Raised under the supervisor's lock, the snapshot on the other thread would wait for it: a deadlock
+        // (here: a probe that times out). PowerShell's job state changes run in these handlers.
+        void Probe() => probes.Enqueue(Task.Run(() => host.Snapshot()).Wait(TimeSpan.FromSeconds(2)));
+        host.WorkerChanged += _ => Probe();
+        host.StateChanged += _ => Probe();
+        await host.StartAsync(null, CancellationToken.None);
+        _launcher.Started.First(p => p.Spec.Name == "echo-1").Exit(137);
+        await Poll.Until(() => _launcher.Started.Count(p => p.Spec.Name == "echo-1") == 2, "the respawn");
+        await host.StopAsync(TimeSpan.Zero, force: true);
+        Assert.True(probes.Count >= 10, $"{probes.Count} events");
+        Assert.All(probes, Assert.True);
+    }
+
+    [Fact]
+    public async Task The_host_completes_only_after_its_last_state_change_was_raised()
+    {
+        var host = NewHost();
+        HostState? last = null;
+        host.StateChanged += s => { Thread.Sleep(50); last = s; };
+        await host.StartAsync(null, CancellationToken.None);
+        await host.StopAsync(TimeSpan.Zero, force: true);
+        Assert.True(host.Completion.IsCompleted);
+        Assert.Equal(HostState.Stopped, last);
+    }
+
+    [Fact]
     public async Task Tcp_runners_bind_loopback_ephemeral_ports_and_get_a_secret()
     {
         var host = NewHost(transport: TransportChoice.Tcp);

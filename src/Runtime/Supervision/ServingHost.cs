@@ -19,16 +19,15 @@ public sealed class ServingHost : IDisposable
 
     private const string ControlPrefix = "@@serving ";
     private const string StatsPrefix = "@@serving stats ";
-    private const string Gen0SizeVariable = "DOTNET_GCgen0size";
 
     private readonly object _gate = new();
+    private readonly EventOutbox _events = new();
     private readonly IWorkerLauncher _launcher;
     private readonly HostOptions _options;
     private readonly List<WorkerSlot> _slots = new();
-    private readonly List<Listener> _listeners = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _lifetime = new();
-    private Listener? _apiListener;
+    private HostBindings? _bindings;
     private string _stateDirectory = "";
     private HostDirectoryLock? _directoryLock;
     private string _url;
@@ -56,9 +55,9 @@ public sealed class ServingHost : IDisposable
     public HostPlan Plan { get; }
     public string Name { get; }
     public int Id { get; }
-    public string Url { get { lock (_gate) return _url; } }
-    public HostState State { get { lock (_gate) return _state; } }
-    public IReadOnlyList<WorkerSlot> Workers { get { lock (_gate) return _slots.ToArray(); } }
+    public string Url { get { using (Gate()) return _url; } }
+    public HostState State { get { using (Gate()) return _state; } }
+    public IReadOnlyList<WorkerSlot> Workers { get { using (Gate()) return _slots.ToArray(); } }
 
     /// <summary>Completes when the host has stopped or failed and everything is cleaned up.</summary>
     public Task Completion => _completion.Task;
@@ -66,8 +65,11 @@ public sealed class ServingHost : IDisposable
     /// <summary>Every line any worker writes, plus the supervisor's notes about workers.</summary>
     public event Action<WorkerLogEntry>? Log;
 
-    /// <summary>A worker slot changed state (started, ready, exited, respawned, failed).</summary>
-    public event Action<WorkerSlot>? WorkerChanged;
+    /// <summary>
+    /// A worker changed state (started, ready, exited, respawned, failed): the worker as it was at the
+    /// change (events are raised after the supervisor lets go of its lock, when it may have moved on).
+    /// </summary>
+    public event Action<WorkerInfo>? WorkerChanged;
 
     /// <summary>The host changed state.</summary>
     public event Action<HostState>? StateChanged;
@@ -92,7 +94,7 @@ public sealed class ServingHost : IDisposable
             var started = 0;
             foreach (var slot in slots)
             {
-                lock (_gate) Spawn(slot);
+                using (Gate()) Spawn(slot);
                 started++;
                 progress?.Report((10 + 40 * started / slots.Count, $"Started {slot.Name}"));
             }
@@ -101,7 +103,7 @@ public sealed class ServingHost : IDisposable
             timeout.CancelAfter(_options.StartTimeout);
             await WaitForReadyAsync(slots, progress, timeout.Token, cancellationToken).ConfigureAwait(false);
 
-            lock (_gate)
+            using (Gate())
             {
                 _startedAt = DateTimeOffset.Now;
                 _startFailure = null;
@@ -113,7 +115,7 @@ public sealed class ServingHost : IDisposable
         catch
         {
             await StopAsync(TimeSpan.Zero, force: true).ConfigureAwait(false);
-            lock (_gate) SetState(HostState.Failed, "The host failed to start.");
+            using (Gate()) SetState(HostState.Failed, "The host failed to start.");
             throw;
         }
     }
@@ -174,7 +176,7 @@ public sealed class ServingHost : IDisposable
     /// </summary>
     public Task StopAsync(TimeSpan timeout, bool force)
     {
-        lock (_gate)
+        using (Gate())
         {
             if (_stopTask != null)
             {
@@ -194,13 +196,13 @@ public sealed class ServingHost : IDisposable
         // The whole host stops: the shared API socket drops new handshakes while the workers still
         // accept, so the ones under way complete and are served; when the last copy closes, nothing
         // is left to reset (ListenerSynFilter). Workers filter the sockets they own alone themselves.
-        if (!force && timeout > TimeSpan.Zero && !ApiWorkersBindThemselves && _apiListener is { IsClosed: false } api
+        if (!force && timeout > TimeSpan.Zero && !WorkerSpecs.ApiWorkersBindThemselves(Plan) && _bindings?.Api is { IsClosed: false } api
             && ListenerSynFilter.TryAttach(api.Socket))
         {
             await Task.Delay(ListenerSynFilter.SettleWithin(timeout)).ConfigureAwait(false);
         }
         WorkerSlot[] slots;
-        lock (_gate)
+        using (Gate())
         {
             slots = _slots.ToArray();
             foreach (var slot in slots)
@@ -209,7 +211,7 @@ public sealed class ServingHost : IDisposable
                 if (slot.State is WorkerState.Backoff) SetWorker(slot, WorkerState.Stopped);
             }
             // Drop our copy; each worker stops accepting on its own copy as it drains.
-            _apiListener?.Release();
+            _bindings?.Api.Release();
         }
 
         var deadline = DateTime.UtcNow + timeout;
@@ -223,30 +225,34 @@ public sealed class ServingHost : IDisposable
             await StopGroupAsync(slots.Where(s => s.Spec.Role == WorkerRole.Runner), seconds, runnerDeadline).ConfigureAwait(false);
         }
 
-        lock (_gate) KillAll();
+        using (Gate()) KillAll();
         var exits = slots.Select(s => s.Process?.Exited ?? Task.CompletedTask).ToArray();
         await Task.WhenAny(Task.WhenAll(exits), Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
 
-        lock (_gate)
+        using (Gate())
         {
             foreach (var slot in slots)
             {
                 slot.Process?.Dispose();
                 if (slot.State is not (WorkerState.Failed or WorkerState.Exited)) SetWorker(slot, WorkerState.Stopped);
             }
-            foreach (var listener in _listeners) listener.Dispose();
+            foreach (var listener in _bindings?.All ?? []) listener.Dispose();
             RemoveStateDirectory();
             _stoppedAt = DateTimeOffset.Now;
             if (_failure is not null) SetState(HostState.Failed, _failure);
             else if (_state != HostState.Failed) SetState(HostState.Stopped, "");
         }
-        _completion.TrySetResult();
+        // Behind the last state change and log lines: whoever sees the host complete has seen them.
+        _events.Post(() => _completion.TrySetResult());
+        _events.Deliver();
+        // Another thread may be the one delivering: the stop is over when they are out.
+        await _completion.Task.ConfigureAwait(false);
     }
 
     private async Task StopGroupAsync(IEnumerable<WorkerSlot> group, string seconds, DateTime deadline)
     {
         var waits = new List<Task>();
-        lock (_gate)
+        using (Gate())
         {
             foreach (var slot in group)
             {
@@ -269,7 +275,7 @@ public sealed class ServingHost : IDisposable
 
     public HostInfo Snapshot()
     {
-        lock (_gate)
+        using (Gate())
         {
             return new HostInfo
             {
@@ -342,37 +348,34 @@ public sealed class ServingHost : IDisposable
     private void BindListeners()
     {
         var address = HostPlanner.ParseHostAddress(Plan.HostAddress);
-        _apiListener = ApiWorkersBindThemselves
+        var api = WorkerSpecs.ApiWorkersBindThemselves(Plan)
             ? HostListeners.ReservePort(address, Plan.Port)
             : HostListeners.BindTcp(address, Plan.Port);
-        _listeners.Add(_apiListener);
+        var runners = new Dictionary<string, Listener>(StringComparer.Ordinal);
+        // Set at once: a failure half way still leaves every socket bound so far to the stop that follows.
+        _bindings = new HostBindings(api, runners);
         if (Plan.Port == 0)
         {
-            var builder = new UriBuilder(Plan.Url) { Port = _apiListener.Port };
+            var builder = new UriBuilder(Plan.Url) { Port = api.Port };
             _url = builder.Uri.GetLeftPart(UriPartial.Authority);
         }
         if (Plan.Mode == ServingMode.Development) return;
         foreach (var runner in Plan.Runners)
         {
-            var listener = runner.Transport == RunnerTransport.Uds
+            runners[runner.Name] = runner.Transport == RunnerTransport.Uds
                 ? HostListeners.BindUnix(runner.Endpoint)
                 : HostListeners.BindTcp(IPAddress.Loopback, 0);
-            _listeners.Add(listener);
         }
     }
 
     /// <summary>Production gRPC: each API worker binds the port with SO_REUSEPORT and the kernel spreads
     /// connections across them (the seed's design); HTTP API workers share one inherited socket.</summary>
-    private bool ApiWorkersBindThemselves => Plan.Protocol == ServingProtocol.Grpc && Plan.Mode == ServingMode.Production;
-
-    private Listener RunnerListener(int runnerIndex) => _listeners[1 + runnerIndex];
-
     private string WriteHostConfig(string secret)
     {
         var endpoints = new Dictionary<string, (RunnerTransport, string)>();
         if (Plan.Mode == ServingMode.Production)
-            for (var i = 0; i < Plan.Runners.Length; i++)
-                endpoints[Plan.Runners[i].Name] = (Plan.Runners[i].Transport, RunnerListener(i).Endpoint);
+            foreach (var runner in Plan.Runners)
+                endpoints[runner.Name] = (runner.Transport, _bindings!.Runners[runner.Name].Endpoint);
         var path = Path.Combine(_stateDirectory, "host.json");
         HostConfigWriter.Write(path, this, endpoints, secret, _options);
         return path;
@@ -380,102 +383,11 @@ public sealed class ServingHost : IDisposable
 
     private void CreateSlots(string configPath)
     {
-        var baseEnv = new Dictionary<string, string>
-        {
-            ["SERVING_HOST_ID"] = Plan.HostId,
-            ["SERVING_HOST_NAME"] = Name,
-            ["NO_COLOR"] = "1",
-            ["DOTNET_NOLOGO"] = "1",
-        };
-        // Many workers share one machine: a 2 MiB gen0 budget (workstation GC otherwise sizes it from the
-        // CPU's cache, tens of MiB here) keeps each worker's RSS under 80 MB at a few more, shorter gen0
-        // collections (docs/benchmarks.md). The gRPC front door's API workers get 1 MiB: HTTP/2 keeps more
-        // per connection, and 64 clients took them to ~87 MB with 2 MiB, ~79 MB with 1 MiB. An operator's
-        // own setting wins.
-        var apiEnv = baseEnv;
-        if (Environment.GetEnvironmentVariable(Gen0SizeVariable) is null)
-        {
-            baseEnv[Gen0SizeVariable] = "0x200000";
-            if (Plan.Protocol == ServingProtocol.Grpc)
-                apiEnv = new Dictionary<string, string>(baseEnv) { [Gen0SizeVariable] = "0x100000" };
-        }
-        lock (_gate)
-        {
-            if (Plan.Mode == ServingMode.Development)
-            {
-                _slots.Add(NewSlot(WorkerRole.Dev, "dev-1", null, 1, _url, configPath, _apiListener!, baseEnv, null, null));
-                return;
-            }
-            for (var r = 0; r < Plan.Runners.Length; r++)
-            {
-                var runner = Plan.Runners[r];
-                var definition = Plan.Definition.Runners.First(d => d.Name == runner.Name);
-                var listener = RunnerListener(r);
-                for (var i = 1; i <= runner.Workers; i++)
-                {
-                    var perWorker = i <= definition.WorkerEnvironment.Count ? definition.WorkerEnvironment[i - 1] : null;
-                    _slots.Add(NewSlot(WorkerRole.Runner, $"{runner.Name}-{i}", runner.Name, i, listener.Endpoint, configPath,
-                        listener, baseEnv, definition.Environment, perWorker));
-                }
-            }
-            for (var i = 1; i <= Plan.ApiWorkers; i++)
-                _slots.Add(NewSlot(WorkerRole.Api, $"api-{i}", null, i, _apiListener!.Endpoint, configPath, _apiListener, apiEnv, null, null));
-        }
-    }
-
-    private WorkerSlot NewSlot(WorkerRole role, string name, string? runner, int index, string endpoint, string configPath,
-        Listener listener, Dictionary<string, string> baseEnv,
-        IReadOnlyDictionary<string, string>? runnerEnv, IReadOnlyDictionary<string, string>? workerEnv)
-    {
-        var env = new Dictionary<string, string>(baseEnv)
-        {
-            ["SERVING_ROLE"] = role.ToString().ToLowerInvariant(),
-            ["SERVING_WORKER_INDEX"] = index.ToString(CultureInfo.InvariantCulture),
-            ["SERVING_WORKER_NAME"] = name,
-        };
-        if (runner != null) env["SERVING_RUNNER"] = runner;
-        if (runnerEnv != null) foreach (var (k, v) in runnerEnv) env[k] = v;
-        if (workerEnv != null) foreach (var (k, v) in workerEnv) env[k] = v;
-
-        var args = new List<string>
-        {
-            "--role", role.ToString().ToLowerInvariant(),
-            "--config", configPath,
-            "--index", index.ToString(CultureInfo.InvariantCulture),
-        };
-        if (runner != null) { args.Add("--runner"); args.Add(runner); }
-        Listener? inherited = listener;
-        if (role == WorkerRole.Api && ApiWorkersBindThemselves)
-        {
-            args.Add("--listen");
-            args.Add("http://" + _apiListener!.Endpoint);
-            args.Add("--reuse-port");
-            args.Add("true");
-            inherited = null;
-        }
-        else if (OperatingSystem.IsWindows())
-        {
-            // No fd inheritance for Kestrel on Windows: the worker binds the address itself.
-            args.Add("--listen");
-            args.Add(role == WorkerRole.Runner ? "tcp:" + endpoint : "http://" + _apiListener!.Endpoint);
-        }
-        else
-        {
-            args.Add("--listen-fd");
-            args.Add(((long)listener.Handle).ToString(CultureInfo.InvariantCulture));
-        }
-
-        return new WorkerSlot(this, new WorkerSpec
-        {
-            Role = role,
-            Name = name,
-            Runner = runner,
-            Index = index,
-            Endpoint = endpoint,
-            Arguments = args,
-            Environment = env,
-            InheritedListener = inherited,
-        }, _options.RecentLines);
+        var specs = WorkerSpecs.Build(Plan, _bindings!, Name, _url, configPath,
+            operatorSetGen0: Environment.GetEnvironmentVariable(WorkerSpecs.Gen0SizeVariable) is not null, windows: OperatingSystem.IsWindows());
+        using (Gate())
+            foreach (var spec in specs)
+                _slots.Add(new WorkerSlot(this, spec, _options.RecentLines));
     }
 
     /// <summary>Starts (or restarts) the slot's process. Caller holds the lock.</summary>
@@ -510,8 +422,7 @@ public sealed class ServingHost : IDisposable
     /// lost for good ends the host anyway.</summary>
     private void ReleaseListenersNoLongerNeeded()
     {
-        foreach (var listener in _listeners)
-            if (!ReferenceEquals(listener, _apiListener)) listener.Release();
+        foreach (var listener in _bindings!.Runners.Values) listener.Release();
     }
 
     // ---- watching ---------------------------------------------------------------------------
@@ -522,7 +433,7 @@ public sealed class ServingHost : IDisposable
         {
             if (line == ReadyEvent)
             {
-                lock (_gate)
+                using (Gate())
                 {
                     if (slot.State == WorkerState.Starting)
                     {
@@ -535,7 +446,7 @@ public sealed class ServingHost : IDisposable
             else if (line.StartsWith(StatsPrefix, StringComparison.Ordinal) && slot.Spec.Role == WorkerRole.Runner
                 && RunnerWorkerStats.Parse(line[StatsPrefix.Length..], DateTimeOffset.Now) is { } stats)
             {
-                lock (_gate)
+                using (Gate())
                     slot.Stats = stats;
             }
             return;
@@ -545,7 +456,7 @@ public sealed class ServingHost : IDisposable
 
     private void OnExited(WorkerSlot slot, IWorkerProcess process, int exitCode, TimeSpan uptime)
     {
-        lock (_gate)
+        using (Gate())
         {
             if (!ReferenceEquals(slot.Process, process)) return;
             slot.LastExitCode = exitCode;
@@ -601,7 +512,7 @@ public sealed class ServingHost : IDisposable
         try
         {
             await Task.Delay(delay, cancel.Token).ConfigureAwait(false);
-            lock (_gate)
+            using (Gate())
             {
                 if (_stopping || cancel.IsCancellationRequested) return;
                 slot.Restarts++;
@@ -620,7 +531,7 @@ public sealed class ServingHost : IDisposable
         catch (OperationCanceledException) { }
         finally
         {
-            lock (_gate)
+            using (Gate())
             {
                 if (ReferenceEquals(slot.PendingRespawn, cancel)) slot.PendingRespawn = null;
                 cancel.Dispose();
@@ -657,22 +568,46 @@ public sealed class ServingHost : IDisposable
     }
 
     /// <summary>
-    /// Raises an event so that a subscriber that throws cannot break supervision: the supervisor's
-    /// own work (respawning, ending the host) must go on whatever a listener does with the news.
+    /// Raises an event after the lock is let go (<see cref="EventOutbox"/>), to the subscribers of the
+    /// moment, so that a subscriber that throws cannot break supervision: the supervisor's own work
+    /// (respawning, ending the host) must go on whatever a listener does with the news.
     /// </summary>
-    private static void Raise<T>(Action<T>? handlers, T value)
+    private void Raise<T>(Action<T>? handlers, T value)
     {
         if (handlers is null) return;
-        foreach (var handler in handlers.GetInvocationList())
+        _events.Post(() =>
         {
-            try
+            foreach (var handler in handlers.GetInvocationList())
             {
-                ((Action<T>)handler)(value);
+                try
+                {
+                    ((Action<T>)handler)(value);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    System.Diagnostics.Trace.TraceError($"A ServingHost event handler threw: {e}");
+                }
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                System.Diagnostics.Trace.TraceError($"A ServingHost event handler threw: {e}");
-            }
+        });
+        if (!Monitor.IsEntered(_gate)) _events.Deliver();
+    }
+
+    /// <summary>
+    /// Takes the supervisor's lock; letting go of it (the outermost hold) raises the events posted
+    /// meanwhile. Use as <c>using (Gate()) { … }</c> wherever state changes: never <c>lock</c>.
+    /// </summary>
+    private GateScope Gate()
+    {
+        Monitor.Enter(_gate);
+        return new GateScope(this);
+    }
+
+    private readonly struct GateScope(ServingHost host) : IDisposable
+    {
+        public void Dispose()
+        {
+            Monitor.Exit(host._gate);
+            if (!Monitor.IsEntered(host._gate)) host._events.Deliver();
         }
     }
 
@@ -681,7 +616,7 @@ public sealed class ServingHost : IDisposable
         if (slot.State == state) return;
         slot.State = state;
         if (slot.Spec.Runner is { } runner) TellRunnerChange(runner);
-        Raise(WorkerChanged, slot);
+        if (WorkerChanged is { } handlers) Raise(handlers, slot.Snapshot());
     }
 
     // ---- what API workers are told -----------------------------------------------------------
