@@ -26,7 +26,6 @@ public sealed class PlatformRulesTests
         Assert.Equal(wsl > 0, p.IsWsl);
         Assert.Equal(transport, p.RunnerTransport);
         Assert.Equal(grpc, p.GrpcProduction);
-        Assert.True(p.ReloaderOutputVisible);
         Assert.Equal(103, p.MaxUnixSocketPath);
     }
 

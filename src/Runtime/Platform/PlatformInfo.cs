@@ -36,8 +36,6 @@ public sealed class PlatformInfo
     public string GrpcReason { get; init; } = "";
     /// <summary>Whether crashed workers are respawned by default (not inside a container).</summary>
     public bool RespawnWorkers { get; init; }
-    /// <summary>Always true: unlike the system the seed describes, reloader output is shown on every OS.</summary>
-    public bool ReloaderOutputVisible { get; init; } = true;
     public bool IsSupported { get; init; }
     /// <summary>Why the platform is unsupported, or empty.</summary>
     public string UnsupportedReason { get; init; } = "";

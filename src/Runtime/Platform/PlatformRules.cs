@@ -50,7 +50,6 @@ public static class PlatformRules
             GrpcProduction = grpc,
             GrpcReason = grpcReason,
             RespawnWorkers = !isContainer,
-            ReloaderOutputVisible = true,
             IsSupported = supported,
             UnsupportedReason = supported ? "" :
                 $"Unsupported platform: detected OS '{facts.OSName}' (kernel '{facts.KernelRelease}', architecture '{facts.Architecture}'). " +
