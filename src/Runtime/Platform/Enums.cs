@@ -25,8 +25,5 @@ public enum TransportChoice { Auto, Uds, Tcp }
 /// <summary>The -Respawn choice.</summary>
 public enum RespawnChoice { Auto, Always, Never }
 
-/// <summary>The API protocol.</summary>
-public enum ServingProtocol { Http, Grpc }
-
 /// <summary>Production (many processes) or development (one process).</summary>
 public enum ServingMode { Production, Development }

@@ -1,8 +1,5 @@
 namespace Serving;
 
-/// <summary>The roles a worker process plays.</summary>
-public enum WorkerRole { Api, Runner, Dev }
-
 /// <summary>Everything needed to start one worker process (again, on respawn).</summary>
 public sealed class WorkerSpec
 {

@@ -216,8 +216,6 @@ internal enum RunnerTransport { Uds, Tcp }
 
 internal enum PayloadKind { Bytes, Json, Text }
 
-internal enum ServingProtocol { Http, Grpc }
-
 internal sealed class ConfigException(string message) : Exception(message);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, PropertyNameCaseInsensitive = true,

@@ -2,8 +2,6 @@ using System.Globalization;
 
 namespace Serving.Worker.Hosting;
 
-internal enum WorkerRole { Api, Runner, Dev }
-
 /// <summary>The parsed command line (docs/worker-protocol.md, "Command line").</summary>
 internal sealed class WorkerArguments
 {
