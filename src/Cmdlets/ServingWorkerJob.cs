@@ -24,7 +24,11 @@ public sealed class ServingWorkerJob : Job
 
     public override string Location => _host.Url;
 
-    public override void StopJob() => _host.StopAsync(TimeSpan.FromSeconds(30), force: false).GetAwaiter().GetResult();
+    /// <summary>
+    /// Stop-Job on one worker's job restarts that worker (it drains for up to 30 s and is started again
+    /// at once); the host keeps running. Stop-Job on the host's job, or Stop-ServingHost, stops the host.
+    /// </summary>
+    public override void StopJob() => _host.RestartWorkerAsync(Name, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
 
     internal void Add(WorkerLogEntry entry)
     {

@@ -108,6 +108,36 @@ Describe 'Start-ServingHost with the demo service' {
         foreach ($p in $pids) { Test-ProcessAlive $p | Should -BeFalse }
     }
 
+    It 'Stop-Job on one worker''s child job restarts that worker and the host keeps serving (respawn off here: a restart is not a crash)' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 2
+        $url = (Get-ServingHost -Id $job.Host.Id).Url
+        $before = (Get-ServingHost -Id $job.Host.Id).Workers | Where-Object Name -EQ 'classifier-1'
+        Wait-Until { $job.ChildJobs | Where-Object Name -EQ 'classifier-1' } -What 'the worker''s child job'
+        $child = $job.ChildJobs | Where-Object Name -EQ 'classifier-1'
+
+        Stop-Job -Job $child
+
+        $after = (Get-ServingHost -Id $job.Host.Id).Workers | Where-Object Name -EQ 'classifier-1'
+        $after.State | Should -Be 'Running'
+        $after.Restarts | Should -Be 1
+        $after.Pid | Should -Not -Be $before.Pid
+        Test-ProcessAlive $before.Pid | Should -BeFalse
+        (Get-ServingHost -Id $job.Host.Id).State | Should -Be 'Running'
+        $job.State | Should -Be 'Running'
+        $child.State | Should -Be 'Running'
+        (Invoke-RestMethod "$url/classify" -Method Post -Body '[5.1,3.5,1.4,0.2]' -ContentType 'application/json').label | Should -Be 'setosa'
+        ($child | Receive-Job -Keep | ForEach-Object Message) -join "`n" | Should -Match 'restarting on request'
+
+        # An API worker too: its drain leaves the shared API socket to the other one and to its successor.
+        Wait-Until { $job.ChildJobs | Where-Object Name -EQ 'api-1' } -What 'the API worker''s child job'
+        $apiBefore = ((Get-ServingHost -Id $job.Host.Id).Workers | Where-Object Name -EQ 'api-1').Pid
+        Stop-Job -Job ($job.ChildJobs | Where-Object Name -EQ 'api-1')
+        ((Get-ServingHost -Id $job.Host.Id).Workers | Where-Object Name -EQ 'api-1').Pid | Should -Not -Be $apiBefore
+        foreach ($i in 1..20) {
+            Invoke-RestMethod "$url/echo" -Method Post -Body "ping $i" -DisableKeepAlive | Should -Be "ping $i"
+        }
+    }
+
     It 'Wait-Job waits until the host ends' {
         $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
         Wait-Job $job -Timeout 1 | Should -BeNullOrEmpty

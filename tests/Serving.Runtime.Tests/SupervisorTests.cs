@@ -182,6 +182,58 @@ public sealed class SupervisorTests : IDisposable
         Assert.All(probes, Assert.True);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_restarted_worker_drains_and_starts_again_at_once_without_counting_a_crash(bool respawn)
+    {
+        // With respawn off too: a restart on request is a planned exit, not a crash the container rule is about.
+        var host = NewHost(respawn: respawn);
+        await host.StartAsync(null, CancellationToken.None);
+        var old = _launcher.Live("classifier-1").Single();
+        await host.RestartWorkerAsync("classifier-1", TimeSpan.FromSeconds(5));
+        Assert.Contains(old.Received, l => l.StartsWith("stop ", StringComparison.Ordinal));
+        var fresh = _launcher.Live("classifier-1").Single();
+        Assert.NotSame(old, fresh);
+        var info = host.Snapshot();
+        Assert.Equal(HostState.Running, info.State);
+        var worker = info.Workers.Single(w => w.Name == "classifier-1");
+        Assert.Equal((WorkerState.Running, 1, fresh.Pid), (worker.State, worker.Restarts, worker.Pid));
+        Assert.Contains(host.Workers.Single(w => w.Name == "classifier-1").RecentLines(), l => l.Contains("restarting on request"));
+    }
+
+    [Fact]
+    public async Task A_worker_that_ignores_the_drain_is_killed_after_the_timeout_and_started_again()
+    {
+        var host = NewHost();
+        await host.StartAsync(null, CancellationToken.None);
+        var old = _launcher.Live("api-1").Single();
+        old.IgnoresStop = true;
+        await host.RestartWorkerAsync("api-1", TimeSpan.FromMilliseconds(100));
+        Assert.True(old.Killed);
+        Assert.Equal(WorkerState.Running, host.Snapshot().Workers.Single(w => w.Name == "api-1").State);
+    }
+
+    [Fact]
+    public async Task Only_a_running_worker_of_a_running_host_can_be_restarted()
+    {
+        _launcher.AutoReady = s => s.Name != "echo-2";
+        var host = NewHost(startTimeout: TimeSpan.FromSeconds(30));
+        var start = host.StartAsync(null, CancellationToken.None);
+        await Poll.Until(() => _launcher.Live("echo-2").Length == 1 && _launcher.Live("api-2").Length == 1, "the workers to start");
+        var starting = await Assert.ThrowsAsync<ServingException>(() => host.RestartWorkerAsync("echo-2", TimeSpan.FromSeconds(1)));
+        Assert.Equal(ErrorIds.WorkerNotRestartable, starting.ErrorId);
+        Assert.Contains("is Starting: only a running worker can be restarted", starting.Message);
+        var unknown = await Assert.ThrowsAsync<ServingException>(() => host.RestartWorkerAsync("nope-1", TimeSpan.FromSeconds(1)));
+        Assert.Equal(ErrorIds.WorkerNotRestartable, unknown.ErrorId);
+        Assert.Contains("has no worker 'nope-1'", unknown.Message);
+        _launcher.Live("echo-2").Single().Ready();
+        await start;
+        await host.StopAsync(TimeSpan.Zero, force: true);
+        var stopped = await Assert.ThrowsAsync<ServingException>(() => host.RestartWorkerAsync("echo-1", TimeSpan.FromSeconds(1)));
+        Assert.Contains("is stopping", stopped.Message);
+    }
+
     [Fact]
     public async Task The_host_completes_only_after_its_last_state_change_was_raised()
     {

@@ -48,4 +48,6 @@ public static class ErrorIds
     public const string HostNameInUse = nameof(HostNameInUse);
     /// <summary>No host matches -Name or -Id.</summary>
     public const string HostNotFound = nameof(HostNotFound);
+    /// <summary>A worker restart was asked of a worker that is not running, or of a host that is stopping.</summary>
+    public const string WorkerNotRestartable = nameof(WorkerNotRestartable);
 }

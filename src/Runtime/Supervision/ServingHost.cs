@@ -107,7 +107,6 @@ public sealed class ServingHost : IDisposable
             {
                 _startedAt = DateTimeOffset.Now;
                 _startFailure = null;
-                if (!Plan.Respawn) ReleaseListenersNoLongerNeeded();
                 UpdateState();
             }
             progress?.Report((100, "Ready"));
@@ -247,6 +246,57 @@ public sealed class ServingHost : IDisposable
         _events.Deliver();
         // Another thread may be the one delivering: the stop is over when they are out.
         await _completion.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Restarts one running worker: it drains (the lifeline's <c>stop</c>, up to <paramref name="timeout"/>;
+    /// killed after that), exits, and is started again at once — a planned exit: no backoff, no crash
+    /// counted, <c>Restarts</c> + 1. Returns once the new process reported ready (within the host's start
+    /// timeout). The host keeps serving meanwhile on its other workers; a runner's only worker is
+    /// answered 503 with Retry-After until its successor is ready (the zero-downtime rolling restart,
+    /// a new worker ready before the old one drains, is issue 15's Restart-ServingHost).
+    /// </summary>
+    public async Task RestartWorkerAsync(string name, TimeSpan timeout)
+    {
+        WorkerSlot slot;
+        IWorkerProcess process;
+        TaskCompletionSource<bool> restart;
+        using (Gate())
+        {
+            slot = _slots.FirstOrDefault(s => s.Name == name)
+                ?? throw new ServingException(ErrorIds.WorkerNotRestartable, ServingErrorKind.ObjectNotFound,
+                    $"Host '{Name}' has no worker '{name}'. Its workers: {string.Join(", ", _slots.Select(s => s.Name))}.", name);
+            if (_stopping)
+                throw new ServingException(ErrorIds.WorkerNotRestartable, ServingErrorKind.InvalidOperation,
+                    $"Host '{Name}' is stopping: worker {name} is not restarted.", name);
+            if (slot.State != WorkerState.Running || slot.Process is not { } running || slot.Restart is not null)
+                throw new ServingException(ErrorIds.WorkerNotRestartable, ServingErrorKind.InvalidOperation,
+                    $"Worker {name} of host '{Name}' is {(slot.Restart is not null ? "already restarting" : slot.State.ToString())}: only a running worker can be restarted.", name);
+            process = running;
+            restart = slot.Restart = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            SetWorker(slot, WorkerState.Stopping);
+            Note(slot, "restarting on request: draining");
+            var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            process.SendLine(LifelineCommands.Stop(seconds));
+        }
+        if (await Task.WhenAny(process.Exited, Task.Delay(timeout + StopGrace)).ConfigureAwait(false) != process.Exited)
+            process.Kill();
+        // OnExited starts the successor (unless the host began to stop meanwhile).
+        var spawned = await restart.Task.ConfigureAwait(false);
+        TaskCompletionSource ready;
+        using (Gate())
+        {
+            if (_stopping) return;
+            if (!spawned)
+                throw new ServingException(ErrorIds.WorkerNotRestartable, ServingErrorKind.InvalidOperation,
+                    $"Worker {name} of host '{Name}' drained but could not be started again ({slot.State}). Its last lines:{Environment.NewLine}{Tail(slot)}", name);
+            ready = slot.Ready;
+        }
+        var started = await Task.WhenAny(ready.Task, Task.Delay(_options.StartTimeout)).ConfigureAwait(false);
+        if (started != ready.Task)
+            throw new ServingException(ErrorIds.WorkerNotRestartable, ServingErrorKind.OperationTimeout,
+                $"Worker {name} of host '{Name}' was restarted but did not report ready within {_options.StartTimeout.TotalSeconds:0.#} s; " +
+                $"the supervisor keeps watching it. Its last lines:{Environment.NewLine}{Tail(slot)}", name);
     }
 
     private async Task StopGroupAsync(IEnumerable<WorkerSlot> group, string seconds, DateTime deadline)
@@ -416,13 +466,17 @@ public sealed class ServingHost : IDisposable
         Note(slot, $"started (pid {process.Pid})");
     }
 
-    /// <summary>With respawn off, the supervisor's copy of a runner's socket would only keep a dead
-    /// worker's socket accepting into a void; releasing it makes callers fail fast (connection refused).
-    /// The API socket is kept: a stop filters it before the workers close their copies, and a worker
-    /// lost for good ends the host anyway.</summary>
-    private void ReleaseListenersNoLongerNeeded()
+    /// <summary>
+    /// A runner worker gone for good (respawn off): the supervisor's copy of its runner's socket would
+    /// only keep it accepting into a void once no worker holds it; releasing it makes callers fail fast
+    /// (connection refused). Kept until then: a restart on request (<see cref="RestartWorkerAsync"/>)
+    /// hands it to the successor. The API socket is kept: a stop filters it before the workers close
+    /// their copies, and a worker lost for good ends the host anyway. Caller holds the lock.
+    /// </summary>
+    private void ReleaseRunnerListener(WorkerSlot slot)
     {
-        foreach (var listener in _bindings!.Runners.Values) listener.Release();
+        if (slot.Spec.Runner is { } runner && _bindings?.Runners.TryGetValue(runner, out var listener) == true)
+            listener.Release();
     }
 
     // ---- watching ---------------------------------------------------------------------------
@@ -462,8 +516,32 @@ public sealed class ServingHost : IDisposable
             slot.LastExitCode = exitCode;
             if (_stopping)
             {
+                slot.Restart?.TrySetResult(false);
+                slot.Restart = null;
                 Note(slot, $"stopped (exit code {exitCode})");
                 SetWorker(slot, WorkerState.Stopped);
+                return;
+            }
+            if (slot.Restart is { } restart)
+            {
+                // A planned exit: started again at once, nothing counted against it.
+                slot.Restart = null;
+                process.Dispose();
+                Note(slot, $"drained and exited (code {exitCode}); starting it again");
+                slot.Restarts++;
+                var spawned = true;
+                try
+                {
+                    Spawn(slot);
+                }
+                catch (ServingException e)
+                {
+                    Note(slot, e.Message);
+                    SetWorker(slot, WorkerState.Failed);
+                    spawned = false;
+                }
+                UpdateState();
+                restart.TrySetResult(spawned);
                 return;
             }
             Note(slot, $"exited unexpectedly with code {exitCode}{Signal(exitCode)} after {uptime.TotalSeconds:0.#} s");
@@ -483,6 +561,7 @@ public sealed class ServingHost : IDisposable
                 var reason = $"worker {slot.Name} exited with code {exitCode}{Signal(exitCode)} and is not respawned ({why})";
                 // Said while the worker's log is still open: a finished worker takes no more lines.
                 Note(slot, "the host ends: " + reason);
+                ReleaseRunnerListener(slot);
                 SetWorker(slot, WorkerState.Exited);
                 FailHost(reason);
                 return;

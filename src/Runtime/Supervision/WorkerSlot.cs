@@ -28,6 +28,11 @@ public sealed class WorkerSlot : IWorkerOutput
     internal IWorkerProcess? Process { get; set; }
     internal int FastCrashes { get; set; }
     internal CancellationTokenSource? PendingRespawn { get; set; }
+    /// <summary>
+    /// Asked to restart (<see cref="ServingHost.RestartWorkerAsync"/>): its next exit is a planned one, and
+    /// this completes when the supervisor has handled it — true when a successor was started.
+    /// </summary>
+    internal TaskCompletionSource<bool>? Restart { get; set; }
     /// <summary>When the pending respawn is due (meaningful in Backoff).</summary>
     internal DateTime RespawnDue { get; set; }
     /// <summary>Set once the worker printed "@@serving ready" after its latest start.</summary>
