@@ -28,8 +28,7 @@ public sealed class ServingHost : IDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _lifetime = new();
     private HostBindings? _bindings;
-    private string _stateDirectory = "";
-    private HostDirectoryLock? _directoryLock;
+    private HostStateDirectory? _stateDirectory;
     private string _url;
     private HostState _state = HostState.Starting;
     private string _reason = "";
@@ -83,7 +82,7 @@ public sealed class ServingHost : IDisposable
         try
         {
             progress?.Report((5, "Binding listeners"));
-            PrepareStateDirectory();
+            _stateDirectory = HostStateDirectory.Create(Plan);
             BindListeners();
             var secret = Plan.Transport == RunnerTransport.Tcp ? Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) : "";
             var configPath = WriteHostConfig(secret);
@@ -236,7 +235,7 @@ public sealed class ServingHost : IDisposable
                 if (slot.State is not (WorkerState.Failed or WorkerState.Exited)) SetWorker(slot, WorkerState.Stopped);
             }
             foreach (var listener in _bindings?.All ?? []) listener.Dispose();
-            RemoveStateDirectory();
+            _stateDirectory?.Dispose();
             _stoppedAt = DateTimeOffset.Now;
             if (_failure is not null) SetState(HostState.Failed, _failure);
             else if (_state != HostState.Failed) SetState(HostState.Stopped, "");
@@ -386,15 +385,6 @@ public sealed class ServingHost : IDisposable
 
     // ---- starting --------------------------------------------------------------------------
 
-    private void PrepareStateDirectory()
-    {
-        StaleHostSweeper.Sweep(Plan.Platform.TempDirectory);
-        _stateDirectory = Plan.SocketDirectory.Length > 0
-            ? Plan.SocketDirectory
-            : Path.Combine(Plan.Platform.TempDirectory, "serving-" + Plan.HostId);
-        _directoryLock = StaleHostSweeper.CreatePrivateDirectory(_stateDirectory);
-    }
-
     private void BindListeners()
     {
         var address = HostPlanner.ParseHostAddress(Plan.HostAddress);
@@ -426,7 +416,7 @@ public sealed class ServingHost : IDisposable
         if (Plan.Mode == ServingMode.Production)
             foreach (var runner in Plan.Runners)
                 endpoints[runner.Name] = (runner.Transport, _bindings!.Runners[runner.Name].Endpoint);
-        var path = Path.Combine(_stateDirectory, "host.json");
+        var path = _stateDirectory!.File("host.json");
         HostConfigWriter.Write(path, this, endpoints, secret, _options);
         return path;
     }
@@ -783,19 +773,6 @@ public sealed class ServingHost : IDisposable
     }
 
     // ---- cleanup ----------------------------------------------------------------------------
-
-    private void RemoveStateDirectory()
-    {
-        // Released first: Windows cannot delete a directory holding an open file.
-        _directoryLock?.Dispose();
-        _directoryLock = null;
-        if (_stateDirectory.Length == 0) return;
-        try
-        {
-            if (Directory.Exists(_stateDirectory)) Directory.Delete(_stateDirectory, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-    }
 
     public void Dispose()
     {
