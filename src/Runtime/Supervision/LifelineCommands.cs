@@ -11,8 +11,9 @@ internal static class LifelineCommands
     /// <summary>The Retry-After API workers give while a runner is down for good (Failed, or exited with respawn off).</summary>
     public static readonly TimeSpan FailedRunnerRetryAfter = TimeSpan.FromSeconds(30);
 
-    /// <summary><c>stop SECONDS</c>: drain for up to that long, then exit.</summary>
-    public static string Stop(string seconds) => "stop " + seconds;
+    /// <summary><c>stop SECONDS</c>: drain for up to <paramref name="drain"/> (whole seconds, rounded up, at least 1), then exit.</summary>
+    public static string Stop(TimeSpan drain) =>
+        "stop " + Math.Max(1, (int)Math.Ceiling(drain.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     /// <summary><c>failing REASON</c>: the host is ending; /livez answers 503 with the reason.</summary>
     public static string Failing(string reason) => "failing " + reason.ReplaceLineEndings(" ");

@@ -215,12 +215,11 @@ public sealed class ServingHost : IDisposable
         var deadline = DateTime.UtcNow + timeout;
         if (!force && timeout > TimeSpan.Zero)
         {
-            var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             // Front first, so in-flight API requests can still reach their runners while they drain. A
             // worker answers what is still running just before its drain ends; the grace lets it finish.
-            await StopGroupAsync(slots.Where(s => s.Spec.Role != WorkerRole.Runner), seconds, deadline + StopGrace).ConfigureAwait(false);
+            await StopGroupAsync(slots.Where(s => s.Spec.Role != WorkerRole.Runner), timeout, deadline + StopGrace).ConfigureAwait(false);
             var runnerDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(Math.Max(2, (deadline - DateTime.UtcNow).TotalSeconds));
-            await StopGroupAsync(slots.Where(s => s.Spec.Role == WorkerRole.Runner), seconds, runnerDeadline).ConfigureAwait(false);
+            await StopGroupAsync(slots.Where(s => s.Spec.Role == WorkerRole.Runner), timeout, runnerDeadline).ConfigureAwait(false);
         }
 
         using (Gate()) KillAll();
@@ -275,8 +274,7 @@ public sealed class ServingHost : IDisposable
             restart = slot.Restart = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
             SetWorker(slot, WorkerState.Stopping);
             Note(slot, "restarting on request: draining");
-            var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            process.SendLine(LifelineCommands.Stop(seconds));
+            process.SendLine(LifelineCommands.Stop(timeout));
         }
         if (await Task.WhenAny(process.Exited, Task.Delay(timeout + StopGrace)).ConfigureAwait(false) != process.Exited)
             process.Kill();
@@ -298,7 +296,7 @@ public sealed class ServingHost : IDisposable
                 $"the supervisor keeps watching it. Its last lines:{Environment.NewLine}{Tail(slot)}", name);
     }
 
-    private async Task StopGroupAsync(IEnumerable<WorkerSlot> group, string seconds, DateTime deadline)
+    private async Task StopGroupAsync(IEnumerable<WorkerSlot> group, TimeSpan drain, DateTime deadline)
     {
         var waits = new List<Task>();
         using (Gate())
@@ -307,7 +305,7 @@ public sealed class ServingHost : IDisposable
             {
                 if (slot.Process is null || slot.Process.Exited.IsCompleted) continue;
                 SetWorker(slot, WorkerState.Stopping);
-                slot.Process.SendLine(LifelineCommands.Stop(seconds));
+                slot.Process.SendLine(LifelineCommands.Stop(drain));
                 waits.Add(slot.Process.Exited);
             }
         }
@@ -408,8 +406,6 @@ public sealed class ServingHost : IDisposable
         }
     }
 
-    /// <summary>Production gRPC: each API worker binds the port with SO_REUSEPORT and the kernel spreads
-    /// connections across them (the seed's design); HTTP API workers share one inherited socket.</summary>
     private string WriteHostConfig(string secret)
     {
         var endpoints = new Dictionary<string, (RunnerTransport, string)>();
@@ -518,20 +514,7 @@ public sealed class ServingHost : IDisposable
                 slot.Restart = null;
                 process.Dispose();
                 Note(slot, $"drained and exited (code {exitCode}); starting it again");
-                slot.Restarts++;
-                var spawned = true;
-                try
-                {
-                    Spawn(slot);
-                }
-                catch (ServingException e)
-                {
-                    Note(slot, e.Message);
-                    SetWorker(slot, WorkerState.Failed);
-                    spawned = false;
-                }
-                UpdateState();
-                restart.TrySetResult(spawned);
+                restart.TrySetResult(StartAgain(slot));
                 return;
             }
             Note(slot, $"exited unexpectedly with code {exitCode}{Signal(exitCode)} after {uptime.TotalSeconds:0.#} s");
@@ -584,17 +567,7 @@ public sealed class ServingHost : IDisposable
             using (Gate())
             {
                 if (_stopping || cancel.IsCancellationRequested) return;
-                slot.Restarts++;
-                try
-                {
-                    Spawn(slot);
-                }
-                catch (ServingException e)
-                {
-                    Note(slot, e.Message);
-                    SetWorker(slot, WorkerState.Failed);
-                }
-                UpdateState();
+                StartAgain(slot);
             }
         }
         catch (OperationCanceledException) { }
@@ -606,6 +579,28 @@ public sealed class ServingHost : IDisposable
                 cancel.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// Starts a slot's next process (a respawn after backoff, or a restart on request): Restarts + 1; a
+    /// launch that fails leaves the slot Failed. False then. Caller holds the lock.
+    /// </summary>
+    private bool StartAgain(WorkerSlot slot)
+    {
+        slot.Restarts++;
+        var started = true;
+        try
+        {
+            Spawn(slot);
+        }
+        catch (ServingException e)
+        {
+            Note(slot, e.Message);
+            SetWorker(slot, WorkerState.Failed);
+            started = false;
+        }
+        UpdateState();
+        return started;
     }
 
     private static string Signal(int exitCode) => exitCode switch
@@ -744,24 +739,12 @@ public sealed class ServingHost : IDisposable
         _ = StopAsync(_options.StopTimeout, force: false);
     }
 
-    /// <summary>Running when every worker runs; Degraded (with the reason) otherwise. Caller holds the lock.</summary>
+    /// <summary>Running when every worker runs; Degraded (with the reason) otherwise (<see cref="HostHealth"/>). Caller holds the lock.</summary>
     private void UpdateState()
     {
         if (_stopping || _startFailure != null || _state is HostState.Failed) return;
-        var down = _slots.Where(s => s.State != WorkerState.Running).ToList();
-        if (down.Count == 0)
-        {
-            SetState(HostState.Running, "");
-            return;
-        }
-        var reasons = new List<string>();
-        foreach (var runner in Plan.Runners)
-            if (runner.Workers > 0 && !_slots.Any(s => s.Spec.Runner == runner.Name && s.State == WorkerState.Running))
-                reasons.Add($"runner '{runner.Name}' has no running worker");
-        if (!_slots.Any(s => s.Spec.Role != WorkerRole.Runner && s.State == WorkerState.Running))
-            reasons.Add("no API worker is running");
-        reasons.Add("not running: " + string.Join(", ", down.Select(s => $"{s.Name} ({s.State})")));
-        SetState(HostState.Degraded, string.Join("; ", reasons));
+        var (state, reason) = HostHealth.Evaluate(Plan.Runners, _slots.Select(s => s.Snapshot()).ToArray());
+        SetState(state, reason);
     }
 
     private void SetState(HostState state, string reason)

@@ -11,7 +11,11 @@ internal static class WorkerSpecs
 {
     public const string Gen0SizeVariable = "DOTNET_GCgen0size";
 
-    /// <summary>Production gRPC: every API worker binds the port itself (SO_REUSEPORT); nothing is inherited.</summary>
+    /// <summary>
+    /// Production gRPC: every API worker binds the port itself with SO_REUSEPORT and the kernel spreads
+    /// connections across them (the seed's design); nothing is inherited. HTTP API workers share one
+    /// inherited socket.
+    /// </summary>
     public static bool ApiWorkersBindThemselves(HostPlan plan) =>
         plan.Protocol == ServingProtocol.Grpc && plan.Mode == ServingMode.Production;
 
