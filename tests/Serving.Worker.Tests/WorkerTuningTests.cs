@@ -23,13 +23,13 @@ public class WorkerTuningTests
     {
         using var host = new TestHost();
         WriteTuning(host, null);
-        var defaults = HostConfig.Load(host.ConfigPath).Tuning!;
+        var defaults = HostConfig.Load(host.ConfigPath).Tuning;
         Assert.Equal(5_000, defaults.RunnerConnectTimeoutMs);
         Assert.Equal(50, defaults.DeadlineSweepMs);
         Assert.Equal(16, defaults.BatchQueueBatches);
 
         WriteTuning(host, new JsonObject { ["deadlineSweepMs"] = 10, ["connectionsPerRunnerWorker"] = 3, ["maxConnectionsPerRunner"] = 8 });
-        var tuning = HostConfig.Load(host.ConfigPath).Tuning!;
+        var tuning = HostConfig.Load(host.ConfigPath).Tuning;
         Assert.Equal(10, tuning.DeadlineSweepMs);
         Assert.Equal(5_000, tuning.RunnerConnectTimeoutMs);
         // One connection to a runner with one worker (calls are multiplexed); per worker, up to the bound, for more.

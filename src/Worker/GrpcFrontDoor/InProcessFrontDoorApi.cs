@@ -21,7 +21,7 @@ internal sealed class InProcessFrontDoorApi(ApiConfig config, BoundMethod method
         try
         {
             // The parsed request owns the bytes and is not used again: the method may keep them.
-            if (InputKind == PayloadKind.Json && method.TakesRawInput)
+            if (JsonInputGate.Applies(InputKind, method))
                 JsonInputGate.Check(input.Span);
             var pending = method.Invoke(input.Memory, cts.Token);
             result = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(cts.Token).ConfigureAwait(false);

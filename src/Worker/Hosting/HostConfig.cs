@@ -26,7 +26,7 @@ internal sealed class HostConfig
     public int? MaxConcurrentStreams { get; set; }
 
     /// <summary>The workers' tunables (host.json <c>tuning</c>); absent keys keep <see cref="WorkerTuning"/>'s defaults.</summary>
-    public WorkerTuning? Tuning { get; set; }
+    public WorkerTuning Tuning { get; set; } = new();
 
     /// <summary>Reads and validates host.json; throws <see cref="ConfigException"/> with a one-line message.</summary>
     public static HostConfig Load(string path)
@@ -73,6 +73,7 @@ internal sealed class HostConfig
             throw new ConfigException("host.json: 'maxMessageBytes' must be at least 1024");
         if (MaxConcurrentStreams is < 1)
             throw new ConfigException("host.json: 'maxConcurrentStreams' must be positive");
+        // "tuning": null reads as null: the defaults then, as for an absent key.
         Tuning ??= new WorkerTuning();
         if (Tuning.Problem() is { } tuning)
             throw new ConfigException("host.json: " + tuning);

@@ -76,7 +76,7 @@ internal static class WorkerHost
         foreach (var runner in config.Service!.Runners!)
         {
             var endpoint = config.RunnerEndpoints![runner.Name];
-            channels[runner.Name] = new RunnerClient(runner.Name, endpoint, runner.Workers, config.RunnerSecret, timeout, maxReply, config.Tuning!, lifeline);
+            channels[runner.Name] = new RunnerClient(runner.Name, endpoint, runner.Workers, config.RunnerSecret, timeout, maxReply, config.Tuning, lifeline);
         }
         var readiness = new RunnerPingReadiness([.. channels.Values]);
         Func<ILogger, Task> afterStop = _ =>

@@ -22,7 +22,7 @@ internal sealed class InProcessApiRoute(ApiConfig config, BoundMethod method, lo
         ReadOnlyMemory<byte> result;
         try
         {
-            if (InputKind == PayloadKind.Json && method.TakesRawInput)
+            if (JsonInputGate.Applies(InputKind, method))
                 JsonInputGate.Check(input);
             var pending = method.Invoke(input, cts.Token);
             result = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(cts.Token).ConfigureAwait(false);

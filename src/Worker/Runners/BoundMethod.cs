@@ -50,7 +50,7 @@ internal sealed class BoundMethod
     /// The method takes its payload as it is (byte[], ReadOnlyMemory&lt;byte&gt;, string): nothing parses
     /// it, so a JSON API's body is checked with <see cref="JsonInputGate"/> before the call.
     /// </summary>
-    public bool TakesRawInput => InputType == typeof(byte[]) || InputType == typeof(ReadOnlyMemory<byte>) || InputType == typeof(string);
+    public bool TakesRawInput => PayloadCodecs.IsRaw(InputType);
 
     /// <summary>
     /// One payload in, one result out. For a batchable method, a batch of one; and when

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Serving.Worker.Errors;
+using Serving.Worker.Hosting;
 
 namespace Serving.Worker.Runners;
 
@@ -11,17 +12,20 @@ namespace Serving.Worker.Runners;
 /// </summary>
 internal static class JsonInputGate
 {
+    /// <summary>Whether calls through an API of <paramref name="input"/> kind to <paramref name="method"/> need the check.</summary>
+    public static bool Applies(PayloadKind input, BoundMethod method) => input == PayloadKind.Json && method.TakesRawInput;
+
     /// <summary>Throws <see cref="RunnerJsonSyntaxException"/> unless <paramref name="input"/> is one JSON value.</summary>
     public static void Check(ReadOnlySpan<byte> input)
     {
-        if (!JsonSyntax.IsValid(input))
-            throw new RunnerJsonSyntaxException(JsonSyntax.Explain(input) ?? "is not valid JSON");
+        if (Problem(input) is { } problem)
+            throw new RunnerJsonSyntaxException(problem);
     }
 
     /// <summary>Why <paramref name="input"/> is not one JSON value (a predicate), or null when it is.</summary>
-    public static string? Problem(in ReadOnlySequence<byte> input)
-    {
-        var span = input.IsSingleSegment ? input.FirstSpan : input.ToArray();
-        return JsonSyntax.IsValid(span) ? null : JsonSyntax.Explain(span) ?? "is not valid JSON";
-    }
+    public static string? Problem(in ReadOnlySequence<byte> input) =>
+        input.IsSingleSegment ? Problem(input.FirstSpan) : Problem(input.ToArray());
+
+    private static string? Problem(ReadOnlySpan<byte> input) =>
+        JsonSyntax.IsValid(input) ? null : JsonSyntax.Explain(input) ?? "is not valid JSON";
 }

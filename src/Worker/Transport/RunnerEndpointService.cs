@@ -25,7 +25,7 @@ internal sealed class RunnerEndpointService
         Log = log;
         MaxPayload = RunnerLimits.MaxFramePayload(config);
         MaxOutput = config.MaxMessageBytes;
-        Tuning = config.Tuning ?? new WorkerTuning();
+        Tuning = config.Tuning;
         RequiredSecret = requiredSecret is null ? null : Encoding.UTF8.GetBytes(requiredSecret);
 
         // A batchable method gets a dispatcher; batching off (a batch of at most one) means direct
@@ -48,7 +48,7 @@ internal sealed class RunnerEndpointService
             if (!string.Equals(api.Runner, runner.Name, StringComparison.Ordinal) || !runner.Methods.TryGetValue(api.Method, out var method))
                 continue;
             var target = HasOverrides(api) ? CreateTarget(method, api) : _byMethod[api.Method];
-            _byApi[i] = api.InputKind == PayloadKind.Json && method.TakesRawInput ? new JsonCheckedTarget(target) : target;
+            _byApi[i] = JsonInputGate.Applies(api.InputKind, method) ? new JsonCheckedTarget(target) : target;
         }
         // Statistics and drains are the real targets' (a JSON check in front of one is not another).
         Targets = [.. _byMethod.Values.Concat(_byApi.OfType<CallTarget>().Select(t => t is JsonCheckedTarget c ? c.Inner : t)).Distinct()];
