@@ -6,7 +6,7 @@ using Xunit;
 namespace Serving.Tests;
 
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class SupervisorTests : IDisposable
+public sealed partial class SupervisorTests : IDisposable
 {
     private readonly string _temp = Path.Combine("/tmp", "svt-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly FakeLauncher _launcher = new();
@@ -30,7 +30,7 @@ public sealed class SupervisorTests : IDisposable
 
     private ServingHost NewHost(bool respawn = true, bool container = false, int apiWorkers = 2, TransportChoice transport = TransportChoice.Auto,
         TimeSpan? startTimeout = null, int port = 0, TimeSpan? stopTimeout = null, ApiDefinition[]? apis = null, WorkerTuning? tuning = null,
-        ServingProtocol protocol = ServingProtocol.Http)
+        ServingProtocol protocol = ServingProtocol.Http, bool development = false, bool overlap = true)
     {
         var files = container ? new Hashtable { ["/.dockerenv"] = "" } : null;
         var platform = Facts.Info("Linux", files: files, temp: _temp, cpus: 2);
@@ -46,8 +46,8 @@ public sealed class SupervisorTests : IDisposable
         };
         var plan = HostPlanner.Plan(platform, service, new PlanOptions
         {
-            Port = port, HostAddress = "127.0.0.1", ApiWorkers = apiWorkers, Transport = transport,
-            Respawn = respawn ? RespawnChoice.Always : RespawnChoice.Never, Protocol = protocol,
+            Port = port, HostAddress = "127.0.0.1", ApiWorkers = development ? null : apiWorkers, Transport = transport,
+            Respawn = respawn ? RespawnChoice.Always : RespawnChoice.Never, Protocol = protocol, Development = development,
         });
         var host = new ServingHost(plan, new HostOptions
         {
@@ -57,6 +57,7 @@ public sealed class SupervisorTests : IDisposable
             RespawnPolicy = FastPolicy,
             ReadinessProbe = (_, _) => Task.FromResult(true),
             Tuning = tuning ?? new WorkerTuning(),
+            SuccessorsOverlap = overlap,
         }, _launcher, HostRegistry.NextId());
         _hosts.Add(host);
         return host;
@@ -223,7 +224,7 @@ public sealed class SupervisorTests : IDisposable
         await Poll.Until(() => _launcher.Live("echo-2").Length == 1 && _launcher.Live("api-2").Length == 1, "the workers to start");
         var starting = await Assert.ThrowsAsync<ServingException>(() => host.RestartWorkerAsync("echo-2", TimeSpan.FromSeconds(1)));
         Assert.Equal(ErrorIds.WorkerNotRestartable, starting.ErrorId);
-        Assert.Contains("is Starting: only a running worker can be restarted", starting.Message);
+        Assert.Contains("is Starting: only a running worker", starting.Message);
         var unknown = await Assert.ThrowsAsync<ServingException>(() => host.RestartWorkerAsync("nope-1", TimeSpan.FromSeconds(1)));
         Assert.Equal(ErrorIds.WorkerNotRestartable, unknown.ErrorId);
         Assert.Contains("has no worker 'nope-1'", unknown.Message);

@@ -50,4 +50,6 @@ public static class ErrorIds
     public const string HostNotFound = nameof(HostNotFound);
     /// <summary>A worker restart was asked of a worker that is not running, or of a host that is stopping.</summary>
     public const string WorkerNotRestartable = nameof(WorkerNotRestartable);
+    /// <summary>A scale was asked that the host cannot take (development mode, an unknown runner, a count out of range), or a new worker failed to start.</summary>
+    public const string HostNotScalable = nameof(HostNotScalable);
 }

@@ -8,15 +8,18 @@ internal static class HostConfigWriter
     // The worker reads host.json with camelCase names (its HostConfigJsonContext): the same names, from the same type.
     private static readonly JsonSerializerOptions TuningJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
+    /// <param name="runnerWorkers">How many workers each runner has now (scaling changes it); a runner not in it: its manifest's count.</param>
     public static void Write(string path, ServingHost host, IReadOnlyDictionary<string, (RunnerTransport Transport, string Address)> endpoints,
-        string secret, HostOptions options)
+        IReadOnlyDictionary<string, int> runnerWorkers, string secret, HostOptions options)
     {
         var plan = host.Plan;
         var service = plan.Definition;
-        using (var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None))
+        // Written aside and moved into place: a worker starting meanwhile reads the old file or the new, never half of one.
+        var temporary = path + ".new";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             w.WriteStartObject();
             w.WriteString("hostId", plan.HostId);
@@ -34,7 +37,7 @@ internal static class HostConfigWriter
                 w.WriteStartObject();
                 w.WriteString("name", r.Name);
                 w.WriteString("type", r.Type);
-                w.WriteNumber("workers", r.Workers);
+                w.WriteNumber("workers", runnerWorkers.TryGetValue(r.Name, out var workers) ? workers : r.Workers);
                 w.WriteStartObject("environment");
                 foreach (var (k, v) in r.Environment) w.WriteString(k, v);
                 w.WriteEndObject();
@@ -84,5 +87,6 @@ internal static class HostConfigWriter
             JsonSerializer.Serialize(w, options.Tuning, TuningJson);
             w.WriteEndObject();
         }
+        File.Move(temporary, path, overwrite: true);
     }
 }

@@ -91,6 +91,12 @@ public sealed class HostOptions
     /// they are; each default and its reason is in <see cref="WorkerTuning"/>.
     /// </summary>
     internal WorkerTuning Tuning { get; init; } = new();
+
+    /// <summary>
+    /// Whether a restarted worker's successor starts while it still serves (<see cref="WorkerSpecs.SuccessorCanOverlap"/>);
+    /// otherwise it drains first and is started again after. Tests choose; the platform decides otherwise.
+    /// </summary>
+    internal bool SuccessorsOverlap { get; init; } = WorkerSpecs.SuccessorCanOverlap(OperatingSystem.IsWindows());
     /// <summary>How crashed workers are restarted (when the plan says they are).</summary>
     public RespawnPolicy RespawnPolicy { get; init; } = RespawnPolicy.Default;
     /// <summary>

@@ -21,6 +21,10 @@ internal static class LifelineCommands
     /// <summary><c>runner-up NAME</c>: the runner has a live worker again.</summary>
     public static string RunnerUp(string runner) => "runner-up " + runner;
 
+    /// <summary><c>runner-workers NAME COUNT</c>: the runner has <paramref name="workers"/> workers now (scaled); API workers size their connections to it.</summary>
+    public static string RunnerWorkers(string runner, int workers) =>
+        string.Create(CultureInfo.InvariantCulture, $"runner-workers {runner} {workers}");
+
     /// <summary>
     /// <c>runner-down NAME RETRY-AFTER-SECONDS REASON</c>: none of the runner's workers is alive. While
     /// one is starting or waiting to be respawned, the retry hint is the time until that start plus a

@@ -10,7 +10,7 @@ namespace Serving;
 /// host.json, starts runner and API workers, watches them, respawns by the plan's policy, and stops
 /// them gracefully. The only code that touches processes (through <see cref="IWorkerLauncher"/>).
 /// </summary>
-public sealed class ServingHost : IDisposable
+public sealed partial class ServingHost : IDisposable
 {
     public const string ReadyEvent = "@@serving ready";
 
@@ -37,9 +37,12 @@ public sealed class ServingHost : IDisposable
     private string? _failure;
     // Whether each runner had a live (Running) worker when the API workers were last told.
     private readonly Dictionary<string, bool> _runnerLive = new(StringComparer.Ordinal);
+    // The counters of runner workers removed by scaling down, by runner: the totals never go backwards.
+    private readonly Dictionary<string, RunnerWorkerStats> _removedStats = new(StringComparer.Ordinal);
     private Task? _stopTask;
     private DateTimeOffset? _startedAt, _stoppedAt;
     private TaskCompletionSource<WorkerSlot>? _startFailure;
+    private WorkerSpecs.SpecContext? _specContext;
 
     public ServingHost(HostPlan plan, HostOptions options, IWorkerLauncher launcher, int id)
     {
@@ -84,8 +87,12 @@ public sealed class ServingHost : IDisposable
             progress?.Report((5, "Binding listeners"));
             _stateDirectory = HostStateDirectory.Create(Plan);
             BindListeners();
-            var secret = Plan.Transport == RunnerTransport.Tcp ? Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) : "";
-            var configPath = WriteHostConfig(secret);
+            _secret = Plan.Transport == RunnerTransport.Tcp ? Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) : "";
+            if (Plan.Mode == ServingMode.Production)
+                foreach (var runner in Plan.Runners)
+                    _runnerWorkers[runner.Name] = runner.Workers;
+            _apiWorkers = Plan.ApiWorkers;
+            var configPath = WriteHostConfig(_secret);
             CreateSlots(configPath);
 
             _startFailure = new TaskCompletionSource<WorkerSlot>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -126,7 +133,7 @@ public sealed class ServingHost : IDisposable
         {
             foreach (var slot in slots)
             {
-                var ready = slot.Ready.Task;
+                var ready = slot.Ready;
                 var done = await Task.WhenAny(ready, failure, Task.Delay(Timeout.Infinite, timeout)).ConfigureAwait(false);
                 if (done == failure) throw StartFailed(await failure.ConfigureAwait(false));
                 if (done != ready) throw StartTimedOut(slot);
@@ -151,7 +158,7 @@ public sealed class ServingHost : IDisposable
 
     private ServingException StartTimedOut(WorkerSlot? slot)
     {
-        var waiting = slot ?? Workers.FirstOrDefault(s => !s.Ready.Task.IsCompleted) ?? Workers.FirstOrDefault();
+        var waiting = slot ?? Workers.FirstOrDefault(s => !s.Ready.IsCompleted) ?? Workers.FirstOrDefault();
         var what = slot != null ? $"worker {slot.Name} did not report ready"
             : Plan.Protocol == ServingProtocol.Grpc ? $"grpc.health.v1 Check at {Url} did not answer SERVING" : $"{Url}/readyz did not answer 200";
         return new ServingException(ErrorIds.HostStartTimeout, ServingErrorKind.OperationTimeout,
@@ -222,15 +229,19 @@ public sealed class ServingHost : IDisposable
             await StopGroupAsync(slots.Where(s => s.Spec.Role == WorkerRole.Runner), timeout, runnerDeadline).ConfigureAwait(false);
         }
 
-        using (Gate()) KillAll();
-        var exits = slots.Select(s => s.Process?.Exited ?? Task.CompletedTask).ToArray();
+        Task[] exits;
+        using (Gate())
+        {
+            KillAll();
+            exits = slots.SelectMany(s => s.Runs()).Select(r => r.Process?.Exited ?? Task.CompletedTask).ToArray();
+        }
         await Task.WhenAny(Task.WhenAll(exits), Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
 
         using (Gate())
         {
             foreach (var slot in slots)
             {
-                slot.Process?.Dispose();
+                foreach (var run in slot.Runs()) run.Process?.Dispose();
                 if (slot.State is not (WorkerState.Failed or WorkerState.Exited)) SetWorker(slot, WorkerState.Stopped);
             }
             foreach (var listener in _bindings?.All ?? []) listener.Dispose();
@@ -246,56 +257,6 @@ public sealed class ServingHost : IDisposable
         await _completion.Task.ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Restarts one running worker: it drains (the lifeline's <c>stop</c>, up to <paramref name="timeout"/>;
-    /// killed after that), exits, and is started again at once — a planned exit: no backoff, no crash
-    /// counted, <c>Restarts</c> + 1. Returns once the new process reported ready (within the host's start
-    /// timeout). The host keeps serving meanwhile on its other workers; a runner's only worker is
-    /// answered 503 with Retry-After until its successor is ready (the zero-downtime rolling restart,
-    /// a new worker ready before the old one drains, is issue 15's Restart-ServingHost).
-    /// </summary>
-    public async Task RestartWorkerAsync(string name, TimeSpan timeout)
-    {
-        WorkerSlot slot;
-        IWorkerProcess process;
-        TaskCompletionSource<bool> restart;
-        using (Gate())
-        {
-            slot = _slots.FirstOrDefault(s => s.Name == name)
-                ?? throw new ServingException(ErrorIds.WorkerNotRestartable, ServingErrorKind.ObjectNotFound,
-                    $"Host '{Name}' has no worker '{name}'. Its workers: {string.Join(", ", _slots.Select(s => s.Name))}.", name);
-            if (_stopping)
-                throw new ServingException(ErrorIds.WorkerNotRestartable, ServingErrorKind.InvalidOperation,
-                    $"Host '{Name}' is stopping: worker {name} is not restarted.", name);
-            if (slot.State != WorkerState.Running || slot.Process is not { } running || slot.Restart is not null)
-                throw new ServingException(ErrorIds.WorkerNotRestartable, ServingErrorKind.InvalidOperation,
-                    $"Worker {name} of host '{Name}' is {(slot.Restart is not null ? "already restarting" : slot.State.ToString())}: only a running worker can be restarted.", name);
-            process = running;
-            restart = slot.Restart = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            SetWorker(slot, WorkerState.Stopping);
-            Note(slot, "restarting on request: draining");
-            process.SendLine(LifelineCommands.Stop(timeout));
-        }
-        if (await Task.WhenAny(process.Exited, Task.Delay(timeout + StopGrace)).ConfigureAwait(false) != process.Exited)
-            process.Kill();
-        // OnExited starts the successor (unless the host began to stop meanwhile).
-        var spawned = await restart.Task.ConfigureAwait(false);
-        TaskCompletionSource ready;
-        using (Gate())
-        {
-            if (_stopping) return;
-            if (!spawned)
-                throw new ServingException(ErrorIds.WorkerNotRestartable, ServingErrorKind.InvalidOperation,
-                    $"Worker {name} of host '{Name}' drained but could not be started again ({slot.State}). Its last lines:{Environment.NewLine}{Tail(slot)}", name);
-            ready = slot.Ready;
-        }
-        var started = await Task.WhenAny(ready.Task, Task.Delay(_options.StartTimeout)).ConfigureAwait(false);
-        if (started != ready.Task)
-            throw new ServingException(ErrorIds.WorkerNotRestartable, ServingErrorKind.OperationTimeout,
-                $"Worker {name} of host '{Name}' was restarted but did not report ready within {_options.StartTimeout.TotalSeconds:0.#} s; " +
-                $"the supervisor keeps watching it. Its last lines:{Environment.NewLine}{Tail(slot)}", name);
-    }
-
     private async Task StopGroupAsync(IEnumerable<WorkerSlot> group, TimeSpan drain, DateTime deadline)
     {
         var waits = new List<Task>();
@@ -303,10 +264,13 @@ public sealed class ServingHost : IDisposable
         {
             foreach (var slot in group)
             {
-                if (slot.Process is null || slot.Process.Exited.IsCompleted) continue;
-                SetWorker(slot, WorkerState.Stopping);
-                slot.Process.SendLine(LifelineCommands.Stop(drain));
-                waits.Add(slot.Process.Exited);
+                // A successor still starting is told too; the runs a restart replaced are draining already.
+                foreach (var run in slot.LiveRuns())
+                {
+                    if (!slot.Draining.Contains(run)) run.Process!.SendLine(LifelineCommands.Stop(drain));
+                    waits.Add(run.Process!.Exited);
+                }
+                if (slot.Process is { Exited.IsCompleted: false }) SetWorker(slot, WorkerState.Stopping);
             }
         }
         var left = deadline - DateTime.UtcNow;
@@ -317,7 +281,8 @@ public sealed class ServingHost : IDisposable
     private void KillAll()
     {
         foreach (var slot in _slots)
-            if (slot.Process is { } p && !p.Exited.IsCompleted) p.Kill();
+            foreach (var run in slot.LiveRuns().ToArray())
+                run.Process!.Kill();
     }
 
     public HostInfo Snapshot()
@@ -353,7 +318,7 @@ public sealed class ServingHost : IDisposable
         for (var i = 0; i < rows.Length; i++)
         {
             var name = Plan.Runners[i].Name;
-            var total = RunnerWorkerStats.Empty;
+            var total = _removedStats.GetValueOrDefault(name, RunnerWorkerStats.Empty);
             var live = 0;
             foreach (var slot in _slots)
             {
@@ -361,7 +326,7 @@ public sealed class ServingHost : IDisposable
                     continue;
                 if (slot.State == WorkerState.Running)
                     live++;
-                total = total.Plus(slot.RetiredStats).Plus(slot.Stats);
+                total = total.Plus(slot.TotalStats());
             }
             rows[i] = new RunnerInfo
             {
@@ -413,43 +378,54 @@ public sealed class ServingHost : IDisposable
             foreach (var runner in Plan.Runners)
                 endpoints[runner.Name] = (runner.Transport, _bindings!.Runners[runner.Name].Endpoint);
         var path = _stateDirectory!.File("host.json");
-        HostConfigWriter.Write(path, this, endpoints, secret, _options);
+        HostConfigWriter.Write(path, this, endpoints, _runnerWorkers, secret, _options);
         return path;
     }
 
     private void CreateSlots(string configPath)
     {
-        var specs = WorkerSpecs.Build(Plan, _bindings!, Name, _url, configPath,
+        _specContext = new WorkerSpecs.SpecContext(Plan, _bindings!, Name, _url, configPath,
             operatorSetGen0: Environment.GetEnvironmentVariable(WorkerSpecs.Gen0SizeVariable) is not null, windows: OperatingSystem.IsWindows());
         using (Gate())
-            foreach (var spec in specs)
-                _slots.Add(new WorkerSlot(this, spec, _options.RecentLines));
+            foreach (var spec in WorkerSpecs.Build(_specContext))
+                _slots.Add(new WorkerSlot(spec, _options.RecentLines));
     }
 
-    /// <summary>Starts (or restarts) the slot's process. Caller holds the lock.</summary>
+    /// <summary>Starts (or restarts) the slot's process, which becomes its current one. Caller holds the lock.</summary>
     private void Spawn(WorkerSlot slot)
     {
-        slot.Ready = WorkerSlot.NewReady();
         SetWorker(slot, WorkerState.Starting);
+        var run = Launch(slot);
+        slot.Current = run;
+        Note(slot, $"started (pid {run.Pid})");
+    }
+
+    /// <summary>
+    /// Starts one process for <paramref name="slot"/> from its spec and watches its exit; an API
+    /// worker's process hears at once which runners are down. Caller holds the lock, so the process's
+    /// first lines wait until the caller has put the run in its place.
+    /// </summary>
+    private WorkerRun Launch(WorkerSlot slot)
+    {
+        var run = new WorkerRun(this, slot);
         IWorkerProcess process;
         try
         {
-            process = _launcher.Start(slot.Spec, slot);
+            process = _launcher.Start(slot.Spec, run);
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
         {
             throw new ServingException(ErrorIds.WorkerStartFailed, ServingErrorKind.InvalidOperation,
                 $"Cannot start worker {slot.Name}: {e.Message}", slot.Name, e);
         }
-        slot.RetireStats();
-        slot.Process = process;
-        slot.Pid = process.Pid;
-        slot.StartedAt = DateTimeOffset.Now;
-        if (slot.Spec.Role == WorkerRole.Api) TellRunnerStates(slot);
+        run.Process = process;
+        run.Pid = process.Pid;
+        run.StartedAt = DateTimeOffset.Now;
+        if (slot.Spec.Role is WorkerRole.Api or WorkerRole.Dev) TellRunnerStates(process);
         var started = DateTime.UtcNow;
-        _ = process.Exited.ContinueWith(t => OnExited(slot, process, t.Result, DateTime.UtcNow - started),
+        _ = process.Exited.ContinueWith(t => OnExited(run, t.Result, DateTime.UtcNow - started),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        Note(slot, $"started (pid {process.Pid})");
+        return run;
     }
 
     /// <summary>
@@ -467,40 +443,49 @@ public sealed class ServingHost : IDisposable
 
     // ---- watching ---------------------------------------------------------------------------
 
-    internal void OnWorkerLine(WorkerSlot slot, string line, bool isError)
+    internal void OnWorkerLine(WorkerRun run, string line, bool isError)
     {
+        var slot = run.Slot;
         if (line.StartsWith(ControlPrefix, StringComparison.Ordinal))
         {
             if (line == ReadyEvent)
             {
                 using (Gate())
                 {
-                    if (slot.State == WorkerState.Starting)
+                    // A successor's ready only completes its own task: it takes over when the restart says so.
+                    if (ReferenceEquals(slot.Current, run) && slot.State == WorkerState.Starting)
                     {
                         SetWorker(slot, WorkerState.Running);
                         UpdateState();
                     }
                 }
-                slot.Ready.TrySetResult();
+                run.Ready.TrySetResult();
             }
             else if (line.StartsWith(StatsPrefix, StringComparison.Ordinal) && slot.Spec.Role == WorkerRole.Runner
                 && RunnerWorkerStats.Parse(line[StatsPrefix.Length..], DateTimeOffset.Now) is { } stats)
             {
                 using (Gate())
-                    slot.Stats = stats;
+                    run.Stats = stats;
             }
             return;
         }
-        Emit(slot, isError ? "stderr" : "stdout", line);
+        Emit(slot, run.Pid, isError ? "stderr" : "stdout", line);
     }
 
-    private void OnExited(WorkerSlot slot, IWorkerProcess process, int exitCode, TimeSpan uptime)
+    private void OnExited(WorkerRun run, int exitCode, TimeSpan uptime)
     {
+        var slot = run.Slot;
+        var process = run.Process!;
         using (Gate())
         {
-            if (!ReferenceEquals(slot.Process, process)) return;
+            slot.Retire(run);
+            if (!ReferenceEquals(slot.Current, run))
+            {
+                OnEarlierRunExited(slot, run, exitCode);
+                return;
+            }
             slot.LastExitCode = exitCode;
-            if (_stopping)
+            if (_stopping || slot.Retiring)
             {
                 slot.Restart?.TrySetResult(false);
                 slot.Restart = null;
@@ -518,6 +503,7 @@ public sealed class ServingHost : IDisposable
                 return;
             }
             Note(slot, $"exited unexpectedly with code {exitCode}{Signal(exitCode)} after {uptime.TotalSeconds:0.#} s");
+            if (SuccessorTakesOver(slot, run)) return;
             if (_startFailure is { } failure)
             {
                 SetWorker(slot, WorkerState.Failed);
@@ -614,10 +600,10 @@ public sealed class ServingHost : IDisposable
 
     private void Note(WorkerSlot slot, string message)
     {
-        Emit(slot, "supervisor", $"supervisor: {slot.Name} {message}");
+        Emit(slot, slot.Pid, "supervisor", $"supervisor: {slot.Name} {message}");
     }
 
-    private void Emit(WorkerSlot slot, string stream, string line)
+    private void Emit(WorkerSlot slot, int pid, string stream, string line)
     {
         slot.Remember(line);
         Raise(Log, new WorkerLogEntry
@@ -625,7 +611,7 @@ public sealed class ServingHost : IDisposable
             Time = DateTimeOffset.Now,
             Host = Name,
             Worker = slot.Name,
-            Pid = slot.Pid,
+            Pid = pid,
             Stream = stream,
             Message = line,
         });
@@ -680,6 +666,12 @@ public sealed class ServingHost : IDisposable
         if (slot.State == state) return;
         slot.State = state;
         if (slot.Spec.Runner is { } runner) TellRunnerChange(runner);
+        RaiseWorkerChanged(slot);
+    }
+
+    /// <summary>Tells subscribers the worker as it is now (its state, or its process: a successor took over). Caller holds the lock.</summary>
+    private void RaiseWorkerChanged(WorkerSlot slot)
+    {
         if (WorkerChanged is { } handlers) Raise(handlers, slot.Snapshot());
     }
 
@@ -701,12 +693,13 @@ public sealed class ServingHost : IDisposable
     }
 
     /// <summary>A newly started API worker hears which runners are down (it assumes the others up). Caller holds the lock.</summary>
-    private void TellRunnerStates(WorkerSlot api)
+    private void TellRunnerStates(IWorkerProcess api)
     {
+        if (Plan.Mode == ServingMode.Development) return;
         foreach (var runner in Plan.Runners)
             if (!RunnerIsLive(runner.Name))
-                api.Process?.SendLine(LifelineCommands.RunnerDown(runner.Name, _slots, Plan.Respawn, DateTime.UtcNow));
-        if (_failure is not null) api.Process?.SendLine(LifelineCommands.Failing(_failure));
+                api.SendLine(LifelineCommands.RunnerDown(runner.Name, _slots, Plan.Respawn, DateTime.UtcNow));
+        if (_failure is not null) api.SendLine(LifelineCommands.Failing(_failure));
     }
 
     private bool RunnerIsLive(string runner)
@@ -716,12 +709,13 @@ public sealed class ServingHost : IDisposable
         return false;
     }
 
-    /// <summary>Writes a lifeline line to every live worker serving the API (api and dev roles). Caller holds the lock.</summary>
+    /// <summary>Writes a lifeline line to every live process serving the API (api and dev roles; successors too). Caller holds the lock.</summary>
     private void TellApiWorkers(string line)
     {
         foreach (var slot in _slots)
-            if (slot.Spec.Role is WorkerRole.Api or WorkerRole.Dev && slot.Process is { } p && !p.Exited.IsCompleted)
-                p.SendLine(line);
+            if (slot.Spec.Role is WorkerRole.Api or WorkerRole.Dev)
+                foreach (var run in slot.LiveRuns())
+                    run.Process!.SendLine(line);
     }
 
     /// <summary>
@@ -743,7 +737,7 @@ public sealed class ServingHost : IDisposable
     private void UpdateState()
     {
         if (_stopping || _startFailure != null || _state is HostState.Failed) return;
-        var (state, reason) = HostHealth.Evaluate(Plan.Runners, _slots.Select(s => s.Snapshot()).ToArray());
+        var (state, reason) = HostHealth.Evaluate(Plan.Runners, _slots.Where(s => !s.Retiring).Select(s => s.Snapshot()).ToArray());
         SetState(state, reason);
     }
 

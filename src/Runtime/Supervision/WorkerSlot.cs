@@ -2,18 +2,16 @@ namespace Serving;
 
 /// <summary>
 /// One worker position of a host ("api-1", "echo-2"): the spec it is started from, its current
-/// process, its state and restart count. A respawned process takes the same slot. All mutation
-/// happens under the owning <see cref="ServingHost"/>'s lock.
+/// process (<see cref="WorkerRun"/>), its state and restart count. A respawned or replaced process
+/// takes the same slot. All mutation happens under the owning <see cref="ServingHost"/>'s lock.
 /// </summary>
-public sealed class WorkerSlot : IWorkerOutput
+public sealed class WorkerSlot
 {
-    private readonly ServingHost _host;
     private readonly Queue<string> _recent = new();
     private readonly int _recentLimit;
 
-    internal WorkerSlot(ServingHost host, WorkerSpec spec, int recentLimit)
+    internal WorkerSlot(WorkerSpec spec, int recentLimit)
     {
-        _host = host;
         Spec = spec;
         _recentLimit = recentLimit;
     }
@@ -22,36 +20,68 @@ public sealed class WorkerSlot : IWorkerOutput
     public string Name => Spec.Name;
     public WorkerState State { get; internal set; } = WorkerState.Starting;
     public int Restarts { get; internal set; }
-    public int Pid { get; internal set; }
-    public DateTimeOffset? StartedAt { get; internal set; }
+    /// <summary>The current (or last) process id; 0 before the first start.</summary>
+    public int Pid => Current?.Pid ?? 0;
+    public DateTimeOffset? StartedAt => Current?.StartedAt;
     public int? LastExitCode { get; internal set; }
-    internal IWorkerProcess? Process { get; set; }
+
+    /// <summary>The process that serves for this slot (or last did).</summary>
+    internal WorkerRun? Current { get; set; }
+    internal IWorkerProcess? Process => Current?.Process;
+    /// <summary>A rolling restart's new process, started and not yet ready; null otherwise.</summary>
+    internal WorkerRun? Successor { get; set; }
+    /// <summary>Processes this slot's successors replaced, draining until they exit.</summary>
+    internal List<WorkerRun> Draining { get; } = new();
+    /// <summary>Being removed (scaled down): its exit is planned and ends the slot.</summary>
+    internal bool Retiring { get; set; }
+
     internal int FastCrashes { get; set; }
     internal CancellationTokenSource? PendingRespawn { get; set; }
     /// <summary>
-    /// Asked to restart (<see cref="ServingHost.RestartWorkerAsync"/>): its next exit is a planned one, and
-    /// this completes when the supervisor has handled it — true when a successor was started.
+    /// Asked to restart without overlap (<see cref="ServingHost.RestartWorkerAsync"/> where a successor
+    /// cannot share the socket): its next exit is a planned one, and this completes when the supervisor
+    /// has handled it — true when a successor was started.
     /// </summary>
     internal TaskCompletionSource<bool>? Restart { get; set; }
     /// <summary>When the pending respawn is due (meaningful in Backoff).</summary>
     internal DateTime RespawnDue { get; set; }
-    /// <summary>Set once the worker printed "@@serving ready" after its latest start.</summary>
-    internal TaskCompletionSource Ready { get; set; } = NewReady();
+    /// <summary>Completes when the current process printed "@@serving ready".</summary>
+    internal Task Ready => Current?.Ready.Task ?? Task.Delay(Timeout.Infinite);
 
-    /// <summary>A runner worker's latest report (<c>@@serving stats</c>) from its current process.</summary>
-    internal RunnerWorkerStats Stats { get; set; } = RunnerWorkerStats.Empty;
+    /// <summary>The last reports of this slot's processes that have exited, added up: totals survive a respawn.</summary>
+    internal RunnerWorkerStats RetiredStats { get; private set; } = RunnerWorkerStats.Empty;
 
-    /// <summary>The last reports of this slot's earlier processes, added up: totals survive a respawn.</summary>
-    internal RunnerWorkerStats RetiredStats { get; set; } = RunnerWorkerStats.Empty;
-
-    /// <summary>The current process's counters are final: keep them and start afresh for the next process.</summary>
-    internal void RetireStats()
+    /// <summary>Every process of this slot that has not exited: current, successor, draining.</summary>
+    internal IEnumerable<WorkerRun> LiveRuns()
     {
-        RetiredStats = RetiredStats.Plus(Stats);
-        Stats = RunnerWorkerStats.Empty;
+        if (Current is { HasExited: false } current) yield return current;
+        if (Successor is { HasExited: false } successor) yield return successor;
+        foreach (var run in Draining)
+            if (!run.HasExited) yield return run;
     }
 
-    internal static TaskCompletionSource NewReady() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Every process of this slot the supervisor still holds.</summary>
+    internal IEnumerable<WorkerRun> Runs()
+    {
+        if (Current is { } current) yield return current;
+        if (Successor is { } successor) yield return successor;
+        foreach (var run in Draining) yield return run;
+    }
+
+    /// <summary>The slot's counters: what exited processes reported plus the latest reports of the live ones.</summary>
+    internal RunnerWorkerStats TotalStats()
+    {
+        var total = RetiredStats;
+        foreach (var run in Runs()) total = total.Plus(run.Stats);
+        return total;
+    }
+
+    /// <summary>A process exited: its counters are final (every line it wrote was read before its exit was seen).</summary>
+    internal void Retire(WorkerRun run)
+    {
+        RetiredStats = RetiredStats.Plus(run.Stats);
+        run.Stats = RunnerWorkerStats.Empty;
+    }
 
     /// <summary>The last lines the worker wrote, oldest first.</summary>
     public string[] RecentLines()
@@ -67,8 +97,6 @@ public sealed class WorkerSlot : IWorkerOutput
             while (_recent.Count > _recentLimit) _recent.Dequeue();
         }
     }
-
-    void IWorkerOutput.OnLine(string line, bool isError) => _host.OnWorkerLine(this, line, isError);
 
     public WorkerInfo Snapshot() => new()
     {

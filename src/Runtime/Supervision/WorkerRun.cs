@@ -1,0 +1,37 @@
+namespace Serving;
+
+/// <summary>
+/// One process of a worker slot, from its start to its exit. A slot has one current run; during a
+/// rolling restart also a successor (started, not yet ready) and the runs it replaced, still draining.
+/// Each run receives its own process's lines, so a successor's "ready" and a draining run's last
+/// reports are told apart. All mutation happens under the owning <see cref="ServingHost"/>'s lock.
+/// </summary>
+internal sealed class WorkerRun : IWorkerOutput
+{
+    private readonly ServingHost _host;
+
+    public WorkerRun(ServingHost host, WorkerSlot slot)
+    {
+        _host = host;
+        Slot = slot;
+    }
+
+    public WorkerSlot Slot { get; }
+
+    /// <summary>Set once the launcher returned; lines may arrive before that (the run is the output first).</summary>
+    public IWorkerProcess? Process { get; set; }
+
+    public int Pid { get; set; }
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    /// <summary>Completes when this process printed "@@serving ready".</summary>
+    public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>This process's latest report (<c>@@serving stats</c>); added to the slot's retired totals when it exits.</summary>
+    public RunnerWorkerStats Stats { get; set; } = RunnerWorkerStats.Empty;
+
+    public bool HasExited => Process is { Exited.IsCompleted: true };
+
+    void IWorkerOutput.OnLine(string line, bool isError) => _host.OnWorkerLine(this, line, isError);
+}
