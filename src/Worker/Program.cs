@@ -45,7 +45,7 @@ internal static class Program
         }
 
         int code;
-        using (var lifeline = new Lifeline(arguments.WorkerName))
+        using (var lifeline = new Lifeline(arguments.WorkerName, config.Service!.Runners!.Select(r => r.Name)))
         {
             lifeline.Start();
             try

@@ -8,7 +8,7 @@ namespace Serving.Worker.Hosting;
 /// stdin is the lifeline (docs/worker-protocol.md, "Standard streams"): <c>stop [seconds]</c>
 /// or SIGTERM asks for a graceful drain; end of file means the supervisor is gone, and the
 /// process exits within a second without draining. The same channel carries the supervisor's
-/// word on runners (<c>runner-down</c>, <c>runner-up</c>) and on the host (<c>failing</c>).
+/// word on runners (<c>runner-down</c>, <c>runner-up</c>, <c>runner-workers</c>) and on the host (<c>failing</c>).
 /// </summary>
 internal sealed class Lifeline : IDisposable
 {
@@ -24,8 +24,15 @@ internal sealed class Lifeline : IDisposable
     private volatile string? _failing;
     private readonly List<PosixSignalRegistration> _signals = [];
     private readonly string _workerName;
+    private readonly HashSet<string> _runnerNames;
 
-    public Lifeline(string workerName) => _workerName = workerName;
+    /// <param name="workerName">This worker's name, for the log.</param>
+    /// <param name="runnerNames">The runners in host.json: a word about any other is ignored.</param>
+    public Lifeline(string workerName, IEnumerable<string> runnerNames)
+    {
+        _workerName = workerName;
+        _runnerNames = new HashSet<string>(runnerNames, StringComparer.Ordinal);
+    }
 
     /// <summary>Completes with the drain timeout once a graceful stop was asked for.</summary>
     public Task<TimeSpan> StopRequested => _stop.Task;
@@ -122,7 +129,8 @@ internal sealed class Lifeline : IDisposable
         ExitNow(0, "stdin closed (the supervisor is gone); exiting");
     }
 
-    private void OnLine(string line)
+    /// <summary>One lifeline line, trimmed (the stdin reader's; tests give it lines directly).</summary>
+    internal void OnLine(string line)
     {
         if (line.Length == 0)
             return;
@@ -137,6 +145,9 @@ internal sealed class Lifeline : IDisposable
                 return;
             case "runner-up" when parts.Length == 2:
                 Runners.SetUp(parts[1]);
+                return;
+            case "runner-workers" when parts.Length == 3:
+                OnRunnerWorkers(line, parts);
                 return;
             case "failing":
                 var reason = parts.Length > 1 ? string.Join(' ', parts, 1, parts.Length - 1) : "the host is failing";
@@ -172,6 +183,22 @@ internal sealed class Lifeline : IDisposable
         }
         var reason = parts.Length > 3 ? string.Join(' ', parts, 3, parts.Length - 3) : "";
         Runners.SetDown(parts[1], TimeSpan.FromSeconds(retryAfter), reason);
+    }
+
+    /// <summary><c>runner-workers NAME COUNT</c>: the supervisor scaled the runner; its connections follow.</summary>
+    private void OnRunnerWorkers(string line, string[] parts)
+    {
+        if (!_runnerNames.Contains(parts[1]))
+        {
+            LineLoggerProvider.WriteStderr($"warn: {_workerName}: ignoring lifeline command '{line}': no runner named '{parts[1]}'");
+            return;
+        }
+        if (!int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var workers) || workers < 1)
+        {
+            LineLoggerProvider.WriteStderr($"warn: {_workerName}: ignoring lifeline command '{line}': bad worker count");
+            return;
+        }
+        Runners.SetWorkers(parts[1], workers);
     }
 
     private static bool TryParseSeconds(string text, out double seconds) =>

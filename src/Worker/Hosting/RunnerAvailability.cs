@@ -19,13 +19,19 @@ internal sealed record Unavailability(Problem Problem, string Detail, TimeSpan R
 /// <c>runner-up</c>, docs/worker-protocol.md): a runner none of whose workers is alive, between a
 /// crash and its respawn or given up on, is answered at once rather than called. A runner the
 /// supervisor said nothing about is assumed up (a worker started by hand, or before the first word).
+/// Also how many workers the supervisor last said a runner has (<c>runner-workers</c>): the API
+/// worker's connections to it follow that count instead of host.json's.
 /// </summary>
 internal sealed class RunnerAvailability
 {
     private readonly ConcurrentDictionary<string, Unavailability> _down = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _workers = new(StringComparer.Ordinal);
 
     /// <summary>Raised (on the lifeline's thread) with the runner's name after its state changed.</summary>
     public event Action<string>? Changed;
+
+    /// <summary>Raised (on the lifeline's thread) with the runner's name after its worker count changed.</summary>
+    public event Action<string>? WorkersChanged;
 
     /// <summary>Why the runner cannot be called now, or null when it can.</summary>
     public Unavailability? Down(string runner) => _down.TryGetValue(runner, out var why) ? why : null;
@@ -43,5 +49,17 @@ internal sealed class RunnerAvailability
     {
         if (_down.TryRemove(runner, out _))
             Changed?.Invoke(runner);
+    }
+
+    /// <summary>The runner's worker count as the supervisor last said it, or null when it said nothing (host.json's holds).</summary>
+    public int? Workers(string runner) => _workers.TryGetValue(runner, out var workers) ? workers : null;
+
+    public void SetWorkers(string runner, int workers)
+    {
+        // One writer (the lifeline's thread): the check and the write cannot interleave with another word.
+        if (_workers.TryGetValue(runner, out var was) && was == workers)
+            return;
+        _workers[runner] = workers;
+        WorkersChanged?.Invoke(runner);
     }
 }

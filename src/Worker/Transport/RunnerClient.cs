@@ -9,13 +9,23 @@ namespace Serving.Worker.Transport;
 /// opened on first use and again after one is lost or the runner worker behind it drains, used
 /// round-robin. The kernel hands each new connection on the runner's shared socket to one of its
 /// workers, so a runner with several workers gets several connections and the load spreads over them.
+/// When the supervisor scales the runner (lifeline <c>runner-workers</c>), the connections follow.
 /// </summary>
+/// <remarks>
+/// <c>_slots</c> is replaced as a whole, never changed in place: readers take the field once and index
+/// that array. A shrink retires the surplus slots' connections (<see cref="RunnerConnection.Retire"/>):
+/// they take no new calls and close once their calls in flight are answered.
+/// </remarks>
 internal sealed class RunnerClient : IDisposable
 {
     private readonly TimeSpan _connectTimeout;
     private readonly string? _secret;
     private readonly long _maxReply;
-    private readonly Slot[] _slots;
+    private readonly WorkerTuning _tuning;
+    private volatile Slot[] _slots;
+    // Connections of slots dropped by a shrink, until they close: the sweep still expires their calls'
+    // deadlines, and Abort / Dispose still close them. Replaced as a whole under _lock, like _slots.
+    private volatile RunnerConnection[] _retiring = [];
     private readonly RunnerAvailability _availability;
     private readonly Timer _sweep;
     private readonly Lock _lock = new();
@@ -35,12 +45,14 @@ internal sealed class RunnerClient : IDisposable
         _secret = secret;
         _maxReply = maxReply;
         _connectTimeout = TimeSpan.FromMilliseconds(tuning.RunnerConnectTimeoutMs);
-        _slots = new Slot[tuning.ConnectionsTo(workers)];
-        for (var i = 0; i < _slots.Length; i++)
-            _slots[i] = new Slot();
+        _tuning = tuning;
+        _slots = NewSlots([], SlotsFor(workers));
         _availability = lifeline?.Runners ?? new RunnerAvailability();
         _availability.Changed += OnAvailabilityChanged;
         OnAvailabilityChanged(name);
+        // The supervisor's word may have come before this client existed, and is newer than host.json's count.
+        _availability.WorkersChanged += OnWorkersChanged;
+        OnWorkersChanged(name);
         // Requests still running just before a drain ends are answered (503 / UNAVAILABLE) rather than reset.
         lifeline?.DrainExpired.Register(() => Abort(Unavailability.HostStopping));
         var sweep = TimeSpan.FromMilliseconds(tuning.DeadlineSweepMs);
@@ -68,6 +80,9 @@ internal sealed class RunnerClient : IDisposable
     /// <summary>Raised when <see cref="Unavailable"/> may have changed.</summary>
     public event Action? AvailabilityChanged;
 
+    /// <summary>How many connections this client keeps to the runner (each opened on first use).</summary>
+    internal int ConnectionSlots => _slots.Length;
+
     /// <summary>
     /// One call, waited for at most the header's timeout (requestTimeoutSeconds, or a gRPC client's
     /// earlier deadline). Never throws for the runner's sake: a runner that cannot be reached is a
@@ -76,10 +91,46 @@ internal sealed class RunnerClient : IDisposable
     public Task<RunnerReply> CallAsync(CallHeader header, ReadOnlyMemory<byte> input, CancellationToken cancellationToken)
     {
         var deadline = header.TimeoutMs == 0 ? long.MaxValue : Environment.TickCount64 + header.TimeoutMs;
-        var slot = _slots.Length == 1 ? _slots[0] : _slots[(uint)Interlocked.Increment(ref _next) % (uint)_slots.Length];
-        if (slot.Connection is { IsUsable: true } connection)
-            return connection.CallAsync(header, input, deadline, cancellationToken);
-        return ConnectThenCallAsync(slot, header, input, deadline, cancellationToken);
+        var reply = SendAsync(header, input, deadline, cancellationToken);
+        if (reply.IsCompletedSuccessfully && reply.Result.Status != ItemStatus.Stopping)
+            return reply;
+        return SendAgainIfStoppingAsync(reply, header, input, deadline, cancellationToken);
+    }
+
+    /// <summary>How often a call answered <see cref="ItemStatus.Stopping"/> is sent again before the answer stands.</summary>
+    private const int StoppingRetries = 2;
+
+    /// <summary>
+    /// A runner worker that began to drain answers a call that crossed its GoAway <c>Stopping</c>, without
+    /// running it: sending it again is safe, and the connection it goes on now leads to another worker —
+    /// during a rolling restart, the successor that is already serving. So a restart or a scale-down
+    /// fails no call; when every worker is stopping (the host stops), the answer after the retries stands.
+    /// </summary>
+    private async Task<RunnerReply> SendAgainIfStoppingAsync(Task<RunnerReply> first, CallHeader header, ReadOnlyMemory<byte> input, long deadline,
+        CancellationToken cancellationToken)
+    {
+        var reply = await first.ConfigureAwait(false);
+        for (var retry = 0; retry < StoppingRetries && reply.Status == ItemStatus.Stopping; retry++)
+        {
+            if (_unavailable is not null || cancellationToken.IsCancellationRequested || Environment.TickCount64 >= deadline)
+                break;
+            reply = await SendAsync(header, input, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        return reply;
+    }
+
+    private Task<RunnerReply> SendAsync(in CallHeader header, ReadOnlyMemory<byte> input, long deadline, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var slots = _slots;
+            var slot = slots.Length == 1 ? slots[0] : slots[(uint)Interlocked.Increment(ref _next) % (uint)slots.Length];
+            if (slot.Connection is not { IsUsable: true } connection)
+                return ConnectThenCallAsync(slot, header, input, deadline, cancellationToken);
+            // Null only when a shrink retired the connection after it was picked and it closed: pick again, from the new slots.
+            if (connection.TryCallAsync(header, input, deadline, cancellationToken) is { } reply)
+                return reply;
+        }
     }
 
     private async Task<RunnerReply> ConnectThenCallAsync(Slot slot, CallHeader header, ReadOnlyMemory<byte> input, long deadline, CancellationToken cancellationToken)
@@ -101,7 +152,8 @@ internal sealed class RunnerClient : IDisposable
         {
             return RunnerReply.Error(ItemStatus.Unreachable, $"runner '{Name}' cannot be reached: {_unavailable?.Detail ?? "the connection attempt was abandoned"}", TimeSpan.FromSeconds(1));
         }
-        return await connection.CallAsync(header, input, deadline, cancellationToken).ConfigureAwait(false);
+        return await (connection.TryCallAsync(header, input, deadline, cancellationToken)
+            ?? SendAsync(header, input, deadline, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>The slot's connection, opening one when it has none that takes calls (one attempt at a time per slot).</summary>
@@ -131,12 +183,20 @@ internal sealed class RunnerClient : IDisposable
                 connection.Close("the API worker is stopping");
                 throw new RunnerConnectException("the API worker is stopping");
             }
-            slot.Connection = connection;
+            if (!slot.Dropped)
+            {
+                slot.Connection = connection;
+                return connection;
+            }
         }
+        // A shrink dropped the slot while this connection was being opened: nobody would use or close it.
+        // The calls that waited for it go to the new slots instead (its TryCallAsync answers null).
+        connection.Retire();
         return connection;
     }
 
     /// <summary>Asks one runner worker whether it serves; (false, why) when none can be reached in time.</summary>
+    /// <remarks>Slot 0 is never dropped by a shrink, so it is the same slot whichever array is read.</remarks>
     public async Task<(bool Ready, string Status)> CheckAsync(TimeSpan timeout)
     {
         if (_unavailable is not null)
@@ -159,6 +219,54 @@ internal sealed class RunnerClient : IDisposable
         {
             return (false, "DOWN");
         }
+    }
+
+    /// <summary>The connections for the runner's worker count: a count past the cap gets the cap (clamped first, so the product cannot overflow).</summary>
+    private int SlotsFor(int workers) => _tuning.ConnectionsTo(Math.Min(workers, _tuning.MaxConnectionsPerRunner));
+
+    private static Slot[] NewSlots(Slot[] keep, int count)
+    {
+        var slots = new Slot[count];
+        keep.AsSpan(0, Math.Min(keep.Length, count)).CopyTo(slots);
+        for (var i = keep.Length; i < count; i++)
+            slots[i] = new Slot();
+        return slots;
+    }
+
+    private void OnWorkersChanged(string runner)
+    {
+        if (string.Equals(runner, Name, StringComparison.Ordinal) && _availability.Workers(Name) is { } workers)
+            Resize(SlotsFor(workers));
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="count"/> connection slots. Growing adds empty slots (connected on first use);
+    /// shrinking drops the last ones and retires their connections, so no call in flight fails for it.
+    /// </summary>
+    private void Resize(int count)
+    {
+        RunnerConnection[] retired;
+        lock (_lock)
+        {
+            var slots = _slots;
+            if (_disposed || count == slots.Length)
+                return;
+            var dropped = slots.AsSpan(Math.Min(count, slots.Length));
+            var connections = new List<RunnerConnection>(dropped.Length);
+            foreach (var slot in dropped)
+            {
+                slot.Dropped = true;
+                if (slot.Connection is { } connection)
+                    connections.Add(connection);
+                slot.Connection = null;
+            }
+            retired = [.. connections];
+            _slots = NewSlots(slots, count);
+            if (retired.Length > 0)
+                _retiring = [.. _retiring.Where(c => !c.IsClosed), .. retired];
+        }
+        foreach (var connection in retired)
+            connection.Retire();
     }
 
     private void OnAvailabilityChanged(string runner)
@@ -186,9 +294,11 @@ internal sealed class RunnerClient : IDisposable
             if (_unavailable == Unavailability.HostStopping)
                 return; // the drain's end is final
             _unavailable = why;
-            open = Array.ConvertAll(_slots, s => s.Connection);
-            foreach (var slot in _slots)
+            var slots = _slots;
+            open = [.. slots.Select(s => s.Connection), .. _retiring];
+            foreach (var slot in slots)
                 slot.Connection = null;
+            _retiring = [];
             attempts = _attempts;
             _attempts = new CancellationTokenSource();
         }
@@ -203,17 +313,30 @@ internal sealed class RunnerClient : IDisposable
         var now = Environment.TickCount64;
         foreach (var slot in _slots)
             slot.Connection?.ExpireOverdue(now);
+        var retiring = _retiring;
+        var closed = false;
+        foreach (var connection in retiring)
+        {
+            connection.ExpireOverdue(now);
+            closed |= connection.IsClosed;
+        }
+        if (closed)
+        {
+            lock (_lock)
+                _retiring = [.. _retiring.Where(c => !c.IsClosed)];
+        }
     }
 
     public void Dispose()
     {
         _availability.Changed -= OnAvailabilityChanged;
+        _availability.WorkersChanged -= OnWorkersChanged;
         _sweep.Dispose();
         RunnerConnection?[] open;
         lock (_lock)
         {
             _disposed = true;
-            open = Array.ConvertAll(_slots, s => s.Connection);
+            open = [.. _slots.Select(s => s.Connection), .. _retiring];
         }
         foreach (var connection in open)
             connection?.Close("the API worker is stopping");
@@ -223,5 +346,7 @@ internal sealed class RunnerClient : IDisposable
     {
         public volatile RunnerConnection? Connection;
         public Task<RunnerConnection>? Connecting;
+        // Set (under _lock) when a shrink took the slot out of _slots: a connection opened for it after that is retired at once.
+        public bool Dropped;
     }
 }

@@ -29,6 +29,9 @@ internal sealed class RunnerConnection
     private uint _lastId;
     private string? _closedReason;
     private volatile bool _goingAway;
+    private bool _retired;
+
+    private const string RetiredReason = "the connection was retired (the client keeps fewer connections to the runner)";
 
     private RunnerConnection(Socket socket, long maxReply)
     {
@@ -42,8 +45,10 @@ internal sealed class RunnerConnection
     /// <summary>The runner worker that accepted this connection (from its welcome).</summary>
     public string Worker { get; private set; } = "";
 
-    /// <summary>Open, and the runner did not say it is going away: new calls may use it.</summary>
+    /// <summary>Open, and neither the runner said it is going away nor the client retired it: new calls may use it.</summary>
     public bool IsUsable => !_goingAway && Volatile.Read(ref _closedReason) is null;
+
+    public bool IsClosed => Volatile.Read(ref _closedReason) is not null;
 
     /// <summary>Connects, says hello (with the secret on Tcp) and waits for the welcome.</summary>
     public static async Task<RunnerConnection> ConnectAsync(RunnerEndpointConfig endpoint, string? secret, long maxReply, TimeSpan timeout, CancellationToken cancellationToken)
@@ -116,14 +121,19 @@ internal sealed class RunnerConnection
         }
     }
 
-    /// <summary>Sends one call; the task completes with the runner's reply, or with Unreachable / TimedOut / Cancelled.</summary>
-    public Task<RunnerReply> CallAsync(in CallHeader header, ReadOnlyMemory<byte> input, long deadline, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one call; the task completes with the runner's reply, or with Unreachable / TimedOut / Cancelled.
+    /// Null when the connection was ending — the client retired it, or the runner said GoAway — and it
+    /// closed before the call got on it: the call was not sent, and the caller sends it on another
+    /// connection (neither a shrink nor a runner's drain may fail a call).
+    /// </summary>
+    public Task<RunnerReply>? TryCallAsync(in CallHeader header, ReadOnlyMemory<byte> input, long deadline, CancellationToken cancellationToken)
     {
         var call = new PendingCall(this, deadline);
         lock (_lock)
         {
             if (_closedReason is { } reason)
-                return Task.FromResult(Lost(reason));
+                return Ending ? null : Task.FromResult(Lost(reason));
             call.Id = NextId();
             _calls[call.Id] = call;
         }
@@ -168,10 +178,48 @@ internal sealed class RunnerConnection
         }
         finally
         {
+            bool idle;
             lock (_lock)
+            {
                 _pings.Remove(id);
+                idle = EndingAndIdle;
+            }
+            if (idle)
+                Close(EndingReason);
         }
     }
+
+    /// <summary>
+    /// The client no longer needs this connection (the runner has fewer workers now): like a GoAway from a
+    /// draining runner, no new calls go on it, and the calls in flight are answered; it closes after the last.
+    /// </summary>
+    public void Retire()
+    {
+        bool idle;
+        lock (_lock)
+        {
+            if (_retired)
+                return;
+            // Set even when already lost: a call that picked it before the shrink then goes elsewhere instead of failing.
+            _retired = true;
+            _goingAway = true;
+            idle = _closedReason is null && EndingAndIdle;
+        }
+        if (idle)
+            Close(EndingReason);
+    }
+
+    /// <summary>Retired, and nothing is waiting for an answer on it any more: time to close. Caller holds <c>_lock</c>.</summary>
+    private bool EndingAndIdle => Ending && _calls.Count == 0 && _pings.Count == 0;
+
+    /// <summary>
+    /// Takes no new calls and closes once nothing waits on it: the client retired it, or the runner worker
+    /// said GoAway. The client closes it, not the runner, so a call that crossed the GoAway is answered
+    /// (Stopping, not run: sent again elsewhere) instead of being lost with the connection.
+    /// </summary>
+    private bool Ending => _retired || _goingAway;
+
+    private string EndingReason => _retired ? RetiredReason : "the runner worker is draining (GoAway)";
 
     private uint NextId()
     {
@@ -183,6 +231,7 @@ internal sealed class RunnerConnection
     public void ExpireOverdue(long now)
     {
         List<PendingCall>? overdue = null;
+        bool idle;
         lock (_lock)
         {
             foreach (var call in _calls.Values)
@@ -194,23 +243,30 @@ internal sealed class RunnerConnection
                 return;
             foreach (var call in overdue)
                 _calls.Remove(call.Id);
+            idle = EndingAndIdle;
         }
         foreach (var call in overdue)
         {
             SendCancel(call.Id);
             call.Finish(RunnerReply.Error(ItemStatus.TimedOut, "the runner did not answer in time"));
         }
+        if (idle)
+            Close(EndingReason);
     }
 
     private void Cancel(PendingCall call)
     {
+        bool idle;
         lock (_lock)
         {
             if (!_calls.Remove(call.Id))
                 return;
+            idle = EndingAndIdle;
         }
         SendCancel(call.Id);
         call.Finish(RunnerReply.Error(ItemStatus.Cancelled, "the call was cancelled"));
+        if (idle)
+            Close(EndingReason);
     }
 
     private void SendCancel(uint id)
@@ -270,8 +326,12 @@ internal sealed class RunnerConnection
             case FrameType.Reply:
             {
                 PendingCall? call;
+                bool idle;
                 lock (_lock)
+                {
                     _calls.Remove(id, out call);
+                    idle = call is not null && EndingAndIdle;
+                }
                 if (call is null)
                     return; // cancelled or timed out meanwhile
                 var reply = ReadReply(payload.Span);
@@ -279,6 +339,8 @@ internal sealed class RunnerConnection
                 if (reply.Status == ItemStatus.Cancelled && Environment.TickCount64 >= call.Deadline)
                     reply = RunnerReply.Error(ItemStatus.TimedOut, "the runner did not answer in time");
                 call.Finish(reply);
+                if (idle)
+                    Close(EndingReason);
                 return;
             }
             case FrameType.Pong:
@@ -290,8 +352,17 @@ internal sealed class RunnerConnection
                 return;
             }
             case FrameType.GoAway:
-                _goingAway = true;
+            {
+                bool idle;
+                lock (_lock)
+                {
+                    _goingAway = true;
+                    idle = _closedReason is null && EndingAndIdle;
+                }
+                if (idle)
+                    Close(EndingReason);
                 return;
+            }
             default:
                 throw new ProtocolViolationException($"unexpected frame type {(byte)type} from the runner");
         }

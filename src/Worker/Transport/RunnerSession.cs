@@ -128,16 +128,12 @@ internal sealed class RunnerSession
                 _writer.Resume();
             }
             input.AdvanceTo(buffer.Start, buffer.End);
+            // Draining, the connection stays open until the client closes it (it does once its calls are
+            // answered, having seen GoAway) or Kestrel's stop ends it at the drain's end: a call that
+            // crossed the GoAway is answered Stopping — not run, safe to send again — instead of being
+            // lost with a connection closed under it.
             if (result.IsCompleted)
                 return;
-            if (result.IsCanceled || _draining)
-            {
-                lock (_lock)
-                {
-                    if (_draining && _calls.Count == 0)
-                        return;
-                }
-            }
         }
     }
 
@@ -203,12 +199,8 @@ internal sealed class RunnerSession
     public void EndCall(uint id, in ItemResult result, string requestId, uint retryAfterMs = 0)
     {
         CancellationTokenSource? cancellation;
-        bool last;
         lock (_lock)
-        {
             _calls.Remove(id, out cancellation);
-            last = _draining && _calls.Count == 0;
-        }
         if (result.Status == ItemStatus.Failed)
             ProblemLog.Write(_service.Log, Problems.RunnerFailed, requestId, result.Message ?? "", result.Exception);
         if (result.Status == ItemStatus.Ok && _service.MaxOutput is { } max && result.Output.Length > max)
@@ -222,27 +214,21 @@ internal sealed class RunnerSession
             Reply(id, result, retryAfterMs);
         }
         cancellation?.Dispose();
-        if (last)
-            _connection.Transport.Input.CancelPendingRead();
     }
 
     private void Reply(uint id, in ItemResult result, uint retryAfterMs = 0) =>
         _writer.Write((id, result, retryAfterMs), static (w, s) => RunnerFrames.WriteReply(w, s.id, s.result, s.retryAfterMs));
 
-    /// <summary>Kestrel is stopping: no new calls on this connection; it closes once those in flight are answered.</summary>
+    /// <summary>Kestrel is stopping: GoAway tells the client to put no new calls on this connection and to close it once those in flight are answered.</summary>
     private void BeginDrain()
     {
-        bool idle;
         lock (_lock)
         {
             if (_draining || _closed)
                 return;
             _draining = true;
-            idle = _calls.Count == 0;
         }
         _writer.Write(0u, static (w, _) => RunnerFrames.WriteEmpty(w, FrameType.GoAway, 0));
-        if (idle)
-            _connection.Transport.Input.CancelPendingRead();
     }
 
     /// <summary>Tells the client why, and closes (the reason also goes to this worker's log).</summary>
