@@ -15,6 +15,8 @@
         'Start-ServingHost'
         'Get-ServingHost'
         'Stop-ServingHost'
+        'Restart-ServingHost'
+        'Set-ServingHost'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

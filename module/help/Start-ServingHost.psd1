@@ -16,6 +16,18 @@ job per worker; Wait-Job waits until the host ends; Stop-Job or Stop-ServingHost
 gracefully. Workers exit within a second or two when this pwsh process dies, even by SIGKILL.
 Crashed workers are respawned with exponential backoff unless the host runs inside a container
 (where the orchestrator restarts it); -Respawn overrides.
+
+With -Reload the host watches the service directory (and runner assemblies kept elsewhere) and,
+after a burst of changes settles (300 ms; at most 2 s while changes keep coming), starts a new
+generation of workers from the manifest as it is now - next to the serving one, on new runner
+sockets and the same API port - and switches to it only once every new worker is ready; the old
+generation then drains. A manifest that does not load, or a worker that exits or is not ready in
+time, leaves the serving generation as it was and puts a ReloadFailed error in the job's error
+stream (the console, under -Wait). Reload lines go to Receive-Job (child job 'reloader') and the
+console on every OS; Get-ServingHost shows the Generation. Changes under obj/, .git/, editor swap
+and backup files never reload; -ReloadInclude, -ReloadExclude and a .servingignore file in the
+service directory (gitignore patterns, ! re-includes) choose more. Restart-ServingHost replaces
+the workers the same way without reading the service again.
 '@
     Parameters  = @{
         Service         = 'The service manifest (.psd1) or the directory holding it. The embedded demo service (POST /echo, POST /classify) when omitted.'
@@ -33,6 +45,9 @@ Crashed workers are respawned with exponential backoff unless the host runs insi
         StopTimeout     = 'Seconds in-flight requests may drain when the host stops by itself (a worker gone for good with respawn off, see about_Serving) and, with -Wait, on Ctrl+C or SIGTERM, before workers are killed. Default 30.'
         MaxMessageSize  = 'The largest message, in bytes, between a client and the gRPC front door (larger ones fail with RESOURCE_EXHAUSTED) and between API and runner workers (an API''s body limit is lowered to fit; a larger runner result fails with MessageTooLarge). Default: none beyond the 32 MiB request body limit.'
         MaxConcurrentStreams = 'Concurrent HTTP/2 streams (in-flight gRPC calls) per client connection. Default 100.'
+        Reload          = 'Watch the service and start a new generation of workers when it changes; the serving generation is replaced only once the new one is ready, and a broken change leaves it serving.'
+        ReloadInclude   = 'With -Reload: only changes to files matching these patterns (relative to the service directory; * ? ** as in .gitignore) reload. Default: every file.'
+        ReloadExclude   = 'With -Reload: changes to files matching these patterns never reload, on top of the defaults (obj/, .git/, editor swap and backup files) and .servingignore.'
         Wait            = 'Run in the foreground, writing worker log lines, until Ctrl+C or SIGTERM; then stop gracefully. For containers: pwsh -c ''Import-Module Serving; Start-ServingHost -Wait''.'
     }
     Examples    = @(
@@ -42,5 +57,6 @@ Invoke-RestMethod http://127.0.0.1:3000/classify -Method Post -Body '{"features"
 '@; Remarks = 'Starts the demo service and classifies one flower.' }
         @{ Code = 'Start-ServingHost -Service ./svc/service.psd1 -ApiWorkers 4 -Respawn Always'; Remarks = 'Serves your own runners with four API workers, respawning crashed workers even in a container.' }
         @{ Code = "pwsh -c 'Import-Module Serving; Start-ServingHost -Service ./svc -HostAddress 0.0.0.0 -Wait'"; Remarks = 'The foreground form for a container entry point; SIGTERM drains and stops.' }
+        @{ Code = 'Start-ServingHost -Service ./svc -Reload -ReloadExclude data/ -Wait'; Remarks = 'Serves ./svc and reloads it whenever its manifest, assemblies or model files change (not data/), showing each reload in the console.' }
     )
 }

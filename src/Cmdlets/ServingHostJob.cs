@@ -23,6 +23,13 @@ public sealed class ServingHostJob : Job2
         host.Log += OnLog;
         host.WorkerChanged += OnWorkerChanged;
         host.StateChanged += OnHostStateChanged;
+        host.ReloadFailed += OnReloadFailed;
+    }
+
+    /// <summary>A reload that did not go through: an error in the job's error stream; the job (and the old generation) goes on.</summary>
+    private void OnReloadFailed(ServingException error)
+    {
+        if (Error.IsOpen) Error.Add(ErrorRecords.From(error));
     }
 
     /// <summary>The supervisor behind this job.</summary>
@@ -143,6 +150,7 @@ public sealed class ServingHostJob : Job2
             Host.Log -= OnLog;
             Host.WorkerChanged -= OnWorkerChanged;
             Host.StateChanged -= OnHostStateChanged;
+            Host.ReloadFailed -= OnReloadFailed;
             // Remove-Job of a live host stops it: nothing may outlive its job.
             if (!Host.Completion.IsCompleted) Host.StopAsync(TimeSpan.Zero, force: true).GetAwaiter().GetResult();
             HostRegistry.Remove(Host);

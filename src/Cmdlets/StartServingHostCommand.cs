@@ -39,6 +39,15 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     /// <summary>Run in the foreground, writing worker log lines, until Ctrl+C or SIGTERM.</summary>
     [Parameter] public SwitchParameter Wait { get; set; }
 
+    /// <summary>Watch the service and start a new generation of workers when it changes; the old one serves until the new one is ready.</summary>
+    [Parameter] public SwitchParameter Reload { get; set; }
+
+    /// <summary>With -Reload: only changes to files matching these patterns reload (relative to the service directory). Default: every file.</summary>
+    [Parameter][ValidateNotNullOrEmpty] public string[]? ReloadInclude { get; set; }
+
+    /// <summary>With -Reload: changes to files matching these patterns never reload, on top of the defaults and .servingignore.</summary>
+    [Parameter][ValidateNotNullOrEmpty] public string[]? ReloadExclude { get; set; }
+
     private readonly CancellationTokenSource _cancel = new();
     private readonly BlockingCollection<Action> _mainThread = new();
 
@@ -55,6 +64,8 @@ public sealed class StartServingHostCommand : PlanningCommandBase
                     $"Start serving host '{name}' of service '{plan.Service}'"))
                 return;
 
+            if (!Reload && (ReloadInclude is not null || ReloadExclude is not null))
+                WriteWarning("-ReloadInclude and -ReloadExclude have no effect without -Reload.");
             var launcher = ProcessWorkerLauncher.Locate(Path.Combine(ModuleFiles.ModuleBase, "worker"));
             var host = new ServingHost(plan, new HostOptions
             {
@@ -65,6 +76,7 @@ public sealed class StartServingHostCommand : PlanningCommandBase
                 MaxConcurrentStreams = MaxConcurrentStreams,
                 StopTimeout = TimeSpan.FromSeconds(StopTimeout),
                 ReadinessProbe = HostOptions.ProbeFor(plan.Protocol),
+                Reload = Reload ? ReloadFrom(plan) : null,
             }, launcher, HostRegistry.NextId());
             var job = new ServingHostJob(host, MyInvocation.Line.Trim() is { Length: > 0 } line ? line : "Start-ServingHost");
             HostRegistry.Add(host);
@@ -102,6 +114,33 @@ public sealed class StartServingHostCommand : PlanningCommandBase
         }
     }
 
+    /// <summary>
+    /// -Reload: each generation is planned like the first — the manifest read again from the same path,
+    /// the same options and platform — for the same host (its id, so its socket directory).
+    /// </summary>
+    private ReloadOptions ReloadFrom(HostPlan plan)
+    {
+        var servicePath = Service is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Service);
+        var options = BuildOptions() with { HostId = plan.HostId };
+        var platform = plan.Platform;
+        try
+        {
+            // The patterns are checked now, before anything starts: a bad one is the user's to fix.
+            _ = new ReloadFilter(ReloadInclude, ReloadExclude, null);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ServingException(ErrorIds.InvalidPlanOption, ServingErrorKind.InvalidArgument,
+                $"-ReloadInclude / -ReloadExclude: {e.Message}", e.ParamName);
+        }
+        return new ReloadOptions
+        {
+            Replan = () => HostPlanner.Plan(platform, ModuleFiles.LoadService(servicePath), options),
+            Include = ReloadInclude,
+            Exclude = ReloadExclude,
+        };
+    }
+
     /// <summary>Starts the host on the thread pool while this thread writes its progress.</summary>
     private void StartWithProgress(ServingHost host)
     {
@@ -129,7 +168,9 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     {
         var host = job.Host;
         var lines = new BlockingCollection<WorkerLogEntry>();
+        var reloadErrors = new ConcurrentQueue<ServingException>();
         host.Log += lines.Add;
+        host.ReloadFailed += reloadErrors.Enqueue;
         using var sigterm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
         {
             ctx.Cancel = true; // we stop gracefully ourselves
@@ -144,6 +185,8 @@ public sealed class StartServingHostCommand : PlanningCommandBase
                 try
                 {
                     if (lines.TryTake(out var entry, 200, _cancel.Token)) WriteObject(entry);
+                    // A reload that did not go through is an error the console shows; serving goes on.
+                    while (reloadErrors.TryDequeue(out var error)) WriteError(ErrorRecords.From(error));
                 }
                 catch (OperationCanceledException)
                 {
@@ -156,6 +199,7 @@ public sealed class StartServingHostCommand : PlanningCommandBase
             if (!host.Completion.IsCompleted)
                 job.StopHostAsync(TimeSpan.FromSeconds(StopTimeout), force: false).GetAwaiter().GetResult();
             host.Log -= lines.Add;
+            host.ReloadFailed -= reloadErrors.Enqueue;
             JobRepository.Remove(job);
             job.Dispose();
         }

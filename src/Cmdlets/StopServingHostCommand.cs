@@ -5,29 +5,10 @@ namespace Serving.Commands;
 /// <summary>
 /// <para type="synopsis">Stops serving hosts gracefully: stop accepting, drain in-flight requests, then stop every worker.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Stop, "ServingHost", SupportsShouldProcess = true, DefaultParameterSetName = NameSet)]
+[Cmdlet(VerbsLifecycle.Stop, "ServingHost", SupportsShouldProcess = true, DefaultParameterSetName = "Name")]
 [OutputType(typeof(HostInfo))]
-public sealed class StopServingHostCommand : PSCmdlet
+public sealed class StopServingHostCommand : HostTargetCommandBase
 {
-    private const string NameSet = "Name";
-    private const string IdSet = "Id";
-    private const string InputSet = "InputObject";
-
-    /// <summary>Host names; wildcards allowed.</summary>
-    [Parameter(ParameterSetName = NameSet, Position = 0, Mandatory = true)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(HostNameCompleter))]
-    public string[] Name { get; set; } = Array.Empty<string>();
-
-    /// <summary>Host ids.</summary>
-    [Parameter(ParameterSetName = IdSet, Mandatory = true)]
-    public int[] Id { get; set; } = Array.Empty<int>();
-
-    /// <summary>Hosts from Get-ServingHost, or the jobs Start-ServingHost returned.</summary>
-    [Parameter(ParameterSetName = InputSet, Mandatory = true, ValueFromPipeline = true)]
-    public PSObject[] InputObject { get; set; } = Array.Empty<PSObject>();
-
     /// <summary>Seconds to drain in-flight requests before workers are killed. Default 30.</summary>
     [Parameter][ValidateRange(0, 3600)] public int Timeout { get; set; } = 30;
 
@@ -37,22 +18,9 @@ public sealed class StopServingHostCommand : PSCmdlet
     /// <summary>Write each stopped host's final state.</summary>
     [Parameter] public SwitchParameter PassThru { get; set; }
 
-    private readonly CancellationTokenSource _cancel = new();
-
-    protected override void StopProcessing() => _cancel.Cancel();
-
     protected override void ProcessRecord()
     {
-        List<string> unmatched = new();
-        IEnumerable<ServingHost> hosts = ParameterSetName switch
-        {
-            IdSet => HostSelection.ById(Id, out unmatched),
-            InputSet => Resolve(InputObject),
-            _ => HostSelection.ByName(Name, out unmatched),
-        };
-        foreach (var missing in unmatched)
-            WriteError(HostSelection.NotFound(ParameterSetName == IdSet ? $"with id {missing}" : $"named '{missing}'"));
-        foreach (var host in hosts)
+        foreach (var host in SelectHosts())
         {
             if (!ShouldProcess($"{host.Name} ({host.Url})", "Stop serving host")) continue;
             var job = JobRepository.Jobs.OfType<ServingHostJob>().FirstOrDefault(j => ReferenceEquals(j.Host, host));
@@ -61,7 +29,7 @@ public sealed class StopServingHostCommand : PSCmdlet
                 : host.StopAsync(TimeSpan.FromSeconds(Timeout), Force);
             try
             {
-                stop.Wait(_cancel.Token);
+                stop.Wait(Cancellation);
             }
             catch (OperationCanceledException)
             {
@@ -70,19 +38,6 @@ public sealed class StopServingHostCommand : PSCmdlet
                 throw new PipelineStoppedException();
             }
             if (PassThru) WriteObject(host.Snapshot());
-        }
-    }
-
-    private IEnumerable<ServingHost> Resolve(PSObject[] items)
-    {
-        foreach (var item in items)
-        {
-            var host = HostSelection.FromObject(item);
-            if (host is null)
-                WriteError(ErrorRecords.From(ErrorIds.HostNotFound, ErrorCategory.InvalidArgument,
-                    $"'{item}' is not a serving host: pipe objects from Get-ServingHost or Start-ServingHost.", item));
-            else
-                yield return host;
         }
     }
 }

@@ -99,6 +99,76 @@ Describe 'Fault suite' -Skip:(-not $HasWrk) {
         (Get-ServingHost -Name $job.Name).State | Should -Be 'Running'
     }
 
+    It 'Restart-ServingHost under load: every worker replaced one at a time, not one request failed, reset or refused' {
+        $job = Start-ServingHost -Service (New-DemoManifest) -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 2
+        $before = (Get-ServingHost -Name $job.Name).Workers
+        $url = (Get-ServingHost -Name $job.Name).Url
+        # classifier has one worker: the hard case, nobody else serves it while it is replaced.
+        $load = Start-Load -Url "$url/classify" -Body $Iris -ContentType 'application/json' -Seconds 8 -Connections 16
+        Wait-LoadRunning $load
+        $started = [DateTime]::UtcNow
+        $info = Restart-ServingHost -Name $job.Name -Timeout 5 -PassThru
+        $took = ([DateTime]::UtcNow - $started).TotalSeconds
+        $result = Complete-Load $load
+        Add-FaultResult 'Restart-ServingHost (4 workers, 1 classifier)' -Load $result -Note ("{0}; restart took {1:0.0} s" -f (Format-Statuses $result), $took)
+
+        $took | Should -BeLessThan 7 -Because 'the restart ended while the load still ran, so every replacement was under load'
+        $info.State | Should -Be 'Running'
+        foreach ($w in $info.Workers) {
+            $w.Restarts | Should -Be 1
+            $w.Pid | Should -Not -BeIn $before.Pid
+        }
+        foreach ($p in $before.Pid) { Test-ProcessAlive $p | Should -BeFalse }
+        $result.Succeeded | Should -BeGreaterThan 1000
+        $result.Failed | Should -Be 0 -Because "no answer other than 2xx ($(Format-Statuses $result))"
+        $result.Reset | Should -Be 0
+        $result.Refused | Should -Be 0
+        $result.TimedOut | Should -Be 0
+    }
+
+    It 'Set-ServingHost under load: API and runner workers scaled up and down, not one request failed, reset or refused' {
+        $job = Start-ServingHost -Service (New-DemoManifest) -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 2
+        $url = (Get-ServingHost -Name $job.Name).Url
+        $load = Start-Load -Url "$url/classify" -Body $Iris -ContentType 'application/json' -Seconds 8 -Connections 16
+        Wait-LoadRunning $load
+        $up = Set-ServingHost -Name $job.Name -ApiWorkers 3 -RunnerWorkers @{ classifier = 3 } -Timeout 5 -PassThru
+        $down = Set-ServingHost -Name $job.Name -ApiWorkers 1 -RunnerWorkers @{ classifier = 1 } -Timeout 5 -PassThru
+        $result = Complete-Load $load
+        Add-FaultResult 'Set-ServingHost 2/1 -> 3/3 -> 1/1 (API/classifier)' -Load $result -Note (Format-Statuses $result)
+
+        ($up.Workers | Where-Object Role -EQ 'Api').Name | Should -Be @('api-1', 'api-2', 'api-3')
+        ($up.Runners | Where-Object Name -EQ 'classifier').Workers | Should -Be 3
+        ($down.Workers | Where-Object Role -EQ 'Api').Name | Should -Be @('api-1')
+        ($down.Workers | Where-Object Runner -EQ 'classifier').Name | Should -Be @('classifier-1')
+        $down.State | Should -Be 'Running'
+        $result.Succeeded | Should -BeGreaterThan 1000
+        $result.Failed | Should -Be 0 -Because "no answer other than 2xx ($(Format-Statuses $result))"
+        $result.Reset | Should -Be 0
+        $result.Refused | Should -Be 0
+        $result.TimedOut | Should -Be 0
+    }
+
+    It '-Reload under load: a changed manifest brings generation 2 and not one request failed, reset or refused' {
+        $manifest = New-DemoManifest
+        $job = Start-ServingHost -Service $manifest -Reload -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 2
+        $before = (Get-ServingHost -Name $job.Name).Workers.Pid
+        $url = (Get-ServingHost -Name $job.Name).Url
+        $load = Start-Load -Url "$url/classify" -Body $Iris -ContentType 'application/json' -Seconds 8 -Connections 16
+        Wait-LoadRunning $load
+        Add-Content -LiteralPath $manifest -Value '# saved again'
+        Wait-Until -TimeoutSeconds 6 -What 'generation 2 to serve' { (Get-ServingHost -Name $job.Name).Generation -eq 2 }
+        Wait-Until -TimeoutSeconds 6 -What 'generation 1 to be gone' { -not ($before | Where-Object { Test-ProcessAlive $_ }) }
+        $result = Complete-Load $load
+        Add-FaultResult '-Reload (generation 1 -> 2, 4 workers)' -Load $result -Note (Format-Statuses $result)
+
+        (Get-ServingHost -Name $job.Name).State | Should -Be 'Running'
+        $result.Succeeded | Should -BeGreaterThan 1000
+        $result.Failed | Should -Be 0 -Because "no answer other than 2xx ($(Format-Statuses $result))"
+        $result.Reset | Should -Be 0
+        $result.Refused | Should -Be 0
+        $result.TimedOut | Should -Be 0
+    }
+
     It 'kill -9 of the supervisor under load: every worker is gone within 5 s and the port is free' {
         $port = Get-FreePort
         $pidFile = Join-Path $TestDrive 'pids.txt'

@@ -138,6 +138,68 @@ Describe 'Start-ServingHost with the demo service' {
         }
     }
 
+    It 'Restart-ServingHost replaces every worker, shows it in Receive-Job, and takes hosts from the pipeline' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
+        $before = (Get-ServingHost -Name $job.Name).Workers
+        $info = Get-ServingHost -Name $job.Name | Restart-ServingHost -Timeout 5 -PassThru
+        $info.State | Should -Be 'Running'
+        foreach ($w in $info.Workers) {
+            $w.Restarts | Should -Be 1 -Because "$($w.Name) was restarted once"
+            $w.Pid | Should -Not -BeIn $before.Pid
+        }
+        (Invoke-RestMethod "$($info.Url)/classify" -Method Post -Body '[5.1,3.5,1.4,0.2]' -ContentType 'application/json').label | Should -Be 'setosa'
+        $log = (Receive-Job $job -Keep | ForEach-Object Message) -join "`n"
+        $log | Should -Match 'classifier-1 successor \(pid \d+\) is ready and serving'
+        $log | Should -Match 'api-1 restarting on request: starting a successor'
+
+        # One runner only; an unknown runner is refused before anything starts.
+        $pids = (Get-ServingHost -Name $job.Name).Workers | Select-Object Name, Pid
+        Restart-ServingHost -Name $job.Name -Runner echo
+        $after = (Get-ServingHost -Name $job.Name).Workers
+        ($after | Where-Object Name -EQ 'echo-1').Pid | Should -Not -Be ($pids | Where-Object Name -EQ 'echo-1').Pid
+        ($after | Where-Object Name -EQ 'api-1').Pid | Should -Be ($pids | Where-Object Name -EQ 'api-1').Pid
+        Restart-ServingHost -Name $job.Name -Runner nope -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Match '^WorkerNotRestartable'
+        $err[0].Exception.Message | Should -Match "has no runner 'nope'"
+    }
+
+    It 'Restart-ServingHost and Set-ServingHost -WhatIf change nothing' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
+        $before = (Get-ServingHost -Name $job.Name).Workers | ForEach-Object Pid
+        Restart-ServingHost -Name $job.Name -WhatIf
+        Set-ServingHost -Name $job.Name -ApiWorkers 3 -WhatIf
+        (Get-ServingHost -Name $job.Name).Workers | ForEach-Object Pid | Should -Be $before
+    }
+
+    It 'Set-ServingHost scales API and runner workers up and down; the new ones serve, the removed ones are gone' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
+        $info = Set-ServingHost -Name $job.Name -ApiWorkers 2 -RunnerWorkers @{ classifier = 2 } -PassThru
+        $info.Workers.Name | Should -Be @('echo-1', 'classifier-1', 'classifier-2', 'api-1', 'api-2')
+        $info.Workers | ForEach-Object { $_.State | Should -Be 'Running' }
+        ($info.Runners | Where-Object Name -EQ 'classifier').Workers | Should -Be 2
+        foreach ($i in 1..20) {
+            (Invoke-RestMethod "$($info.Url)/classify" -Method Post -Body '[6.7,3.0,5.2,2.3]' -ContentType 'application/json' -DisableKeepAlive).label | Should -Be 'virginica'
+        }
+        $removed = ($info.Workers | Where-Object Name -In 'classifier-2', 'api-2').Pid
+        $down = Set-ServingHost -Id $job.Host.Id -ApiWorkers 1 -RunnerWorkers @{ classifier = 1 } -PassThru
+        $down.Workers.Name | Should -Be @('echo-1', 'classifier-1', 'api-1')
+        $down.State | Should -Be 'Running'
+        foreach ($p in $removed) { Test-ProcessAlive $p | Should -BeFalse }
+        ($job.ChildJobs | Where-Object Name -EQ 'api-2').State | Should -Be 'Stopped'
+        (Invoke-RestMethod "$($down.Url)/classify" -Method Post -Body '[5.1,3.5,1.4,0.2]' -ContentType 'application/json').label | Should -Be 'setosa'
+    }
+
+    It 'Set-ServingHost refuses what it cannot do with a clear error, before anything starts' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
+        $before = (Get-ServingHost -Name $job.Name).Workers | ForEach-Object Pid
+        { Set-ServingHost -Name $job.Name } | Should -Throw -ErrorId 'HostNotScalable*'
+        Set-ServingHost -Name $job.Name -RunnerWorkers @{ nope = 2 } -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].Exception.Message | Should -Match "has no runner 'nope'\. Its runners: echo, classifier\."
+        { Set-ServingHost -Name $job.Name -RunnerWorkers @{ echo = 'many' } } | Should -Throw -ErrorId 'HostNotScalable*'
+        { Set-ServingHost -Name $job.Name -ApiWorkers 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        (Get-ServingHost -Name $job.Name).Workers | ForEach-Object Pid | Should -Be $before
+    }
+
     It 'Wait-Job waits until the host ends' {
         $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
         Wait-Job $job -Timeout 1 | Should -BeNullOrEmpty
@@ -173,6 +235,110 @@ Describe 'Development mode' {
         $info.Workers.Name | Should -Be @('dev-1')
         (Invoke-RestMethod "$($info.Url)/classify" -Method Post -Body '{"features":[6.7,3.0,5.2,2.3]}').label | Should -Be 'virginica'
         @(Get-WorkerPids -HostId $info.HostId).Count | Should -Be 1
+    }
+
+    It 'Restart-ServingHost replaces the one process with a successor that is ready first; Set-ServingHost says there is nothing to scale' {
+        $job = Start-ServingHost -Development -Port 0 -HostAddress 127.0.0.1
+        $info = Get-ServingHost -Name $job.Name
+        $old = $info.Workers[0].Pid
+        # A client that keeps sending on fresh connections throughout the restart: every answer is 200.
+        $client = Start-ThreadJob -ArgumentList $info.Url {
+            param($u)
+            $codes = [System.Collections.Generic.List[int]]::new()
+            $until = [DateTime]::UtcNow.AddSeconds(4)
+            while ([DateTime]::UtcNow -lt $until) {
+                try { $codes.Add((Invoke-WebRequest "$u/echo" -Method Post -Body 'x' -DisableKeepAlive -SkipHttpErrorCheck).StatusCode) }
+                catch { $codes.Add(0) }
+            }
+            , $codes.ToArray()
+        }
+        Restart-ServingHost -Name $job.Name -Timeout 2
+        $codes = $client | Wait-Job -Timeout 20 | Receive-Job
+        $after = Get-ServingHost -Name $job.Name
+        $after.Workers[0].Pid | Should -Not -Be $old
+        $after.Workers[0].Restarts | Should -Be 1
+        Test-ProcessAlive $old | Should -BeFalse
+        $codes.Count | Should -BeGreaterThan 10
+        $codes | Where-Object { $_ -ne 200 } | Should -BeNullOrEmpty
+        { Set-ServingHost -Name $job.Name -ApiWorkers 2 -ErrorAction Stop } | Should -Throw '*development mode*'
+    }
+}
+
+Describe 'Reload' {
+    BeforeAll {
+        $script:DemoAssembly = Join-Path (Split-Path $env:SERVING_TEST_MODULE) 'demo/Serving.Demo.dll'
+        function New-ReloadService([string] $ExtraApi = '') {
+            $dir = Join-Path $TestDrive "svc-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+            New-Item -ItemType Directory -Path $dir | Out-Null
+            Set-ReloadManifest $dir $ExtraApi
+            return $dir
+        }
+        function Set-ReloadManifest([string] $Dir, [string] $ExtraApi = '') {
+            Set-Content -LiteralPath (Join-Path $Dir 'service.psd1') -Value @"
+@{
+    Name       = 'reloadable'
+    Assemblies = @('$DemoAssembly')
+    Runners    = @(@{ Name = 'echo'; Type = 'Serving.Demo.EchoRunner'; Workers = 1 })
+    Apis       = @(
+        @{ Route = '/echo'; Runner = 'echo'; Method = 'echo'; Input = 'Bytes'; Output = 'Bytes' }
+        $ExtraApi
+    )
+}
+"@
+        }
+    }
+
+    It 'a saved manifest starts exactly one new generation, ready before the old one stops, and Receive-Job shows the reload' {
+        $dir = New-ReloadService
+        $job = Start-ServingHost -Service (Join-Path $dir 'service.psd1') -Reload -ReloadExclude 'scratch/' -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
+        $info = Get-ServingHost -Name $job.Name
+        $info.Generation | Should -Be 1
+        $before = $info.Workers.Pid
+        Wait-Until -What 'the reloader to say what it watches' { (Receive-Job $job -Keep | ForEach-Object Message) -match 'reloader: watching' }
+
+        Set-ReloadManifest $dir "@{ Route = '/shout'; Runner = 'echo'; Method = 'echo'; Input = 'Text'; Output = 'Text' }"
+        Wait-Until -TimeoutSeconds 30 -What 'generation 2 to serve' { (Get-ServingHost -Name $job.Name).Generation -eq 2 }
+        Invoke-RestMethod "$($info.Url)/shout" -Method Post -Body 'new route' -ContentType 'text/plain' | Should -Be 'new route'
+        Invoke-RestMethod "$($info.Url)/echo" -Method Post -Body 'old route' | Should -Be 'old route'
+        Wait-Until -What 'generation 1 to be gone' { -not ($before | Where-Object { Test-ProcessAlive $_ }) }
+        $after = Get-ServingHost -Name $job.Name
+        $after.State | Should -Be 'Running'
+        $after.Workers | ForEach-Object { $_.Generation | Should -Be 2 }
+        $log = (Receive-Job $job -Keep | ForEach-Object Message) -join "`n"
+        $log | Should -Match 'reloader: generation 2 starting \(service\.psd1 changed\)'
+        $log | Should -Match 'reloader: generation 2 serving; generation 1 drains'
+        $log | Should -Match 'api-1 generation 2: started \(pid \d+\)'
+        ($job.ChildJobs | Where-Object Name -EQ 'reloader') | Should -Not -BeNullOrEmpty
+
+        # Excluded files and editor droppings start nothing; the next real change is generation 3, not 4.
+        New-Item -ItemType Directory -Path (Join-Path $dir 'scratch') | Out-Null
+        Set-Content (Join-Path $dir 'scratch/notes.txt') 'x'
+        Set-Content (Join-Path $dir 'service.psd1.swp') 'x'
+        Start-Sleep -Milliseconds 1000 # longer than the quiet period: the check is that nothing happens
+        (Get-ServingHost -Name $job.Name).Generation | Should -Be 2
+        Set-ReloadManifest $dir
+        Wait-Until -TimeoutSeconds 30 -What 'generation 3 to serve' { (Get-ServingHost -Name $job.Name).Generation -eq 3 }
+    }
+
+    It 'a broken manifest keeps the serving generation and puts the error in the job''s error stream' {
+        $dir = New-ReloadService
+        $job = Start-ServingHost -Service (Join-Path $dir 'service.psd1') -Reload -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
+        $info = Get-ServingHost -Name $job.Name
+        Set-Content -LiteralPath (Join-Path $dir 'service.psd1') -Value "@{ Name = 'reloadable'; Runners = @(@{ Name = 'echo'; Type = 'No.Such.Type'; Workers = 1 }) "
+        Wait-Until -TimeoutSeconds 30 -What 'the failed reload in the job''s error stream' { $job.Error.Count -gt 0 }
+        $job.Error[0].FullyQualifiedErrorId | Should -Match '^ReloadFailed'
+        $job.Error[0].Exception.Message | Should -Match 'was not reloaded: service\.psd1 changed, and the service cannot be loaded'
+        $job.Error[0].Exception.Message | Should -Match 'Generation 1 keeps serving'
+        $job.State | Should -Be 'Running'
+        (Get-ServingHost -Name $job.Name).Generation | Should -Be 1
+        Invoke-RestMethod "$($info.Url)/echo" -Method Post -Body 'still here' | Should -Be 'still here'
+
+        # A runner type that loads but is not there: caught before any worker starts, too.
+        Set-ReloadManifest $dir "@{ Route = '/nope'; Runner = 'echo'; Method = 'nothing'; Input = 'Text'; Output = 'Text' }"
+        Wait-Until -TimeoutSeconds 30 -What 'the second failed reload' { $job.Error.Count -gt 1 }
+        $job.Error[1].Exception.Message | Should -Match 'Generation 1 keeps serving'
+        (Get-ServingHost -Name $job.Name).Generation | Should -Be 1
+        Invoke-RestMethod "$($info.Url)/echo" -Method Post -Body 'still here' | Should -Be 'still here'
     }
 }
 

@@ -30,25 +30,17 @@ public sealed partial class SupervisorTests : IDisposable
 
     private ServingHost NewHost(bool respawn = true, bool container = false, int apiWorkers = 2, TransportChoice transport = TransportChoice.Auto,
         TimeSpan? startTimeout = null, int port = 0, TimeSpan? stopTimeout = null, ApiDefinition[]? apis = null, WorkerTuning? tuning = null,
-        ServingProtocol protocol = ServingProtocol.Http, bool development = false, bool overlap = true)
+        ServingProtocol protocol = ServingProtocol.Http, bool development = false, bool overlap = true, ReloadOptions? reload = null,
+        string? serviceDirectory = null)
     {
         var files = container ? new Hashtable { ["/.dockerenv"] = "" } : null;
         var platform = Facts.Info("Linux", files: files, temp: _temp, cpus: 2);
-        var service = new ServiceDefinition
-        {
-            Name = "demo",
-            Runners = new[]
-            {
-                new RunnerDefinition { Name = "echo", Type = "E", Workers = 2 },
-                new RunnerDefinition { Name = "classifier", Type = "C", Workers = 1 },
-            },
-            Apis = apis ?? Facts.Demo.Apis,
-        };
-        var plan = HostPlanner.Plan(platform, service, new PlanOptions
+        var options = new PlanOptions
         {
             Port = port, HostAddress = "127.0.0.1", ApiWorkers = development ? null : apiWorkers, Transport = transport,
             Respawn = respawn ? RespawnChoice.Always : RespawnChoice.Never, Protocol = protocol, Development = development,
-        });
+        };
+        var plan = HostPlanner.Plan(platform, Service(apis: apis, directory: serviceDirectory), options);
         var host = new ServingHost(plan, new HostOptions
         {
             Name = "t",
@@ -58,9 +50,34 @@ public sealed partial class SupervisorTests : IDisposable
             ReadinessProbe = (_, _) => Task.FromResult(true),
             Tuning = tuning ?? new WorkerTuning(),
             SuccessorsOverlap = overlap,
+            Reload = reload,
         }, _launcher, HostRegistry.NextId());
+        _planOptions[host] = options;
         _hosts.Add(host);
         return host;
+    }
+
+    private readonly Dictionary<ServingHost, PlanOptions> _planOptions = new();
+
+    /// <summary>The test service: echo (2 workers) and classifier (1), the demo's APIs unless others are given.</summary>
+    private static ServiceDefinition Service(int echoWorkers = 2, int classifierWorkers = 1, ApiDefinition[]? apis = null, string? directory = null) => new()
+    {
+        Name = "demo",
+        Directory = directory ?? "",
+        Runners = new[]
+        {
+            new RunnerDefinition { Name = "echo", Type = "E", Workers = echoWorkers },
+            new RunnerDefinition { Name = "classifier", Type = "C", Workers = classifierWorkers },
+        },
+        Apis = apis ?? Facts.Demo.Apis,
+    };
+
+    /// <summary>The next generation's plan of <paramref name="host"/>: as a reload plans it, with the service changed as given.</summary>
+    private HostPlan Replan(ServingHost host, ServiceDefinition service, int? apiWorkers = null)
+    {
+        var options = _planOptions[host] with { HostId = host.Plan.HostId };
+        if (apiWorkers is not null) options = options with { ApiWorkers = apiWorkers };
+        return HostPlanner.Plan(host.Plan.Platform, service, options);
     }
 
     [Fact]

@@ -52,4 +52,6 @@ public static class ErrorIds
     public const string WorkerNotRestartable = nameof(WorkerNotRestartable);
     /// <summary>A scale was asked that the host cannot take (development mode, an unknown runner, a count out of range), or a new worker failed to start.</summary>
     public const string HostNotScalable = nameof(HostNotScalable);
+    /// <summary>A reload's new generation could not be planned or started; the serving generation goes on.</summary>
+    public const string ReloadFailed = nameof(ReloadFailed);
 }

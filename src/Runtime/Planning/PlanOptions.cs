@@ -1,7 +1,7 @@
 namespace Serving;
 
 /// <summary>What the user asked for; every default is written here and documented.</summary>
-public sealed class PlanOptions
+public sealed record PlanOptions
 {
     /// <summary>The API protocol. Default Http.</summary>
     public ServingProtocol Protocol { get; init; } = ServingProtocol.Http;

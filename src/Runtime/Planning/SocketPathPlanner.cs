@@ -58,6 +58,25 @@ public static class SocketPathPlanner
         return paths;
     }
 
+    /// <summary>
+    /// A runner's socket path for host generation <paramref name="generation"/> (a reload's workers run
+    /// next to the previous generation's, on sockets of their own): <c>r1.sock</c> is generation 1's,
+    /// <c>r1.g2.sock</c> generation 2's. Over the limit: UnixSocketPathTooLong, before anything starts.
+    /// </summary>
+    public static string ForGeneration(string path, int generation, int limit)
+    {
+        if (generation <= 1) return path;
+        var suffix = ".g" + generation.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var next = path.EndsWith(".sock", StringComparison.Ordinal) ? path[..^5] + suffix + ".sock" : path + suffix;
+        var length = Encoding.UTF8.GetByteCount(next);
+        if (length > limit)
+            throw new ServingException(ErrorIds.UnixSocketPathTooLong, ServingErrorKind.InvalidArgument,
+                $"The Unix socket path '{next}' of generation {generation} is {length} characters long, over the limit of {limit} " +
+                "(MAX_AF_UNIX_PATH_LENGTH). Start the host with a shorter -SocketDirectory (for example /tmp), or -Transport Tcp.",
+                next);
+        return next;
+    }
+
     private static bool Fits(string[] paths, int limit)
     {
         foreach (var p in paths)

@@ -36,6 +36,12 @@ public sealed class PlatformInfo
     public string GrpcReason { get; init; } = "";
     /// <summary>Whether crashed workers are respawned by default (not inside a container).</summary>
     public bool RespawnWorkers { get; init; }
+    /// <summary>
+    /// Always true: -Reload's lines (what changed, each generation starting, serving, failing) and the
+    /// new workers' output reach Receive-Job and the console under -Wait on every OS — unlike the system
+    /// the seed describes, which hides them on Windows.
+    /// </summary>
+    public bool ReloaderOutputVisible { get; init; } = true;
     public bool IsSupported { get; init; }
     /// <summary>Why the platform is unsupported, or empty.</summary>
     public string UnsupportedReason { get; init; } = "";

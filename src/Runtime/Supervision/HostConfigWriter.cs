@@ -9,10 +9,9 @@ internal static class HostConfigWriter
     private static readonly JsonSerializerOptions TuningJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <param name="runnerWorkers">How many workers each runner has now (scaling changes it); a runner not in it: its manifest's count.</param>
-    public static void Write(string path, ServingHost host, IReadOnlyDictionary<string, (RunnerTransport Transport, string Address)> endpoints,
+    public static void Write(string path, HostPlan plan, string hostName, IReadOnlyDictionary<string, (RunnerTransport Transport, string Address)> endpoints,
         IReadOnlyDictionary<string, int> runnerWorkers, string secret, HostOptions options)
     {
-        var plan = host.Plan;
         var service = plan.Definition;
         // Written aside and moved into place: a worker starting meanwhile reads the old file or the new, never half of one.
         var temporary = path + ".new";
@@ -23,7 +22,7 @@ internal static class HostConfigWriter
             using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             w.WriteStartObject();
             w.WriteString("hostId", plan.HostId);
-            w.WriteString("hostName", host.Name);
+            w.WriteString("hostName", hostName);
             w.WriteString("protocol", plan.Protocol.ToString());
             w.WriteString("serviceDirectory", service.Directory);
             w.WriteStartObject("service");

@@ -23,6 +23,8 @@ public sealed class WorkerInfo
     public DateTimeOffset? StartedAt { get; init; }
     /// <summary>The exit code of the last process that exited, if any.</summary>
     public int? LastExitCode { get; init; }
+    /// <summary>The host generation its current process belongs to (1, then one more per reload).</summary>
+    public int Generation { get; init; }
 }
 
 /// <summary>A snapshot of one host.</summary>
@@ -39,6 +41,8 @@ public sealed class HostInfo
     public RunnerTransport Transport { get; init; }
     public string SocketDirectory { get; init; } = "";
     public bool Respawn { get; init; }
+    /// <summary>1 at start, one more per reload (-Reload) that went through: the generation serving now.</summary>
+    public int Generation { get; init; } = 1;
     public WorkerInfo[] Workers { get; init; } = Array.Empty<WorkerInfo>();
     /// <summary>One row per runner: live workers, calls, batches (see <see cref="RunnerInfo"/>).</summary>
     public RunnerInfo[] Runners { get; init; } = Array.Empty<RunnerInfo>();
@@ -91,6 +95,9 @@ public sealed class HostOptions
     /// they are; each default and its reason is in <see cref="WorkerTuning"/>.
     /// </summary>
     internal WorkerTuning Tuning { get; init; } = new();
+
+    /// <summary>-Reload: watch the service and start a new generation when it changes; null: no reloading.</summary>
+    public ReloadOptions? Reload { get; init; }
 
     /// <summary>
     /// Whether a restarted worker's successor starts while it still serves (<see cref="WorkerSpecs.SuccessorCanOverlap"/>);

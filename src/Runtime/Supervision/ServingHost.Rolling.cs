@@ -394,7 +394,7 @@ public sealed partial class ServingHost
             {
                 _runnerWorkers[runner] = target;
                 // API workers started from now on read the new count; the running ones are told it.
-                WriteHostConfig(_secret);
+                WriteHostConfig(Plan, _bindings!, _configPath);
                 TellApiWorkers(LifelineCommands.RunnerWorkers(runner, target));
             }
             if (added.Length > 0) Note(added[^1], $"{what}: {target} now (was {target - added.Length})");
@@ -461,7 +461,7 @@ public sealed partial class ServingHost
                 foreach (var run in slot.Runs()) run.Process?.Dispose();
                 if (slot.Spec.Runner is { } runner)
                     _removedStats[runner] = _removedStats.GetValueOrDefault(runner, RunnerWorkerStats.Empty).Plus(slot.TotalStats());
-                Note(slot, "removed");
+                Note(slot, "removed (scaled down)");
                 SetWorker(slot, WorkerState.Stopped);
             }
             UpdateState();

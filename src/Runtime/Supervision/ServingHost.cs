@@ -54,7 +54,8 @@ public sealed partial class ServingHost : IDisposable
         _url = plan.Url;
     }
 
-    public HostPlan Plan { get; }
+    /// <summary>The plan the host serves now: the one it started with, or its latest generation's (a reload replans).</summary>
+    public HostPlan Plan { get; private set; }
     public string Name { get; }
     public int Id { get; }
     public string Url { get { using (Gate()) return _url; } }
@@ -92,7 +93,8 @@ public sealed partial class ServingHost : IDisposable
                 foreach (var runner in Plan.Runners)
                     _runnerWorkers[runner.Name] = runner.Workers;
             _apiWorkers = Plan.ApiWorkers;
-            var configPath = WriteHostConfig(_secret);
+            var configPath = _stateDirectory.File(ConfigFileName(1));
+            WriteHostConfig(Plan, _bindings!, configPath);
             CreateSlots(configPath);
 
             _startFailure = new TaskCompletionSource<WorkerSlot>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -115,6 +117,7 @@ public sealed partial class ServingHost : IDisposable
                 _startFailure = null;
                 UpdateState();
             }
+            StartWatching();
             progress?.Report((100, "Ready"));
         }
         catch
@@ -198,6 +201,7 @@ public sealed partial class ServingHost : IDisposable
     private async Task StopCoreAsync(TimeSpan timeout, bool force)
     {
         _lifetime.Cancel();
+        StopWatching();
         // The whole host stops: the shared API socket drops new handshakes while the workers still
         // accept, so the ones under way complete and are served; when the last copy closes, nothing
         // is left to reset (ListenerSynFilter). Workers filter the sockets they own alone themselves.
@@ -245,6 +249,7 @@ public sealed partial class ServingHost : IDisposable
                 if (slot.State is not (WorkerState.Failed or WorkerState.Exited)) SetWorker(slot, WorkerState.Stopped);
             }
             foreach (var listener in _bindings?.All ?? []) listener.Dispose();
+            foreach (var listener in _earlierListeners) listener.Dispose();
             _stateDirectory?.Dispose();
             _stoppedAt = DateTimeOffset.Now;
             if (_failure is not null) SetState(HostState.Failed, _failure);
@@ -302,6 +307,7 @@ public sealed partial class ServingHost : IDisposable
                 Transport = Plan.Transport,
                 SocketDirectory = Plan.SocketDirectory,
                 Respawn = Plan.Respawn,
+                Generation = _generation,
                 Workers = _slots.Select(s => s.Snapshot()).ToArray(),
                 Runners = RunnerRows(),
                 StartedAt = _startedAt,
@@ -324,7 +330,7 @@ public sealed partial class ServingHost : IDisposable
             {
                 if (slot.Spec.Role != WorkerRole.Runner || !string.Equals(slot.Spec.Runner, name, StringComparison.Ordinal))
                     continue;
-                if (slot.State == WorkerState.Running)
+                if (slot.State == WorkerState.Running && !slot.Joining)
                     live++;
                 total = total.Plus(slot.TotalStats());
             }
@@ -362,28 +368,38 @@ public sealed partial class ServingHost : IDisposable
             var builder = new UriBuilder(Plan.Url) { Port = api.Port };
             _url = builder.Uri.GetLeftPart(UriPartial.Authority);
         }
-        if (Plan.Mode == ServingMode.Development) return;
-        foreach (var runner in Plan.Runners)
+        BindRunners(Plan, 1, runners);
+    }
+
+    /// <summary>Binds each runner's socket for a generation into <paramref name="runners"/> (development mode: none).</summary>
+    private static void BindRunners(HostPlan plan, int generation, Dictionary<string, Listener> runners)
+    {
+        if (plan.Mode == ServingMode.Development) return;
+        foreach (var runner in plan.Runners)
         {
             runners[runner.Name] = runner.Transport == RunnerTransport.Uds
-                ? HostListeners.BindUnix(runner.Endpoint)
+                ? HostListeners.BindUnix(SocketPathPlanner.ForGeneration(runner.Endpoint, generation, plan.Platform.MaxUnixSocketPath))
                 : HostListeners.BindTcp(IPAddress.Loopback, 0);
         }
     }
 
-    private string WriteHostConfig(string secret)
+    /// <summary>Writes the host.json workers of <paramref name="plan"/> start from (a generation's own file; rewritten when scaling).</summary>
+    private void WriteHostConfig(HostPlan plan, HostBindings bindings, string path)
     {
         var endpoints = new Dictionary<string, (RunnerTransport, string)>();
-        if (Plan.Mode == ServingMode.Production)
-            foreach (var runner in Plan.Runners)
-                endpoints[runner.Name] = (runner.Transport, _bindings!.Runners[runner.Name].Endpoint);
-        var path = _stateDirectory!.File("host.json");
-        HostConfigWriter.Write(path, this, endpoints, _runnerWorkers, secret, _options);
-        return path;
+        if (plan.Mode == ServingMode.Production)
+            foreach (var runner in plan.Runners)
+                endpoints[runner.Name] = (runner.Transport, bindings.Runners[runner.Name].Endpoint);
+        HostConfigWriter.Write(path, plan, Name, endpoints, _runnerWorkers, _secret, _options);
     }
+
+    /// <summary>host.json for the first generation, host-N.json for the Nth: workers of two generations run side by side during a reload.</summary>
+    private static string ConfigFileName(int generation) =>
+        generation == 1 ? "host.json" : $"host-{generation.ToString(CultureInfo.InvariantCulture)}.json";
 
     private void CreateSlots(string configPath)
     {
+        _configPath = configPath;
         _specContext = new WorkerSpecs.SpecContext(Plan, _bindings!, Name, _url, configPath,
             operatorSetGen0: Environment.GetEnvironmentVariable(WorkerSpecs.Gen0SizeVariable) is not null, windows: OperatingSystem.IsWindows());
         using (Gate())
@@ -405,13 +421,16 @@ public sealed partial class ServingHost : IDisposable
     /// worker's process hears at once which runners are down. Caller holds the lock, so the process's
     /// first lines wait until the caller has put the run in its place.
     /// </summary>
-    private WorkerRun Launch(WorkerSlot slot)
+    private WorkerRun Launch(WorkerSlot slot) => Launch(slot, slot.Spec, _generation);
+
+    /// <summary>Starts a process for <paramref name="slot"/> from <paramref name="spec"/> (a reload's new generation brings new specs). Caller holds the lock.</summary>
+    private WorkerRun Launch(WorkerSlot slot, WorkerSpec spec, int generation)
     {
-        var run = new WorkerRun(this, slot);
+        var run = new WorkerRun(this, slot, spec, generation);
         IWorkerProcess process;
         try
         {
-            process = _launcher.Start(slot.Spec, run);
+            process = _launcher.Start(spec, run);
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
         {
@@ -421,7 +440,7 @@ public sealed partial class ServingHost : IDisposable
         run.Process = process;
         run.Pid = process.Pid;
         run.StartedAt = DateTimeOffset.Now;
-        if (slot.Spec.Role is WorkerRole.Api or WorkerRole.Dev) TellRunnerStates(process);
+        if (spec.Role is WorkerRole.Api or WorkerRole.Dev) TellRunnerStates(process);
         var started = DateTime.UtcNow;
         _ = process.Exited.ContinueWith(t => OnExited(run, t.Result, DateTime.UtcNow - started),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -485,7 +504,13 @@ public sealed partial class ServingHost : IDisposable
                 return;
             }
             slot.LastExitCode = exitCode;
-            if (_stopping || slot.Retiring)
+            if (slot.Retiring)
+            {
+                // Scaled down: RemoveSlotsAsync removes the slot and says so once every process of it is gone.
+                Note(slot, $"drained and exited (code {exitCode}{Signal(exitCode)})");
+                return;
+            }
+            if (_stopping)
             {
                 slot.Restart?.TrySetResult(false);
                 slot.Restart = null;
@@ -737,7 +762,7 @@ public sealed partial class ServingHost : IDisposable
     private void UpdateState()
     {
         if (_stopping || _startFailure != null || _state is HostState.Failed) return;
-        var (state, reason) = HostHealth.Evaluate(Plan.Runners, _slots.Where(s => !s.Retiring).Select(s => s.Snapshot()).ToArray());
+        var (state, reason) = HostHealth.Evaluate(Plan.Runners, _slots.Where(s => !s.Retiring && !s.Joining).Select(s => s.Snapshot()).ToArray());
         SetState(state, reason);
     }
 

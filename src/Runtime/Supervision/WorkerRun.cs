@@ -10,13 +10,21 @@ internal sealed class WorkerRun : IWorkerOutput
 {
     private readonly ServingHost _host;
 
-    public WorkerRun(ServingHost host, WorkerSlot slot)
+    public WorkerRun(ServingHost host, WorkerSlot slot, WorkerSpec spec, int generation)
     {
         _host = host;
         Slot = slot;
+        Spec = spec;
+        Generation = generation;
     }
 
     public WorkerSlot Slot { get; }
+
+    /// <summary>What it was started from: its slot's spec, or a reload's new generation's spec for the slot.</summary>
+    public WorkerSpec Spec { get; }
+
+    /// <summary>The host generation it belongs to (1, then one more per reload).</summary>
+    public int Generation { get; }
 
     /// <summary>Set once the launcher returned; lines may arrive before that (the run is the output first).</summary>
     public IWorkerProcess? Process { get; set; }

@@ -16,7 +16,8 @@ public sealed class WorkerSlot
         _recentLimit = recentLimit;
     }
 
-    public WorkerSpec Spec { get; }
+    /// <summary>What the slot's processes start from: a reload's new generation replaces it.</summary>
+    public WorkerSpec Spec { get; internal set; }
     public string Name => Spec.Name;
     public WorkerState State { get; internal set; } = WorkerState.Starting;
     public int Restarts { get; internal set; }
@@ -32,8 +33,10 @@ public sealed class WorkerSlot
     internal WorkerRun? Successor { get; set; }
     /// <summary>Processes this slot's successors replaced, draining until they exit.</summary>
     internal List<WorkerRun> Draining { get; } = new();
-    /// <summary>Being removed (scaled down): its exit is planned and ends the slot.</summary>
+    /// <summary>Being removed (scaled down, or not in a reload's new generation): its exit is planned and ends the slot.</summary>
     internal bool Retiring { get; set; }
+    /// <summary>New in a reload's generation that is still starting: not part of the host's health until the switch.</summary>
+    internal bool Joining { get; set; }
 
     internal int FastCrashes { get; set; }
     internal CancellationTokenSource? PendingRespawn { get; set; }
@@ -110,5 +113,6 @@ public sealed class WorkerSlot
         Endpoint = Spec.Endpoint,
         StartedAt = StartedAt,
         LastExitCode = LastExitCode,
+        Generation = Current?.Generation ?? 0,
     };
 }

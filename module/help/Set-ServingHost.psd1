@@ -1,0 +1,28 @@
+@{
+    Synopsis    = 'Scales a running serving host: more or fewer API workers or runner workers, with no failed request.'
+    Description = @'
+Changes how many API workers, or how many workers of given runners, a running host has. New
+workers start on the host's sockets and must report ready before anything else changes; API
+workers then open connections to a scaled runner's new workers. Surplus workers — the highest
+numbers, api-3 before api-2 — drain (up to -Timeout seconds) and are removed; their counters stay
+in Get-ServingHost's Runners totals. Runners are scaled before API workers.
+
+Everything is checked before anything starts: an unknown runner, a count below 1, or a
+development-mode host (one process, nothing to scale) is a HostNotScalable error. A new worker that
+fails to start is removed again and the host keeps the workers it had. The counts last as long as
+the host; Start-ServingHost -ApiWorkers and the manifest's Workers set them for the next start.
+'@
+    Parameters  = @{
+        Name          = 'Names of the hosts to scale; wildcards are allowed.'
+        Id            = 'Ids of the hosts to scale.'
+        InputObject   = 'Hosts from Get-ServingHost, or jobs from Start-ServingHost. Accepts pipeline input.'
+        ApiWorkers    = 'The number of API workers to run (1 to 1024).'
+        RunnerWorkers = 'Worker counts by runner name, for example @{ classifier = 3 } (each 1 to 1024).'
+        Timeout       = 'Seconds a removed worker may drain before it is killed. Default 30.'
+        PassThru      = 'Write each scaled host''s HostInfo.'
+    }
+    Examples    = @(
+        @{ Code = 'Set-ServingHost -Name demo -ApiWorkers 4'; Remarks = 'Runs four API workers on the host named demo.' }
+        @{ Code = 'Set-ServingHost -Name demo -RunnerWorkers @{ classifier = 3 } -PassThru | Select-Object -ExpandProperty Runners'; Remarks = 'Runs three classifier workers and shows the runners afterwards.' }
+    )
+}

@@ -1,0 +1,340 @@
+namespace Serving;
+
+/// <summary>
+/// Generations: a reload starts a whole new set of workers from a new plan — new runner sockets, a
+/// host.json of its own, the same API socket — next to the set serving now, and switches only once
+/// every new worker reported ready. Then the old API workers drain (still calling the old runners),
+/// then the old runners. A new generation that fails to start is taken down and the old one never
+/// stopped serving.
+/// </summary>
+public sealed partial class ServingHost
+{
+    /// <summary>The name reload lines are logged under (Receive-Job shows them in a child job of that name).</summary>
+    public const string ReloaderName = "reloader";
+
+    private int _generation = 1;
+    private string _configPath = "";
+    // Sockets of generations before the current one, until their workers are gone (a stop disposes what is left).
+    private readonly List<Listener> _earlierListeners = new();
+
+    /// <summary>The generation serving now: 1 at start, one more per reload that went through.</summary>
+    public int Generation { get { using (Gate()) return _generation; } }
+
+    /// <summary>A reload did not go through (the old generation keeps serving): why, as the user needs it.</summary>
+    public event Action<ServingException>? ReloadFailed;
+
+    /// <summary>
+    /// Starts generation N+1 from <paramref name="next"/> and switches to it once every new worker is
+    /// ready (see the type's remarks). Throws <see cref="ErrorIds.ReloadFailed"/> when it cannot start,
+    /// having stopped whatever of it started; the serving generation is untouched then.
+    /// </summary>
+    public async Task ReloadAsync(HostPlan next, string cause, IProgress<(int Percent, string Status)>? progress = null)
+    {
+        await _rollout.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await ReloadCoreAsync(next, cause, progress).ConfigureAwait(false);
+        }
+        catch (ServingException e)
+        {
+            Reload($"generation {Generation + 1} failed; generation {Generation} keeps serving: {e.Message}");
+            Raise(ReloadFailed, e);
+            throw;
+        }
+        finally
+        {
+            _rollout.Release();
+        }
+    }
+
+    private async Task ReloadCoreAsync(HostPlan next, string cause, IProgress<(int, string)>? progress)
+    {
+        int generation;
+        using (Gate())
+        {
+            if (_stopping) throw NotReloaded("the host is stopping");
+            if (next.Mode != Plan.Mode || next.Protocol != Plan.Protocol || next.Transport != Plan.Transport)
+                throw NotReloaded($"a reload keeps the host's mode, protocol and runner transport ({Plan.Mode}, {Plan.Protocol}, {Plan.Transport}); " +
+                    $"the new plan has {next.Mode}, {next.Protocol}, {next.Transport}. Stop the host and start it again to change them");
+            generation = _generation + 1;
+        }
+        Reload($"generation {generation} starting ({cause})");
+        progress?.Report((5, $"Starting generation {generation}"));
+
+        // Its own runner sockets and host.json: the old generation's API workers keep calling their runners.
+        var runners = new Dictionary<string, Listener>(StringComparer.Ordinal);
+        HostBindings bindings;
+        string configPath;
+        WorkerSpecs.SpecContext context;
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        try
+        {
+            BindRunners(next, generation, runners);
+            bindings = new HostBindings(_bindings!.Api, runners);
+            configPath = _stateDirectory!.File(ConfigFileName(generation));
+            if (next.Mode == ServingMode.Production)
+                foreach (var runner in next.Runners)
+                    counts[runner.Name] = runner.Workers;
+            var endpoints = new Dictionary<string, (RunnerTransport, string)>();
+            if (next.Mode == ServingMode.Production)
+                foreach (var runner in next.Runners)
+                    endpoints[runner.Name] = (runner.Transport, runners[runner.Name].Endpoint);
+            HostConfigWriter.Write(configPath, next, Name, endpoints, counts, _secret, _options);
+            context = new WorkerSpecs.SpecContext(next, bindings, Name, _url, configPath,
+                operatorSetGen0: Environment.GetEnvironmentVariable(WorkerSpecs.Gen0SizeVariable) is not null, windows: OperatingSystem.IsWindows());
+        }
+        catch (Exception e) when (e is ServingException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+        {
+            foreach (var listener in runners.Values) listener.Dispose();
+            throw e as ServingException ?? NotReloaded($"its sockets or host.json could not be set up: {e.Message}");
+        }
+
+        var specs = WorkerSpecs.Build(context);
+        var started = new List<(WorkerSlot Slot, WorkerRun Run, bool Joined)>();
+        try
+        {
+            // Runners first, ready before the API workers that call them start.
+            var phases = new[] { specs.Where(s => s.Role == WorkerRole.Runner).ToArray(), specs.Where(s => s.Role != WorkerRole.Runner).ToArray() };
+            foreach (var phase in phases)
+            {
+                if (phase.Length == 0) continue;
+                var batch = new List<(WorkerSlot Slot, WorkerRun Run, bool Joined)>();
+                using (Gate())
+                {
+                    if (_stopping) throw NotReloaded("the host began to stop");
+                    foreach (var spec in phase)
+                    {
+                        var slot = _slots.FirstOrDefault(s => s.Name == spec.Name && !s.Retiring && s.Successor is null);
+                        var joined = slot is null;
+                        if (slot is null)
+                        {
+                            slot = new WorkerSlot(spec, _options.RecentLines) { Joining = true };
+                            _slots.Insert(InsertionPoint(spec), slot);
+                        }
+                        var run = Launch(slot, spec, generation);
+                        slot.Successor = run;
+                        Note(slot, $"generation {generation}: started (pid {run.Pid})");
+                        batch.Add((slot, run, joined));
+                    }
+                }
+                started.AddRange(batch);
+                progress?.Report((phase == phases[0] ? 20 : 50, $"Waiting for generation {generation}'s {(phase == phases[0] ? "runners" : "API workers")}"));
+                var failed = await FirstNotReadyAsync(batch.Select(b => b.Run)).ConfigureAwait(false);
+                if (failed is not null)
+                {
+                    var exit = failed.Process!.Exited;
+                    var why = exit.IsCompleted
+                        ? $"worker {failed.Slot.Name} of generation {generation} exited with code {exit.Result}{Signal(exit.Result)} before it was ready"
+                        : $"worker {failed.Slot.Name} of generation {generation} did not report ready within {_options.StartTimeout.TotalSeconds:0.#} s";
+                    throw NotReloaded($"{why}. Its last lines:{Environment.NewLine}{Tail(failed.Slot)}");
+                }
+            }
+        }
+        catch (ServingException)
+        {
+            Abandon(started, runners.Values);
+            throw;
+        }
+
+        progress?.Report((70, $"Switching to generation {generation}"));
+        List<WorkerRun> oldApi = new(), oldRunners = new();
+        WorkerSlot[] leaving;
+        Listener[] earlier;
+        string earlierConfig;
+        var drain = _options.StopTimeout;
+        using (Gate())
+        {
+            if (_stopping)
+            {
+                Abandon(started, runners.Values);
+                throw NotReloaded("the host began to stop");
+            }
+            foreach (var (slot, run, _) in started)
+            {
+                slot.Successor = null;
+                if (slot.Current is { } old)
+                {
+                    slot.Draining.Add(old);
+                    if (!old.HasExited) (old.Spec.Role == WorkerRole.Runner ? oldRunners : oldApi).Add(old);
+                }
+                slot.Current = run;
+                slot.Spec = run.Spec;
+                slot.Joining = false;
+                slot.FastCrashes = 0;
+                slot.PendingRespawn?.Cancel();
+                if (slot.State != WorkerState.Running) SetWorker(slot, WorkerState.Running);
+                else RaiseWorkerChanged(slot);
+            }
+            var staying = started.Select(s => s.Slot).ToHashSet();
+            leaving = _slots.Where(s => !staying.Contains(s) && !s.Retiring).ToArray();
+            earlier = [.. _bindings!.Runners.Values];
+            earlierConfig = _configPath;
+            _earlierListeners.AddRange(earlier);
+            Plan = next;
+            _bindings = bindings;
+            _specContext = context;
+            _configPath = configPath;
+            _runnerWorkers.Clear();
+            foreach (var (name, count) in counts) _runnerWorkers[name] = count;
+            _apiWorkers = next.ApiWorkers;
+            _generation = generation;
+            _runnerLive.Clear();
+            UpdateState();
+            // Old API workers drain first, still calling the old runners for what they hold.
+            foreach (var run in oldApi) run.Process!.SendLine(LifelineCommands.Stop(drain));
+        }
+        Reload($"generation {generation} serving; generation {generation - 1} drains");
+
+        await Task.WhenAll(oldApi.Select(r => ExitOrKillAsync(r.Process!, drain))).ConfigureAwait(false);
+        await RemoveSlotsAsync(leaving.Where(s => s.Spec.Role != WorkerRole.Runner).ToArray(), drain).ConfigureAwait(false);
+        using (Gate())
+            foreach (var run in oldRunners)
+                if (!run.HasExited) run.Process!.SendLine(LifelineCommands.Stop(drain));
+        await Task.WhenAll(oldRunners.Select(r => ExitOrKillAsync(r.Process!, drain))).ConfigureAwait(false);
+        await RemoveSlotsAsync(leaving.Where(s => s.Spec.Role == WorkerRole.Runner).ToArray(), drain).ConfigureAwait(false);
+
+        using (Gate())
+        {
+            foreach (var listener in earlier)
+            {
+                listener.Dispose();
+                _earlierListeners.Remove(listener);
+            }
+        }
+        TryDelete(earlierConfig);
+        progress?.Report((100, $"Generation {generation} serving"));
+        Reload($"generation {generation - 1} stopped");
+    }
+
+    private ServiceWatcher? _watcher;
+
+    /// <summary>-Reload: watch the service from now on (the host is ready); each burst of changes is one reload.</summary>
+    private void StartWatching()
+    {
+        if (_options.Reload is not { } reload) return;
+        try
+        {
+            var watcher = new ServiceWatcher(Plan.Definition, reload, OnServiceChangedAsync, Reload);
+            Reload($"watching {string.Join("; ", watcher.Watched)} (generation 1 serving)");
+            using (Gate())
+            {
+                if (_stopping) { watcher.Dispose(); return; }
+                _watcher = watcher;
+            }
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException or PlatformNotSupportedException)
+        {
+            // Serving goes on without it; the user hears why.
+            var error = new ServingException(ErrorIds.ReloadFailed, ServingErrorKind.InvalidOperation,
+                $"Host '{Name}' serves but does not reload: the service directory cannot be watched ({e.Message}).", Name, e);
+            Reload(error.Message);
+            Raise(ReloadFailed, error);
+        }
+    }
+
+    private void StopWatching()
+    {
+        ServiceWatcher? watcher;
+        using (Gate())
+        {
+            watcher = _watcher;
+            _watcher = null;
+        }
+        watcher?.Dispose();
+    }
+
+    private async Task OnServiceChangedAsync(IReadOnlyList<string> paths)
+    {
+        var cause = paths.Count == 1 ? paths[0] + " changed"
+            : $"{paths.Count} files changed: {string.Join(", ", paths.Take(5))}{(paths.Count > 5 ? ", …" : "")}";
+        HostPlan next;
+        try
+        {
+            next = _options.Reload!.Replan();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A broken manifest or a missing runner type: nothing new starts.
+            var error = NotReloaded($"{cause}, and the service cannot be loaded: {e.Message}");
+            Reload(error.Message);
+            Raise(ReloadFailed, error);
+            return;
+        }
+        try
+        {
+            await ReloadAsync(next, cause).ConfigureAwait(false);
+        }
+        catch (ServingException)
+        {
+            // ReloadAsync said why, in the log and through ReloadFailed.
+        }
+    }
+
+    /// <summary>Where a slot new in a generation goes: after the last of its group (runner, or API), so listings stay in order.</summary>
+    private int InsertionPoint(WorkerSpec spec)
+    {
+        var last = _slots.FindLastIndex(s => s.Spec.Role == spec.Role && s.Spec.Runner == spec.Runner);
+        if (last >= 0) return last + 1;
+        // A runner new in this generation: after the other runners, before the API workers.
+        if (spec.Role == WorkerRole.Runner)
+        {
+            var firstApi = _slots.FindIndex(s => s.Spec.Role != WorkerRole.Runner);
+            return firstApi < 0 ? _slots.Count : firstApi;
+        }
+        return _slots.Count;
+    }
+
+    /// <summary>Waits for every run's ready; the first that exited or was not ready within the start timeout, else null.</summary>
+    private async Task<WorkerRun?> FirstNotReadyAsync(IEnumerable<WorkerRun> runs)
+    {
+        var deadline = Task.Delay(_options.StartTimeout, _lifetime.Token);
+        foreach (var run in runs)
+        {
+            var done = await Task.WhenAny(run.Ready.Task, run.Process!.Exited, deadline).ConfigureAwait(false);
+            if (done != run.Ready.Task || run.Process.Exited.IsCompleted) return run;
+        }
+        return null;
+    }
+
+    /// <summary>A generation that will not serve: its processes are killed, its new slots and sockets go. The serving generation is untouched.</summary>
+    private void Abandon(IEnumerable<(WorkerSlot Slot, WorkerRun Run, bool Joined)> started, IEnumerable<Listener> sockets)
+    {
+        using (Gate())
+        {
+            foreach (var (slot, run, joined) in started)
+            {
+                if (ReferenceEquals(slot.Successor, run)) slot.Successor = null;
+                if (!ReferenceEquals(slot.Current, run)) slot.Draining.Add(run);
+                if (!run.HasExited) run.Process!.Kill();
+                if (joined) _slots.Remove(slot);
+            }
+            foreach (var listener in sockets) listener.Dispose();
+        }
+    }
+
+    private ServingException NotReloaded(string why) => new(ErrorIds.ReloadFailed, ServingErrorKind.InvalidOperation,
+        $"Host '{Name}' was not reloaded: {why}. Generation {Generation} keeps serving.", Name);
+
+    /// <summary>A line of the reloader's, in the host's log (Receive-Job's "reloader" child job; the console under -Wait).</summary>
+    private void Reload(string message) => Raise(Log, new WorkerLogEntry
+    {
+        Time = DateTimeOffset.Now,
+        Host = Name,
+        Worker = ReloaderName,
+        Pid = Environment.ProcessId,
+        Stream = "supervisor",
+        Message = "reloader: " + message,
+    });
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The state directory goes when the host stops.
+        }
+    }
+}
