@@ -1,11 +1,28 @@
 namespace Serving;
 
 // What the supervisor and the worker both name, defined once: the worker's --role and SERVING_ROLE,
-// and host.json's "protocol". One file, linked into the supervisor (Serving.Runtime) and the worker
-// (Serving.Worker).
+// host.json's "protocol", a runner endpoint's "transport" and an API's "input" / "output". One file,
+// linked into the supervisor (Serving.Runtime) and the worker (Serving.Worker); host.json carries the
+// names, so a member's position never matters.
 
 /// <summary>The roles a worker process plays (<c>--role api|runner|dev</c>).</summary>
 public enum WorkerRole { Api, Runner, Dev }
 
 /// <summary>The API protocol (host.json <c>protocol</c>; -Protocol).</summary>
 public enum ServingProtocol { Http, Grpc }
+
+/// <summary>How API workers reach runner workers (host.json <c>runnerEndpoints.*.transport</c>: Uds or Tcp).</summary>
+public enum RunnerTransport
+{
+    /// <summary>No runner transport: the platform is unsupported.</summary>
+    None,
+    /// <summary>Unix domain sockets in a private directory (POSIX except WSL).</summary>
+    Uds,
+    /// <summary>TCP on 127.0.0.1 with a per-host secret (Windows, WSL).</summary>
+    Tcp,
+    /// <summary>Runners live in the API process (development mode): no endpoint is written.</summary>
+    InProcess,
+}
+
+/// <summary>What an API's request and response bodies are (host.json <c>apis[].input</c> / <c>output</c>; the manifest's Input / Output).</summary>
+public enum PayloadKind { Json, Text, Bytes }

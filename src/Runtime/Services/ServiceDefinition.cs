@@ -1,8 +1,5 @@
 namespace Serving;
 
-/// <summary>How an API's request or response body is carried.</summary>
-public enum PayloadKind { Json, Text, Bytes }
-
 /// <summary>One runner of a service, as its manifest declares it.</summary>
 public sealed class RunnerDefinition
 {

@@ -180,12 +180,17 @@ public sealed partial class ServingHost
             _generation = generation;
             _runnerLive.Clear();
             UpdateState();
-            // Old API workers drain first, still calling the old runners for what they hold.
-            foreach (var run in oldApi) run.Process!.SendLine(LifelineCommands.Stop(drain));
         }
         Reload($"generation {generation} serving; generation {generation - 1} drains");
 
-        await Task.WhenAll(oldApi.Select(r => ExitOrKillAsync(r.Process!, drain))).ConfigureAwait(false);
+        // Old API workers drain first, still calling the old runners for what they hold; one at a time,
+        // as RemoveSlotsAsync says why.
+        foreach (var run in oldApi)
+        {
+            using (Gate())
+                if (!run.HasExited) run.Process!.SendLine(LifelineCommands.Stop(drain));
+            await ExitOrKillAsync(run.Process!, drain).ConfigureAwait(false);
+        }
         await RemoveSlotsAsync(leaving.Where(s => s.Spec.Role != WorkerRole.Runner).ToArray(), drain).ConfigureAwait(false);
         using (Gate())
             foreach (var run in oldRunners)

@@ -213,10 +213,6 @@ internal sealed class RunnerEndpointConfig
     [JsonIgnore] public RunnerTransport TransportKind { get; set; }
 }
 
-internal enum RunnerTransport { Uds, Tcp }
-
-internal enum PayloadKind { Bytes, Json, Text }
-
 internal sealed class ConfigException(string message) : Exception(message);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, PropertyNameCaseInsensitive = true,

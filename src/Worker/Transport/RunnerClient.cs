@@ -97,23 +97,41 @@ internal sealed class RunnerClient : IDisposable
         return SendAgainIfStoppingAsync(reply, header, input, deadline, cancellationToken);
     }
 
-    /// <summary>How often a call answered <see cref="ItemStatus.Stopping"/> is sent again before the answer stands.</summary>
-    private const int StoppingRetries = 2;
+    /// <summary>
+    /// The pauses before each new attempt of a call answered <see cref="ItemStatus.Stopping"/>: the first at
+    /// once; later ones give a draining worker time to close its listener, so the kernel hands the next
+    /// connection to a live worker. Their number is how often a call is sent again before the answer stands.
+    /// </summary>
+    private static readonly int[] StoppingRetryPausesMs = [0, 20, 100, 250];
 
     /// <summary>
     /// A runner worker that began to drain answers a call that crossed its GoAway <c>Stopping</c>, without
-    /// running it: sending it again is safe, and the connection it goes on now leads to another worker —
-    /// during a rolling restart, the successor that is already serving. So a restart or a scale-down
-    /// fails no call; when every worker is stopping (the host stops), the answer after the retries stands.
+    /// running it: sending it again is safe, and it goes on a new connection (the one that answered takes no
+    /// more calls), which the kernel hands to another worker — during a rolling restart, the successor already
+    /// serving. So a restart or a scale-down fails no call; when every worker is stopping (the host stops),
+    /// the answer after the retries stands. Never past the call's deadline, nor once the runner was declared
+    /// down or the caller gave up.
     /// </summary>
     private async Task<RunnerReply> SendAgainIfStoppingAsync(Task<RunnerReply> first, CallHeader header, ReadOnlyMemory<byte> input, long deadline,
         CancellationToken cancellationToken)
     {
         var reply = await first.ConfigureAwait(false);
-        for (var retry = 0; retry < StoppingRetries && reply.Status == ItemStatus.Stopping; retry++)
+        foreach (var pauseMs in StoppingRetryPausesMs)
         {
-            if (_unavailable is not null || cancellationToken.IsCancellationRequested || Environment.TickCount64 >= deadline)
+            if (reply.Status != ItemStatus.Stopping || _unavailable is not null || cancellationToken.IsCancellationRequested
+                || Environment.TickCount64 + pauseMs >= deadline)
                 break;
+            if (pauseMs > 0)
+            {
+                try
+                {
+                    await Task.Delay(pauseMs, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
             reply = await SendAsync(header, input, deadline, cancellationToken).ConfigureAwait(false);
         }
         return reply;

@@ -325,16 +325,26 @@ internal sealed class RunnerConnection
         {
             case FrameType.Reply:
             {
+                // Read before the call leaves the table: a malformed reply fails the connection, which answers it.
+                var reply = ReadReply(payload.Span);
                 PendingCall? call;
                 bool idle;
                 lock (_lock)
                 {
                     _calls.Remove(id, out call);
-                    idle = call is not null && EndingAndIdle;
+                    // A worker that answers Stopping is draining, whether or not its GoAway was read yet: the
+                    // caller's retry must go on a new connection (to a live worker), not back on this one.
+                    if (reply.Status == ItemStatus.Stopping)
+                        _goingAway = true;
+                    idle = _closedReason is null && EndingAndIdle;
                 }
                 if (call is null)
-                    return; // cancelled or timed out meanwhile
-                var reply = ReadReply(payload.Span);
+                {
+                    reply.Release(); // cancelled or timed out meanwhile
+                    if (idle)
+                        Close(EndingReason);
+                    return;
+                }
                 // The runner cancels a call when its timeout passes, maybe before this side's sweep: a timeout all the same.
                 if (reply.Status == ItemStatus.Cancelled && Environment.TickCount64 >= call.Deadline)
                     reply = RunnerReply.Error(ItemStatus.TimedOut, "the runner did not answer in time");
