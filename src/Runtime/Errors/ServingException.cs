@@ -1,19 +1,5 @@
 namespace Serving;
 
-/// <summary>What kind of failure a <see cref="ServingException"/> is; cmdlets map it to ErrorCategory.</summary>
-public enum ServingErrorKind
-{
-    InvalidArgument,
-    InvalidData,
-    NotImplemented,
-    ObjectNotFound,
-    ResourceUnavailable,
-    ResourceExists,
-    OperationTimeout,
-    InvalidOperation,
-    NotInstalled,
-}
-
 /// <summary>
 /// The one exception type the runtime throws for a user-facing failure. It carries a stable
 /// <see cref="ErrorId"/> (see <see cref="ErrorIds"/>), a message that says what was wrong and how

@@ -1,16 +1,5 @@
 namespace Serving;
 
-/// <summary>One runner's part of a plan.</summary>
-public sealed class RunnerPlan
-{
-    public string Name { get; init; } = "";
-    /// <summary>Worker processes for this runner (0 in development mode: it runs in the API process).</summary>
-    public int Workers { get; init; }
-    public RunnerTransport Transport { get; init; }
-    /// <summary>A Unix socket path, "127.0.0.1:port" (port 0 = assigned when bound), or "in-process".</summary>
-    public string Endpoint { get; init; } = "";
-}
-
 /// <summary>
 /// Everything the supervisor will do, decided before anything starts. Produced by
 /// <see cref="HostPlanner.Plan"/> (pure); shown by Get-ServingPlan; carried out by Start-ServingHost.

@@ -1,0 +1,4 @@
+namespace Serving;
+
+/// <summary>Whether gRPC may be served in production mode here.</summary>
+public enum GrpcSupport { Allowed, Warning, Denied }

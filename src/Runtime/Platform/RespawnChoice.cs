@@ -1,0 +1,4 @@
+namespace Serving;
+
+/// <summary>The -Respawn choice.</summary>
+public enum RespawnChoice { Auto, Always, Never }

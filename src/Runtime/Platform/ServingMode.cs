@@ -1,0 +1,4 @@
+namespace Serving;
+
+/// <summary>Production (many processes) or development (one process).</summary>
+public enum ServingMode { Production, Development }

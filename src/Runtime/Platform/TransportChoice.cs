@@ -1,0 +1,4 @@
+namespace Serving;
+
+/// <summary>The -Transport choice.</summary>
+public enum TransportChoice { Auto, Uds, Tcp }

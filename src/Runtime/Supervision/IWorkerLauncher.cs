@@ -1,0 +1,7 @@
+namespace Serving;
+
+/// <summary>Starts worker processes. The real one spawns Serving.Worker; tests pass fakes.</summary>
+public interface IWorkerLauncher
+{
+    IWorkerProcess Start(WorkerSpec spec, IWorkerOutput output);
+}

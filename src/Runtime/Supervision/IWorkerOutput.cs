@@ -1,0 +1,7 @@
+namespace Serving;
+
+/// <summary>Receives what a worker prints.</summary>
+public interface IWorkerOutput
+{
+    void OnLine(string line, bool isError);
+}
