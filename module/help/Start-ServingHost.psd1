@@ -26,8 +26,9 @@ time, leaves the serving generation as it was and puts a ReloadFailed error in t
 stream (the console, under -Wait). Reload lines go to Receive-Job (child job 'reloader') and the
 console on every OS; Get-ServingHost shows the Generation. Changes under obj/, .git/, editor swap
 and backup files never reload; -ReloadInclude, -ReloadExclude and a .servingignore file in the
-service directory (gitignore patterns, ! re-includes) choose more. Restart-ServingHost replaces
-the workers the same way without reading the service again.
+service directory (gitignore patterns, ! re-includes) choose more. A service directory that
+cannot be watched (on Linux, usually an inotify limit) fails the start with ReloadFailed.
+Restart-ServingHost replaces the workers the same way without reading the service again.
 '@
     Parameters  = @{
         Service         = 'The service manifest (.psd1) or the directory holding it. The embedded demo service (POST /echo, POST /classify) when omitted.'

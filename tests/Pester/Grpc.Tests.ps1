@@ -136,6 +136,31 @@ Describe 'gRPC front door' {
         $spread.PSObject.Properties.Name | Sort-Object | Should -Be @('api-1', 'api-2')
     }
 
+    It 'Restart-ServingHost and Set-ServingHost under a real gRPC client''s load: every call OK (SO_REUSEPORT API workers, each replaced or removed on its own)' {
+        $h = Start-GrpcHost -ApiWorkers 2
+        $before = $h.Info.Workers.Pid
+        # 8 channels calling back to back for 6 s, while every worker is replaced, then API and runner workers scaled up and down.
+        $load = Start-ThreadJob -ArgumentList $Python, $Client, $h.Target {
+            param($python, $client, $target)
+            & $python $client $target load 8 6 /classify json '{"features":[5.1,3.5,1.4,0.2]}'
+        }
+        Wait-Until -What 'the load to begin' { $load.State -eq 'Running' }
+        Start-Sleep -Milliseconds 1000 # let the channels connect and call for a moment first
+        Restart-ServingHost -Name $h.Job.Name -Timeout 5
+        Set-ServingHost -Name $h.Job.Name -ApiWorkers 3 -RunnerWorkers @{ classifier = 2 }
+        Set-ServingHost -Name $h.Job.Name -ApiWorkers 1 -RunnerWorkers @{ classifier = 1 }
+        $result = ($load | Wait-Job -Timeout 40 | Receive-Job | Select-Object -Last 1) | ConvertFrom-Json
+
+        $ok = $result.codes.OK
+        $failed = @($result.codes.PSObject.Properties | Where-Object Name -NE 'OK')
+        $failed | Should -BeNullOrEmpty -Because "every call answers OK ($($result | ConvertTo-Json -Compress -Depth 5))"
+        $ok | Should -BeGreaterThan 1000
+        $after = Get-ServingHost -Name $h.Job.Name
+        $after.State | Should -Be 'Running'
+        ($after.Workers | Where-Object Role -EQ 'Api').Name | Should -Be @('api-1')
+        foreach ($p in $before) { Test-ProcessAlive $p | Should -BeFalse }
+    }
+
     It 'with respawn off a killed runner ends the host: an open Watch sees NOT_SERVING, then its call ends' {
         $g = Start-GrpcHost -ApiWorkers 1 -Respawn Never
         $watcher = Start-Process -FilePath $Python -ArgumentList $Client, $g.Target, 'watch', '20' -RedirectStandardOutput (Join-Path $TestDrive 'watch.json') -PassThru

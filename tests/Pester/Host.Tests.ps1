@@ -320,6 +320,48 @@ Describe 'Reload' {
         Wait-Until -TimeoutSeconds 30 -What 'generation 3 to serve' { (Get-ServingHost -Name $job.Name).Generation -eq 3 }
     }
 
+    It 'under -Wait the console shows what the reloader does, the new workers'' lines, and a failed reload as an error' {
+        $dir = New-ReloadService
+        $port = Get-FreePort
+        $manifest = Join-Path $dir 'service.psd1'
+        $child = Start-ChildPwsh @"
+Import-Module '$env:SERVING_TEST_MODULE'
+Start-ServingHost -Service '$manifest' -Reload -Port $port -HostAddress 127.0.0.1 -ApiWorkers 1 -Wait -StopTimeout 2 2>&1 | ForEach-Object { "`$_" }
+'exited cleanly'
+"@
+        try {
+            $output = $child.StandardOutput.ReadToEndAsync()
+            Wait-Until -TimeoutSeconds 60 -What 'the foreground host is ready' {
+                try { (Invoke-WebRequest "http://127.0.0.1:$port/readyz" -SkipHttpErrorCheck -TimeoutSec 2).StatusCode -eq 200 } catch { $false }
+            }
+            Set-ReloadManifest $dir "@{ Route = '/shout'; Runner = 'echo'; Method = 'echo'; Input = 'Text'; Output = 'Text' }"
+            try {
+                Wait-Until -TimeoutSeconds 30 -What 'generation 2 to serve /shout' {
+                    try { (Invoke-WebRequest "http://127.0.0.1:$port/shout" -Method Post -Body 'x' -ContentType 'text/plain' -SkipHttpErrorCheck -TimeoutSec 2).StatusCode -eq 200 } catch { $false }
+                }
+            }
+            catch {
+                $child.Kill($true)
+                throw "$_ The console said:`n$($output.Result)"
+            }
+            Set-Content -LiteralPath $manifest -Value '@{ not a manifest'
+            # The failed reload changes nothing a client sees; give the reloader its quiet period and a moment to say so.
+            Start-Sleep -Milliseconds 1500
+            & kill -TERM $child.Id
+            $child.WaitForExit(30000) | Should -BeTrue
+            $text = $output.Result
+            $text | Should -Match '\[reloader\] reloader: generation 2 starting \(service\.psd1 changed\)'
+            $text | Should -Match '\[echo-1\] supervisor: echo-1 generation 2: started'
+            $text | Should -Match '\[api-1\] .*listening on'
+            $text | Should -Match '\[reloader\] reloader: generation 2 serving; generation 1 drains'
+            $text | Should -Match 'was not reloaded: service\.psd1 changed, and the service cannot be loaded'
+            $text | Should -Match 'exited cleanly'
+        }
+        finally {
+            if (-not $child.HasExited) { $child.Kill($true) }
+        }
+    }
+
     It 'a broken manifest keeps the serving generation and puts the error in the job''s error stream' {
         $dir = New-ReloadService
         $job = Start-ServingHost -Service (Join-Path $dir 'service.psd1') -Reload -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1

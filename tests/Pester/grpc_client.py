@@ -13,6 +13,11 @@ Usage (prints one JSON document on stdout):
   grpc_client.py TARGET apis                       -> {"apis": [{"route": ...}, ...]}
   grpc_client.py TARGET spread N API KIND PAYLOAD  -> {"workers": {"api-1": n, ...}} (N new connections)
   grpc_client.py TARGET cancel API KIND PAYLOAD AFTER_S -> {"code": "CANCELLED"}
+  grpc_client.py TARGET load CHANNELS SECONDS API KIND PAYLOAD
+                                                   -> {"codes": {"OK": n, ...}, "errors": [first few]}
+                                                      (CHANNELS threads, each its own connection, calling
+                                                      back to back until SECONDS passed; no retries beyond
+                                                      grpcio's own transparent ones)
 """
 import json
 import sys
@@ -227,10 +232,44 @@ def cancel(channel, api, kind, payload, after):
     return {"code": "OK"}
 
 
+def load(target, channels, seconds, api, kind, payload):
+    import threading
+    codes = {}
+    errors = []
+    lock = threading.Lock()
+    until = time.monotonic() + float(seconds)
+
+    def run():
+        # Each thread its own channel, so the kernel spreads the connections over the API workers.
+        with grpc.insecure_channel(target) as channel:
+            method = channel.unary_unary("/serving.v1.Serving/Call", request_serializer=identity, response_deserializer=identity)
+            request = call_request(api, kind, payload)
+            while time.monotonic() < until:
+                try:
+                    method(request, timeout=10)
+                    code = "OK"
+                except grpc.RpcError as e:
+                    code = e.code().name
+                    with lock:
+                        if len(errors) < 5:
+                            errors.append(error(e))
+                with lock:
+                    codes[code] = codes.get(code, 0) + 1
+
+    threads = [threading.Thread(target=run) for _ in range(int(channels))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"codes": codes, "errors": errors}
+
+
 def main(argv):
     target, command, args = argv[1], argv[2], argv[3:]
     if command == "spread":
         result = spread(target, *args)
+    elif command == "load":
+        result = load(target, *args)
     else:
         with grpc.insecure_channel(target) as channel:
             if command == "health":

@@ -182,4 +182,39 @@ public sealed partial class SupervisorTests
         Assert.Equal(2, host.Generation);
         Assert.Equal(HostState.Running, host.Snapshot().State);
     }
+
+    [Fact]
+    public async Task A_service_directory_that_cannot_be_watched_fails_the_start_with_nothing_left_running()
+    {
+        var missing = Path.Combine(_temp, "no-such-service");
+        var host = NewHost(serviceDirectory: missing, reload: new ReloadOptions { Replan = () => throw new InvalidOperationException("not reached") });
+        var e = await Assert.ThrowsAsync<ServingException>(() => host.StartAsync(null, CancellationToken.None));
+        Assert.Equal(ErrorIds.ReloadFailed, e.ErrorId);
+        Assert.Contains("-Reload cannot watch the service directory", e.Message);
+        Assert.Empty(_launcher.Started);
+        Assert.Equal(HostState.Failed, host.State);
+    }
+
+    [Fact]
+    public async Task A_change_saved_while_the_host_starts_is_reloaded_once_it_is_ready()
+    {
+        var directory = Path.Combine(_temp, "starting-service");
+        Directory.CreateDirectory(directory);
+        ServingHost? host = null;
+        host = NewHost(serviceDirectory: directory, reload: new ReloadOptions
+        {
+            Replan = () => Replan(host!, Service(directory: directory)),
+            Quiet = TimeSpan.FromMilliseconds(50),
+        });
+        _launcher.AutoReady = _ => false;
+        var start = host.StartAsync(null, CancellationToken.None);
+        await Poll.Until(() => _launcher.Started.Count == 5, "the workers to start");
+        File.WriteAllText(Path.Combine(directory, "demo.psd1"), "@{}");
+        await Task.Delay(300); // well past the quiet period: the reload is due, and must wait for the host to be ready
+        Assert.Equal(5, _launcher.Started.Count);
+        _launcher.AutoReady = _ => true;
+        foreach (var p in _launcher.Started.ToArray()) p.Ready();
+        await start;
+        await Poll.Until(() => host.Generation == 2, "generation 2 after the start");
+    }
 }

@@ -212,28 +212,29 @@ public sealed partial class ServingHost
     }
 
     private ServiceWatcher? _watcher;
+    // True once the host is ready (false: its start failed): reloads wait for it.
+    private readonly TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>-Reload: watch the service from now on (the host is ready); each burst of changes is one reload.</summary>
+    /// <summary>
+    /// -Reload: watch the service from now on; each burst of changes is one reload, once the host is
+    /// ready. A service that cannot be watched (an inotify limit, a directory gone) fails the start: the
+    /// user asked for reloading, and a host that silently does not reload would mislead them.
+    /// </summary>
     private void StartWatching()
     {
         if (_options.Reload is not { } reload) return;
         try
         {
             var watcher = new ServiceWatcher(Plan.Definition, reload, OnServiceChangedAsync, Reload);
-            Reload($"watching {string.Join("; ", watcher.Watched)} (generation 1 serving)");
-            using (Gate())
-            {
-                if (_stopping) { watcher.Dispose(); return; }
-                _watcher = watcher;
-            }
+            Reload($"watching {string.Join("; ", watcher.Watched)}");
+            using (Gate()) _watcher = watcher;
         }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
-            // Serving goes on without it; the user hears why.
-            var error = new ServingException(ErrorIds.ReloadFailed, ServingErrorKind.InvalidOperation,
-                $"Host '{Name}' serves but does not reload: the service directory cannot be watched ({e.Message}).", Name, e);
-            Reload(error.Message);
-            Raise(ReloadFailed, error);
+            throw new ServingException(ErrorIds.ReloadFailed, ServingErrorKind.InvalidOperation,
+                $"Host '{Name}' was not started: -Reload cannot watch the service directory '{Plan.Definition.Directory}' ({e.Message}). " +
+                "On Linux, a limit on inotify instances or watches (fs.inotify.max_user_instances, max_user_watches) is the usual cause; " +
+                "raise it, or start without -Reload.", Name, e);
         }
     }
 
@@ -250,6 +251,7 @@ public sealed partial class ServingHost
 
     private async Task OnServiceChangedAsync(IReadOnlyList<string> paths)
     {
+        if (!await _ready.Task.ConfigureAwait(false)) return;
         var cause = paths.Count == 1 ? paths[0] + " changed"
             : $"{paths.Count} files changed: {string.Join(", ", paths.Take(5))}{(paths.Count > 5 ? ", …" : "")}";
         HostPlan next;

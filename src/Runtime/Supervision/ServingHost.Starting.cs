@@ -28,6 +28,9 @@ public sealed partial class ServingHost
             var configPath = _stateDirectory.File(ConfigFileName(1));
             WriteHostConfig(Plan, _bindings!, configPath);
             CreateSlots(configPath);
+            // Before any worker: a service that cannot be watched fails the start, and a change saved
+            // while the workers start is not missed (its reload waits until the host is ready).
+            StartWatching();
 
             _startFailure = new TaskCompletionSource<WorkerSlot>(TaskCreationOptions.RunContinuationsAsynchronously);
             var slots = Workers;
@@ -49,11 +52,12 @@ public sealed partial class ServingHost
                 _startFailure = null;
                 UpdateState();
             }
-            StartWatching();
+            _ready.TrySetResult(true);
             progress?.Report((100, "Ready"));
         }
         catch
         {
+            _ready.TrySetResult(false);
             await StopAsync(TimeSpan.Zero, force: true).ConfigureAwait(false);
             using (Gate()) SetState(HostState.Failed, "The host failed to start.");
             throw;
