@@ -63,59 +63,21 @@ public abstract class HostTargetCommandBase : PSCmdlet
     }
 
     /// <summary>
-    /// Runs a host operation on the thread pool while this thread writes its progress; a failure is a
-    /// non-terminating error for this host (the next piped host is still processed). Ctrl+C stops the
-    /// pipeline; what the operation already did stays done, what it started is finished by the host.
+    /// Runs a host operation while this thread writes its progress (<see cref="ProgressPump"/>); a failure
+    /// is a non-terminating error for this host, so the next piped host is still processed. Ctrl+C
+    /// stops the pipeline; what the operation already did stays done, and the host finishes what it began.
     /// </summary>
     protected bool RunWithProgress(ServingHost host, string activity, Func<IProgress<(int Percent, string Status)>, Task> operation)
     {
-        var progress = new ProgressQueue();
-        var record = new ProgressRecord(2, activity, "Starting");
-        var task = operation(progress);
         try
         {
-            while (!task.IsCompleted)
-            {
-                if (_cancel.IsCancellationRequested) throw new PipelineStoppedException();
-                task.Wait(100);
-                foreach (var (percent, status) in progress.Drain())
-                {
-                    record.PercentComplete = percent;
-                    record.StatusDescription = status;
-                    WriteProgress(record);
-                }
-            }
-        }
-        catch (AggregateException)
-        {
-            // Reported below, from the task.
-        }
-        finally
-        {
-            record.RecordType = ProgressRecordType.Completed;
-            WriteProgress(record);
-        }
-        try
-        {
-            task.GetAwaiter().GetResult();
+            ProgressPump.Run(this, 2, activity, operation, Cancellation);
             return true;
         }
         catch (ServingException e)
         {
             WriteError(ErrorRecords.From(e));
             return false;
-        }
-    }
-
-    private sealed class ProgressQueue : IProgress<(int Percent, string Status)>
-    {
-        private readonly System.Collections.Concurrent.ConcurrentQueue<(int, string)> _reports = new();
-
-        public void Report((int Percent, string Status) value) => _reports.Enqueue(value);
-
-        public IEnumerable<(int Percent, string Status)> Drain()
-        {
-            while (_reports.TryDequeue(out var r)) yield return r;
         }
     }
 }

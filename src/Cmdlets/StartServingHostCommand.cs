@@ -49,7 +49,6 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     [Parameter][ValidateNotNullOrEmpty] public string[]? ReloadExclude { get; set; }
 
     private readonly CancellationTokenSource _cancel = new();
-    private readonly BlockingCollection<Action> _mainThread = new();
 
     protected override void StopProcessing() => _cancel.Cancel();
 
@@ -142,26 +141,8 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     }
 
     /// <summary>Starts the host on the thread pool while this thread writes its progress.</summary>
-    private void StartWithProgress(ServingHost host)
-    {
-        var record = new ProgressRecord(1, $"Starting serving host '{host.Name}'", "Binding listeners");
-        var progress = new Progress(this);
-        var start = host.StartAsync(progress, _cancel.Token);
-        start.ContinueWith(_ => _mainThread.Add(() => { }), TaskScheduler.Default);
-        while (!start.IsCompleted)
-        {
-            if (_mainThread.TryTake(out var action, 100)) action();
-            foreach (var (percent, status) in progress.Drain())
-            {
-                record.PercentComplete = percent;
-                record.StatusDescription = status;
-                WriteProgress(record);
-            }
-        }
-        record.RecordType = ProgressRecordType.Completed;
-        WriteProgress(record);
-        start.GetAwaiter().GetResult();
-    }
+    private void StartWithProgress(ServingHost host) =>
+        ProgressPump.Run(this, 1, $"Starting serving host '{host.Name}'", progress => host.StartAsync(progress, _cancel.Token));
 
     /// <summary>-Wait: stream log lines until the host ends, or stop it on Ctrl+C / SIGTERM.</summary>
     private HostInfo RunInForeground(ServingHostJob job)
@@ -207,25 +188,5 @@ public sealed class StartServingHostCommand : PlanningCommandBase
         if (!Stopping)
             foreach (var entry in lines.ToArray()) WriteObject(entry);
         return host.Snapshot();
-    }
-
-    /// <summary>Collects progress reports from the starting host for the pipeline thread.</summary>
-    private sealed class Progress : IProgress<(int Percent, string Status)>
-    {
-        private readonly ConcurrentQueue<(int, string)> _reports = new();
-        private readonly StartServingHostCommand _owner;
-
-        public Progress(StartServingHostCommand owner) => _owner = owner;
-
-        public void Report((int Percent, string Status) value)
-        {
-            _reports.Enqueue(value);
-            _owner._mainThread.Add(() => { });
-        }
-
-        public IEnumerable<(int Percent, string Status)> Drain()
-        {
-            while (_reports.TryDequeue(out var r)) yield return r;
-        }
     }
 }

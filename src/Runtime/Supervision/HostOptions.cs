@@ -41,6 +41,13 @@ public sealed class HostOptions
     /// <summary>How crashed workers are restarted (when the plan says they are).</summary>
     public RespawnPolicy RespawnPolicy { get; init; } = RespawnPolicy.Default;
     /// <summary>
+    /// The clock of respawn decisions: the backoff wait before a crashed worker is started again, when
+    /// that respawn is due, a run's uptime for the fast-crash rule, and the Retry-After API workers are
+    /// told while a runner waits for it. Default <see cref="TimeProvider.System"/>; tests pass a fake
+    /// clock. Nothing else reads the clock for respawn decisions.
+    /// </summary>
+    internal TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>
     /// Asks whether the host at a URL is ready. Default <see cref="HttpReadiness"/>: GET /readyz
     /// answers 200. Wrap or replace it (tests use a fake; gRPC hosts ask grpc.health.v1).
     /// </summary>

@@ -194,8 +194,8 @@ public sealed partial class ServingHost
         run.Pid = process.Pid;
         run.StartedAt = DateTimeOffset.Now;
         if (spec.Role is WorkerRole.Api or WorkerRole.Dev) TellRunnerStates(process);
-        var started = DateTime.UtcNow;
-        _ = process.Exited.ContinueWith(t => OnExited(run, t.Result, DateTime.UtcNow - started),
+        var started = _options.Time.GetUtcNow();
+        _ = process.Exited.ContinueWith(t => OnExited(run, t.Result, _options.Time.GetUtcNow() - started),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return run;
     }

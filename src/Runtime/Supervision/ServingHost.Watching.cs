@@ -47,6 +47,9 @@ public sealed partial class ServingHost
         Emit(slot, run.Pid, isError ? "stderr" : "stdout", line);
     }
 
+    /// <summary>Now on the host's clock (<see cref="HostOptions.Time"/>), in UTC: what respawns are due by and Retry-After is counted from.</summary>
+    private DateTime ClockUtcNow => _options.Time.GetUtcNow().UtcDateTime;
+
     private void OnExited(WorkerRun run, int exitCode, TimeSpan uptime)
     {
         var slot = run.Slot;
@@ -116,7 +119,7 @@ public sealed partial class ServingHost
             }
             var (delay, fast) = next.Value;
             slot.FastCrashes = fast;
-            slot.RespawnDue = DateTime.UtcNow + delay;
+            slot.RespawnDue = ClockUtcNow + delay;
             SetWorker(slot, WorkerState.Backoff);
             UpdateState();
             Note(slot, $"respawning in {delay.TotalMilliseconds:0} ms");
@@ -130,7 +133,8 @@ public sealed partial class ServingHost
     {
         try
         {
-            await Task.Delay(delay, cancel.Token).ConfigureAwait(false);
+            // On the host's clock: a fake one in tests, whose timer completes the wait when the test advances it.
+            await Task.Delay(delay, _options.Time, cancel.Token).ConfigureAwait(false);
             using (Gate())
             {
                 if (_stopping || cancel.IsCancellationRequested) return;
@@ -191,7 +195,7 @@ public sealed partial class ServingHost
         var live = RunnerIsLive(runner);
         if (_runnerLive.TryGetValue(runner, out var was) && was == live) return;
         _runnerLive[runner] = live;
-        TellApiWorkers(live ? LifelineCommands.RunnerUp(runner) : LifelineCommands.RunnerDown(runner, _slots, Plan.Respawn, DateTime.UtcNow));
+        TellApiWorkers(live ? LifelineCommands.RunnerUp(runner) : LifelineCommands.RunnerDown(runner, _slots, Plan.Respawn, ClockUtcNow));
     }
 
     /// <summary>A newly started API worker hears which runners are down (it assumes the others up). Caller holds the lock.</summary>
@@ -200,7 +204,7 @@ public sealed partial class ServingHost
         if (Plan.Mode == ServingMode.Development) return;
         foreach (var runner in Plan.Runners)
             if (!RunnerIsLive(runner.Name))
-                api.SendLine(LifelineCommands.RunnerDown(runner.Name, _slots, Plan.Respawn, DateTime.UtcNow));
+                api.SendLine(LifelineCommands.RunnerDown(runner.Name, _slots, Plan.Respawn, ClockUtcNow));
         if (_failure is not null) api.SendLine(LifelineCommands.Failing(_failure));
     }
 
