@@ -55,12 +55,13 @@ public sealed partial class SupervisorTests
     [Fact]
     public async Task A_successor_not_ready_within_the_start_timeout_is_killed_and_the_old_process_keeps_serving()
     {
-        var host = NewHost(startTimeout: TimeSpan.FromMilliseconds(300));
+        // The start timeout bounds the first start too: long enough for that on a busy machine.
+        var host = NewHost(startTimeout: TimeSpan.FromSeconds(1));
         await host.StartAsync(null, CancellationToken.None);
         var old = _launcher.Live("echo-1").Single();
         _launcher.AutoReady = s => s.Name != "echo-1";
         var e = await Assert.ThrowsAsync<ServingException>(() => host.RestartWorkerAsync("echo-1", TimeSpan.FromSeconds(5)));
-        Assert.Contains("did not report ready within 0.3 s and was killed", e.Message);
+        Assert.Contains("did not report ready within 1 s and was killed", e.Message);
         var successor = _launcher.Started.Last(p => p.Spec.Name == "echo-1");
         Assert.True(successor.Killed);
         Assert.False(old.Exited.IsCompleted);
@@ -292,5 +293,31 @@ public sealed partial class SupervisorTests
         Assert.Same(old.Spec.InheritedListener, fresh.Spec.InheritedListener);
         Assert.True(old.Exited.IsCompleted);
         Assert.Equal(HostState.Running, host.Snapshot().State);
+    }
+
+    [Fact]
+    public async Task A_worker_that_exits_before_the_launcher_returns_fails_the_start_at_once()
+    {
+        // A worker can die before Start returns its process (a crash at load): its exit must still be seen.
+        _launcher.AutoReady = s => s.Name != "echo-2";
+        _launcher.OnStart = p => { if (p.Spec.Name == "echo-2") p.Exit(139); };
+        var host = NewHost(startTimeout: TimeSpan.FromSeconds(30));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<ServingException>(() => host.StartAsync(null, CancellationToken.None));
+        Assert.Equal(ErrorIds.WorkerStartFailed, e.ErrorId);
+        Assert.Contains("Worker echo-2 exited with code 139", e.Message);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task A_respawned_worker_that_exits_before_the_launcher_returns_is_respawned_again()
+    {
+        var host = NewHost();
+        await host.StartAsync(null, CancellationToken.None);
+        var exits = 0;
+        _launcher.OnStart = p => { if (p.Spec.Name == "echo-1" && Interlocked.Increment(ref exits) == 1) p.Exit(139); };
+        _launcher.Live("echo-1").Single().Exit(1);
+        await Poll.Until(() => host.Snapshot().Workers.Single(w => w.Name == "echo-1") is { State: WorkerState.Running, Restarts: 2 },
+            "echo-1 to be respawned twice (its first respawn died at once)");
     }
 }

@@ -195,8 +195,11 @@ public sealed partial class ServingHost
         run.StartedAt = DateTimeOffset.Now;
         if (spec.Role is WorkerRole.Api or WorkerRole.Dev) TellRunnerStates(process);
         var started = _options.Time.GetUtcNow();
+        // Never on this thread: a process that died before Start returned (a crash at load) has its exit
+        // handled once the caller, who holds the lock, has put the run in its place (current or successor);
+        // handled here and now, the run would be no slot's yet, and the death unseen.
         _ = process.Exited.ContinueWith(t => OnExited(run, t.Result, _options.Time.GetUtcNow() - started),
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            CancellationToken.None, TaskContinuationOptions.RunContinuationsAsynchronously, TaskScheduler.Default);
         return run;
     }
 }
