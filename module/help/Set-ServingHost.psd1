@@ -10,7 +10,8 @@ in Get-ServingHost's Runners totals. Runners are scaled before API workers.
 Everything is checked before anything starts: an unknown runner, a count below 1, or a
 development-mode host (one process, nothing to scale) is a HostNotScalable error. A new worker that
 fails to start is removed again and the host keeps the workers it had. The counts last as long as
-the host; Start-ServingHost -ApiWorkers and the manifest's Workers set them for the next start.
+the host, reloads (-Reload) included: a reload keeps them and says so; Start-ServingHost -ApiWorkers
+and the manifest's Workers set them for the next start.
 '@
     Parameters  = @{
         Name          = 'Names of the hosts to scale; wildcards are allowed.'

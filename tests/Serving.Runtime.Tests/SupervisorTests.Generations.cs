@@ -217,4 +217,21 @@ public sealed partial class SupervisorTests
         await start;
         await Poll.Until(() => host.Generation == 2, "generation 2 after the start");
     }
+
+    [Fact]
+    public async Task A_reload_keeps_the_counts_set_by_scaling_and_says_so()
+    {
+        var host = NewHost();
+        var log = new List<string>();
+        host.Log += e => { lock (log) log.Add(e.Message); };
+        await host.StartAsync(null, CancellationToken.None);
+        await host.ScaleAsync(3, new Dictionary<string, int> { ["classifier"] = 2 }, TimeSpan.FromSeconds(5));
+        await host.ReloadAsync(Replan(host, Service()), "a model file changed");
+        var info = host.Snapshot();
+        Assert.Equal(new[] { "echo-1", "echo-2", "classifier-1", "classifier-2", "api-1", "api-2", "api-3" }, info.Workers.Select(w => w.Name));
+        Assert.All(info.Workers, w => Assert.Equal((2, WorkerState.Running), (w.Generation, w.State)));
+        lock (log)
+            Assert.Contains(log, l => l == "reloader: generation 2 starting (a model file changed); it keeps " +
+                "3 API workers (Set-ServingHost; the plan says 2), 2 'classifier' workers (Set-ServingHost; the manifest says 1)");
+    }
 }

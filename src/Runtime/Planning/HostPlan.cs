@@ -4,7 +4,7 @@ namespace Serving;
 /// Everything the supervisor will do, decided before anything starts. Produced by
 /// <see cref="HostPlanner.Plan"/> (pure); shown by Get-ServingPlan; carried out by Start-ServingHost.
 /// </summary>
-public sealed class HostPlan
+public sealed record HostPlan
 {
     public string HostId { get; init; } = "";
     public string Service { get; init; } = "";

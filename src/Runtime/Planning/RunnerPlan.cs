@@ -1,7 +1,7 @@
 namespace Serving;
 
 /// <summary>One runner's part of a plan.</summary>
-public sealed class RunnerPlan
+public sealed record RunnerPlan
 {
     public string Name { get; init; } = "";
     /// <summary>Worker processes for this runner (0 in development mode: it runs in the API process).</summary>

@@ -50,15 +50,17 @@ public sealed partial class ServingHost
     private async Task ReloadCoreAsync(HostPlan next, string cause, IProgress<(int, string)>? progress)
     {
         int generation;
+        var kept = new List<string>();
         using (Gate())
         {
             if (_stopping) throw NotReloaded("the host is stopping");
+            next = KeepScale(next, kept);
             if (next.Mode != Plan.Mode || next.Protocol != Plan.Protocol || next.Transport != Plan.Transport)
                 throw NotReloaded($"a reload keeps the host's mode, protocol and runner transport ({Plan.Mode}, {Plan.Protocol}, {Plan.Transport}); " +
                     $"the new plan has {next.Mode}, {next.Protocol}, {next.Transport}. Stop the host and start it again to change them");
             generation = _generation + 1;
         }
-        Reload($"generation {generation} starting ({cause})");
+        Reload($"generation {generation} starting ({cause})" + (kept.Count > 0 ? "; it keeps " + string.Join(", ", kept) : ""));
         progress?.Report((5, $"Starting generation {generation}"));
 
         // Its own runner sockets and host.json: the old generation's API workers keep calling their runners.
@@ -275,6 +277,34 @@ public sealed partial class ServingHost
         {
             // ReloadAsync said why, in the log and through ReloadFailed.
         }
+    }
+
+    /// <summary>
+    /// The counts Set-ServingHost chose outlive a reload: an operator who scaled a runner up for load
+    /// does not want a saved model file to scale it back down. Each kept count is said in the reload's
+    /// line. Caller holds the lock.
+    /// </summary>
+    private HostPlan KeepScale(HostPlan next, List<string> kept)
+    {
+        if (next.Mode != ServingMode.Production) return next;
+        var api = next.ApiWorkers;
+        if (_scaledApi is { } scaledApi && scaledApi != api)
+        {
+            kept.Add($"{scaledApi} API workers (Set-ServingHost; the plan says {api})");
+            api = scaledApi;
+        }
+        var runners = new RunnerPlan[next.Runners.Length];
+        for (var i = 0; i < runners.Length; i++)
+        {
+            var runner = next.Runners[i];
+            if (_scaledRunners.TryGetValue(runner.Name, out var scaled) && scaled != runner.Workers)
+            {
+                kept.Add($"{scaled} '{runner.Name}' workers (Set-ServingHost; the manifest says {runner.Workers})");
+                runner = runner with { Workers = scaled };
+            }
+            runners[i] = runner;
+        }
+        return kept.Count == 0 ? next : next with { ApiWorkers = api, Runners = runners };
     }
 
     /// <summary>Where a slot new in a generation goes: after the last of its group (runner, or API), so listings stay in order.</summary>

@@ -13,6 +13,9 @@ public sealed partial class ServingHost
     // How many workers each runner and the API have now (production): scaling changes them, host.json says them.
     private readonly Dictionary<string, int> _runnerWorkers = new(StringComparer.Ordinal);
     private int _apiWorkers;
+    // What Set-ServingHost asked for: kept by reloads, which otherwise take the counts from the plan.
+    private int? _scaledApi;
+    private readonly Dictionary<string, int> _scaledRunners = new(StringComparer.Ordinal);
     private string _secret = "";
 
     /// <summary>The highest worker count <see cref="ScaleAsync"/> takes for the API or one runner.</summary>
@@ -389,10 +392,12 @@ public sealed partial class ServingHost
             if (runner is null)
             {
                 _apiWorkers = target;
+                _scaledApi = target;
             }
             else
             {
                 _runnerWorkers[runner] = target;
+                _scaledRunners[runner] = target;
                 // API workers started from now on read the new count; the running ones are told it.
                 WriteHostConfig(Plan, _bindings!, _configPath);
                 TellApiWorkers(LifelineCommands.RunnerWorkers(runner, target));
