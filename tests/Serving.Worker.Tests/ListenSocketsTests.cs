@@ -43,6 +43,30 @@ public class ListenSocketsTests
     }
 
     [Fact]
+    public async Task An_http2_connection_waiting_in_the_accept_queue_gets_a_GOAWAY_that_says_no_stream_was_processed()
+    {
+        var sockets = new ListenSockets { AnswerLateConnection = LateConnectionAnswer.ForHttp2() };
+        var listener = sockets.Track(ListenSockets.CreateListenSocket)(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(16);
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+
+        // A gRPC client's first bytes: the connection preface, then (here, only) a SETTINGS frame.
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        await client.SendAsync(Encoding.ASCII.GetBytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").Concat(new byte[] { 0, 0, 0, 4, 0, 0, 0, 0, 0 }).ToArray(), SocketFlags.None);
+
+        await sockets.StopAcceptingAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        int n;
+        while ((n = await client.ReceiveAsync(buffer, SocketFlags.None)) > 0) // a reset would throw here
+            received.AddRange(buffer.AsSpan(0, n).ToArray());
+        // SETTINGS (type 4, empty), then GOAWAY (type 7, 8 bytes): last stream id 0, NO_ERROR.
+        Assert.Equal(new byte[] { 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, received.ToArray());
+    }
+
+    [Fact]
     public async Task New_handshakes_are_dropped_while_established_connections_carry_on()
     {
         var sockets = new ListenSockets();

@@ -91,7 +91,7 @@ internal static class WorkerHost
             api => new RemoteApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, maxFrame));
 
         return await ServeAsync(app, args, lifeline, onStopping: static () => { }, afterStop,
-            keepAliveClients: config.ProtocolKind == ServingProtocol.Http).ConfigureAwait(false);
+            keepAliveClients: config.ProtocolKind == ServingProtocol.Http, http2Clients: config.ProtocolKind == ServingProtocol.Grpc).ConfigureAwait(false);
     }
 
     public static async Task<int> RunDevAsync(WorkerArguments args, HostConfig config, Lifeline lifeline)
@@ -121,7 +121,7 @@ internal static class WorkerHost
             {
                 foreach (var runner in runners.Values)
                     await runner.DisposeRunnerAsync(DisposeTimeout, l).ConfigureAwait(false);
-            }, keepAliveClients: config.ProtocolKind == ServingProtocol.Http).ConfigureAwait(false);
+            }, keepAliveClients: config.ProtocolKind == ServingProtocol.Http, http2Clients: config.ProtocolKind == ServingProtocol.Grpc).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -233,7 +233,7 @@ internal static class WorkerHost
 
     /// <summary>Listens, reports ready, waits for a stop, drains for up to its timeout.</summary>
     private static async Task<int> ServeAsync(WebApplication app, WorkerArguments args, Lifeline lifeline, Action onStopping, Func<ILogger, Task> afterStop,
-        bool keepAliveClients = false)
+        bool keepAliveClients = false, bool http2Clients = false)
     {
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Worker");
         try
@@ -272,6 +272,8 @@ internal static class WorkerHost
         var listenSockets = app.Services.GetRequiredService<ListenSockets>();
         if (keepAliveClients)
             listenSockets.AnswerLateConnection = LateConnectionAnswer.For(args.WorkerName);
+        else if (http2Clients)
+            listenSockets.AnswerLateConnection = LateConnectionAnswer.ForHttp2();
         if (listenSockets.RefuseNewHandshakes())
         {
             await Task.Delay(ListenerSynFilter.SettleWithin(drain)).ConfigureAwait(false);

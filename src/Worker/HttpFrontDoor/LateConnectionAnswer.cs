@@ -17,6 +17,49 @@ internal static class LateConnectionAnswer
 
     public static Func<Socket, Task> For(string worker) => connection => AnswerAsync(connection, worker);
 
+    /// <summary>
+    /// The same for the gRPC front door (HTTP/2 with prior knowledge): the server's preface (an empty
+    /// SETTINGS frame) and a GOAWAY with last stream id 0 and NO_ERROR — "no stream on this connection
+    /// was processed" — so a gRPC client sends its calls again on a new connection (grpc-core does so
+    /// transparently), instead of the reset that would fail them. Then the same lingering close.
+    /// </summary>
+    public static Func<Socket, Task> ForHttp2() => AnswerHttp2Async;
+
+    // Frame header: length (24 bits), type, flags, stream id (31 bits); SETTINGS is type 4, GOAWAY type 7
+    // with last-stream-id (31 bits) and error code (32 bits, 0 = NO_ERROR) as its payload (RFC 9113 §6.5, §6.8).
+    private static readonly byte[] Http2GoAway =
+    [
+        0, 0, 0, 4, 0, 0, 0, 0, 0,
+        0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+
+    private static async Task AnswerHttp2Async(Socket connection)
+    {
+        using (connection)
+        {
+            try
+            {
+                await connection.SendAsync(Http2GoAway, SocketFlags.None).ConfigureAwait(false);
+                await LingerAsync(connection).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The client went away or kept the connection open past the linger: nothing more to do.
+            }
+        }
+    }
+
+    /// <summary>Half-closes and reads what the client sends until it closes (at most <see cref="Linger"/>), so the close is a FIN.</summary>
+    private static async Task LingerAsync(Socket connection)
+    {
+        connection.Shutdown(SocketShutdown.Send);
+        using var linger = new CancellationTokenSource(Linger);
+        var discard = new byte[4096];
+        while (await connection.ReceiveAsync(discard, SocketFlags.None, linger.Token).ConfigureAwait(false) > 0)
+        {
+        }
+    }
+
     private static async Task AnswerAsync(Socket connection, string worker)
     {
         using (connection)
@@ -35,12 +78,7 @@ internal static class LateConnectionAnswer
                     "Connection: close\r\n\r\n");
                 await connection.SendAsync(head, SocketFlags.None).ConfigureAwait(false);
                 await connection.SendAsync(body, SocketFlags.None).ConfigureAwait(false);
-                connection.Shutdown(SocketShutdown.Send);
-                using var linger = new CancellationTokenSource(Linger);
-                var discard = new byte[4096];
-                while (await connection.ReceiveAsync(discard, SocketFlags.None, linger.Token).ConfigureAwait(false) > 0)
-                {
-                }
+                await LingerAsync(connection).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
             {
