@@ -77,13 +77,8 @@ public sealed partial class ServingHost
             if (next.Mode == ServingMode.Production)
                 foreach (var runner in next.Runners)
                     counts[runner.Name] = runner.Workers;
-            var endpoints = new Dictionary<string, (RunnerTransport, string)>();
-            if (next.Mode == ServingMode.Production)
-                foreach (var runner in next.Runners)
-                    endpoints[runner.Name] = (runner.Transport, runners[runner.Name].Endpoint);
-            HostConfigWriter.Write(configPath, next, Name, endpoints, counts, _secret, _options);
-            context = new WorkerSpecs.SpecContext(next, bindings, Name, _url, configPath,
-                operatorSetGen0: Environment.GetEnvironmentVariable(WorkerSpecs.Gen0SizeVariable) is not null, windows: OperatingSystem.IsWindows());
+            WriteHostConfig(next, bindings, configPath, counts);
+            context = NewSpecContext(next, bindings, configPath);
         }
         catch (Exception e) when (e is ServingException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {

@@ -26,7 +26,7 @@ public sealed partial class ServingHost
                     _runnerWorkers[runner.Name] = runner.Workers;
             _apiWorkers = Plan.ApiWorkers;
             var configPath = _stateDirectory.File(ConfigFileName(1));
-            WriteHostConfig(Plan, _bindings!, configPath);
+            WriteHostConfig(Plan, _bindings!, configPath, _runnerWorkers);
             CreateSlots(configPath);
             // Before any worker: a service that cannot be watched fails the start, and a change saved
             // while the workers start is not missed (its reload waits until the host is ready).
@@ -136,15 +136,26 @@ public sealed partial class ServingHost
         }
     }
 
-    /// <summary>Writes the host.json workers of <paramref name="plan"/> start from (a generation's own file; rewritten when scaling).</summary>
-    private void WriteHostConfig(HostPlan plan, HostBindings bindings, string path)
+    // The TCP runners' secret, one per host: every generation's host.json carries it.
+    private string _secret = "";
+
+    /// <summary>
+    /// Writes the host.json workers of <paramref name="plan"/> start from (a generation's own file;
+    /// rewritten when scaling), with each runner's worker count from <paramref name="runnerWorkers"/>.
+    /// </summary>
+    private void WriteHostConfig(HostPlan plan, HostBindings bindings, string path, IReadOnlyDictionary<string, int> runnerWorkers)
     {
         var endpoints = new Dictionary<string, (RunnerTransport, string)>();
         if (plan.Mode == ServingMode.Production)
             foreach (var runner in plan.Runners)
                 endpoints[runner.Name] = (runner.Transport, bindings.Runners[runner.Name].Endpoint);
-        HostConfigWriter.Write(path, plan, Name, endpoints, _runnerWorkers, _secret, _options);
+        HostConfigWriter.Write(path, plan, Name, endpoints, runnerWorkers, _secret, _options);
     }
+
+    /// <summary>What a generation's worker specs are built from: its plan, its sockets, its host.json.</summary>
+    private WorkerSpecs.SpecContext NewSpecContext(HostPlan plan, HostBindings bindings, string configPath) =>
+        new(plan, bindings, Name, _url, configPath,
+            operatorSetGen0: Environment.GetEnvironmentVariable(WorkerSpecs.Gen0SizeVariable) is not null, windows: OperatingSystem.IsWindows());
 
     /// <summary>host.json for the first generation, host-N.json for the Nth: workers of two generations run side by side during a reload.</summary>
     private static string ConfigFileName(int generation) =>
@@ -153,8 +164,7 @@ public sealed partial class ServingHost
     private void CreateSlots(string configPath)
     {
         _configPath = configPath;
-        _specContext = new WorkerSpecs.SpecContext(Plan, _bindings!, Name, _url, configPath,
-            operatorSetGen0: Environment.GetEnvironmentVariable(WorkerSpecs.Gen0SizeVariable) is not null, windows: OperatingSystem.IsWindows());
+        _specContext = NewSpecContext(Plan, _bindings!, configPath);
         using (Gate())
             foreach (var spec in WorkerSpecs.Build(_specContext))
                 _slots.Add(new WorkerSlot(spec, _options.RecentLines));

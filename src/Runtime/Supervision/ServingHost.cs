@@ -5,7 +5,7 @@ namespace Serving;
 /// host.json, starts runner and API workers, watches them, respawns by the plan's policy, restarts,
 /// scales and reloads them without a failed request, and stops them gracefully. The only code that
 /// touches processes (through <see cref="IWorkerLauncher"/>). One file per job: this one holds the
-/// state, the lock and the events; .Starting, .Watching, .Stopping, .Rolling (restart, scale) and
+/// state, the lock and the events; .Starting, .Watching, .Stopping, .Rolling (restart), .Scaling and
 /// .Generations (reload) the rest. Pure parts live in their own types (WorkerSpecs, HostHealth,
 /// LifelineCommands, RespawnPolicy, ReloadFilter, ReloadDebounce).
 /// </summary>
