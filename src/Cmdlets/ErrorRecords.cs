@@ -1,6 +1,6 @@
 using System.Management.Automation;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>The one place a runtime <see cref="ServingException"/> becomes an <see cref="ErrorRecord"/>.</summary>
 internal static class ErrorRecords

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>
 /// <para type="synopsis">Computes what Start-ServingHost would do, without starting or changing anything.</para>

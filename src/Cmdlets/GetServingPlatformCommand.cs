@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>
 /// <para type="synopsis">Shows what this machine supports for serving and what the host will choose on it.</para>

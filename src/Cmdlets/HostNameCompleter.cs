@@ -2,7 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>Tab completion of the names of this session's hosts.</summary>
 public sealed class HostNameCompleter : IArgumentCompleter

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>Finds the hosts of this session by name (wildcards), id, or a piped object.</summary>
 internal static class HostSelection

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>
 /// A cmdlet that acts on live hosts named by -Name (wildcards), -Id, or piped in (-InputObject):

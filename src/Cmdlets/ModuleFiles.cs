@@ -1,4 +1,4 @@
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>Where the staged module's own files are (out/Serving/ and its subfolders).</summary>
 internal static class ModuleFiles

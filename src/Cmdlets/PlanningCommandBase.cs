@@ -1,6 +1,6 @@
 using System.Management.Automation;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>
 /// The parameters shared by Get-ServingPlan and Start-ServingHost, so that a plan shown is exactly
@@ -52,11 +52,11 @@ public abstract class PlanningCommandBase : PSCmdlet
     };
 
     /// <summary>Writes how the plan's defaults were chosen (-Verbose) and its warnings: the same lines from
-    /// Get-ServingPlan and Start-ServingHost.</summary>
-    protected void WritePlanMessages(HostPlan plan)
+    /// Get-ServingPlan and Start-ServingHost (whose launch adds its own warnings to the plan's).</summary>
+    protected void WritePlanMessages(HostPlan plan, IEnumerable<string>? warnings = null)
     {
         foreach (var explanation in plan.Explanations) WriteVerbose(explanation);
-        foreach (var warning in plan.Warnings) WriteWarning(warning);
+        foreach (var warning in warnings ?? plan.Warnings) WriteWarning(warning);
     }
 
     /// <summary>Loads and verifies the service named by -Service (paths relative to the current location).</summary>

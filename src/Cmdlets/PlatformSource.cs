@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>Probed or assumed platform facts, evaluated by the rules.</summary>
 internal static class PlatformSource

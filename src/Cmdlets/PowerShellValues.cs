@@ -2,7 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>Turns PowerShell values (PSObject wrappers, .psd1 files) into plain .NET values for the runtime.</summary>
 internal static class PowerShellValues

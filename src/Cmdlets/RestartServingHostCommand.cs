@@ -1,6 +1,6 @@
 using System.Management.Automation;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>
 /// <para type="synopsis">Restarts a serving host's workers one at a time, each new process ready before the old one drains: no request fails.</para>

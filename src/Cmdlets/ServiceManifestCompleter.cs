@@ -2,7 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>Tab completion of -Service: .psd1 manifests and directories under the typed path.</summary>
 public sealed class ServiceManifestCompleter : IArgumentCompleter

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Management.Automation;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>
 /// A running host as a PowerShell job: Get-Job finds it, Receive-Job gives its workers' log lines

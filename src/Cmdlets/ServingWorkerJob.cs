@@ -1,6 +1,6 @@
 using System.Management.Automation;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>
 /// The child job of one worker slot: its log lines are this job's output (Receive-Job), the reason

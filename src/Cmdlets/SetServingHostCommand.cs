@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>
 /// <para type="synopsis">Scales a running serving host: more or fewer API workers or runner workers, with no failed request.</para>

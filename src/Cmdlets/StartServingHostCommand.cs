@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Runtime.InteropServices;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>
 /// <para type="synopsis">Starts a multi-process serving host (API workers + runner workers) as a job, or in the foreground with -Wait.</para>
@@ -54,43 +54,41 @@ public sealed class StartServingHostCommand : PlanningCommandBase
 
     protected override void EndProcessing()
     {
+        ServingHostJob? job = null;
+        var inRepository = false;
         try
         {
-            var plan = HostPlanner.Plan(PlatformSource.Resolve(null), LoadService(), BuildOptions());
-            WritePlanMessages(plan);
-            var name = HostRegistry.ChooseName(Name, plan.Service);
-            if (!ShouldProcess($"{plan.Url} ({plan.ApiWorkers} API workers, runners {string.Join(", ", plan.Runners.Select(r => $"{r.Name} x{r.Workers}"))}, {plan.Transport})",
-                    $"Start serving host '{name}' of service '{plan.Service}'"))
+            var servicePath = Service is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Service);
+            var launch = HostLaunch.Prepare(new HostRequest
+            {
+                Name = Name,
+                LoadService = () => ModuleFiles.LoadService(servicePath),
+                Platform = PlatformSource.Resolve(null),
+                PlanOptions = BuildOptions(),
+                Options = new HostOptions
+                {
+                    StartTimeout = TimeSpan.FromSeconds(StartTimeout),
+                    RequestTimeout = TimeSpan.FromSeconds(RequestTimeout),
+                    MaxMessageBytes = MaxMessageSize,
+                    MaxConcurrentStreams = MaxConcurrentStreams,
+                    StopTimeout = TimeSpan.FromSeconds(StopTimeout),
+                },
+                Reload = Reload,
+                ReloadInclude = ReloadInclude,
+                ReloadExclude = ReloadExclude,
+                Launcher = ProcessWorkerLauncher.Locate(Path.Combine(ModuleFiles.ModuleBase, "worker")),
+            });
+            WritePlanMessages(launch.Plan, launch.Warnings);
+            if (!ShouldProcess(launch.Summary, $"Start serving host '{launch.Name}' of service '{launch.Plan.Service}'"))
                 return;
 
-            if (!Reload && (ReloadInclude is not null || ReloadExclude is not null))
-                WriteWarning("-ReloadInclude and -ReloadExclude have no effect without -Reload.");
-            var launcher = ProcessWorkerLauncher.Locate(Path.Combine(ModuleFiles.ModuleBase, "worker"));
-            var host = new ServingHost(plan, new HostOptions
-            {
-                Name = name,
-                StartTimeout = TimeSpan.FromSeconds(StartTimeout),
-                RequestTimeout = TimeSpan.FromSeconds(RequestTimeout),
-                MaxMessageBytes = MaxMessageSize,
-                MaxConcurrentStreams = MaxConcurrentStreams,
-                StopTimeout = TimeSpan.FromSeconds(StopTimeout),
-                ReadinessProbe = HostOptions.ProbeFor(plan.Protocol),
-                Reload = Reload ? ReloadFrom(plan) : null,
-            }, launcher, HostRegistry.NextId());
-            var job = new ServingHostJob(host, MyInvocation.Line.Trim() is { Length: > 0 } line ? line : "Start-ServingHost");
-            HostRegistry.Add(host);
-            try
-            {
-                StartWithProgress(host);
-            }
-            catch
-            {
-                HostRegistry.Remove(host);
-                job.Dispose();
-                throw;
-            }
-            job.MarkRunning();
+            var command = MyInvocation.Line.Trim() is { Length: > 0 } line ? line : "Start-ServingHost";
+            // The job attaches before any worker starts, so each worker's child job has its first lines.
+            ProgressPump.Run(this, 1, $"Starting serving host '{launch.Name}'",
+                progress => launch.StartAsync(host => job = new ServingHostJob(host, command), progress, _cancel.Token));
+            job!.MarkRunning();
             JobRepository.Add(job);
+            inRepository = true;
             if (!Wait)
             {
                 WriteObject(job);
@@ -103,46 +101,13 @@ public sealed class StartServingHostCommand : PlanningCommandBase
                 ThrowTerminatingError(ErrorRecords.From(ErrorIds.HostFailed, ErrorCategory.InvalidResult,
                     $"Host '{final.Name}' failed: {final.Reason}", final.Name));
         }
-        catch (ServingException e)
+        catch (Exception e) when (e is ServingException or OperationCanceledException)
         {
-            ThrowTerminatingError(ErrorRecords.From(e));
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl+C while starting: everything started was stopped by StartAsync.
+            // A start that failed or was cancelled (Ctrl+C) has stopped everything it started; its job goes too.
+            if (!inRepository) job?.Dispose();
+            if (e is ServingException error) ThrowTerminatingError(ErrorRecords.From(error));
         }
     }
-
-    /// <summary>
-    /// -Reload: each generation is planned like the first — the manifest read again from the same path,
-    /// the same options and platform — for the same host (its id, so its socket directory).
-    /// </summary>
-    private ReloadOptions ReloadFrom(HostPlan plan)
-    {
-        var servicePath = Service is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Service);
-        var options = BuildOptions() with { HostId = plan.HostId };
-        var platform = plan.Platform;
-        try
-        {
-            // The patterns are checked now, before anything starts: a bad one is the user's to fix.
-            _ = new ReloadFilter(ReloadInclude, ReloadExclude, null);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ServingException(ErrorIds.InvalidPlanOption, ServingErrorKind.InvalidArgument,
-                $"-ReloadInclude / -ReloadExclude: {e.Message}", e.ParamName);
-        }
-        return new ReloadOptions
-        {
-            Replan = () => HostPlanner.Plan(platform, ModuleFiles.LoadService(servicePath), options),
-            Include = ReloadInclude,
-            Exclude = ReloadExclude,
-        };
-    }
-
-    /// <summary>Starts the host on the thread pool while this thread writes its progress.</summary>
-    private void StartWithProgress(ServingHost host) =>
-        ProgressPump.Run(this, 1, $"Starting serving host '{host.Name}'", progress => host.StartAsync(progress, _cancel.Token));
 
     /// <summary>-Wait: stream log lines until the host ends, or stop it on Ctrl+C / SIGTERM.</summary>
     private HostInfo RunInForeground(ServingHostJob job)

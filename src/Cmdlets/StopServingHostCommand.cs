@@ -1,6 +1,6 @@
 using System.Management.Automation;
 
-namespace Serving.Commands;
+namespace Serving.Cmdlets;
 
 /// <summary>
 /// <para type="synopsis">Stops serving hosts gracefully: stop accepting, drain in-flight requests, then stop every worker.</para>

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace Serving;
+namespace Serving.Shared;
 
 /// <summary>
 /// Linux: makes a listening TCP socket drop new handshakes — a classic BPF socket filter that drops a

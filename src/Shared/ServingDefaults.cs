@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Shared;
 
 /// <summary>
 /// The defaults of the settings a user gives Start-ServingHost and the supervisor writes into host.json,

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Shared;
 
 // What the supervisor and the worker both name, defined once: the worker's --role and SERVING_ROLE,
 // host.json's "protocol", a runner endpoint's "transport" and an API's "input" / "output". One file,

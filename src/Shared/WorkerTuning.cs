@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Shared;
 
 /// <summary>
 /// The workers' tunables, each default written here, once, with its reason (Kestrel's options style).

@@ -3,7 +3,7 @@ BeforeAll { . $PSScriptRoot/Common.ps1 }
 Describe 'Get-ServingPlan for the demo service' {
     It 'plans the demo service with its two runners on this machine' {
         $plan = Get-ServingPlan -HostAddress 127.0.0.1
-        $plan.PSObject.TypeNames[0] | Should -Be 'Serving.HostPlan'
+        $plan.PSObject.TypeNames[0] | Should -Be 'Serving.Runtime.Planning.HostPlan'
         $plan.Service | Should -Be 'demo'
         $plan.Protocol | Should -Be 'Http'
         $plan.Mode | Should -Be 'Production'

@@ -1,10 +1,10 @@
 BeforeAll { . $PSScriptRoot/Common.ps1 }
 
 Describe 'Get-ServingPlatform on this machine' {
-    It 'returns one Serving.PlatformInfo with every documented property' {
+    It 'returns one Serving.Runtime.Platform.PlatformInfo with every documented property' {
         $p = Get-ServingPlatform
         @($p).Count | Should -Be 1
-        $p.PSObject.TypeNames[0] | Should -Be 'Serving.PlatformInfo'
+        $p.PSObject.TypeNames[0] | Should -Be 'Serving.Runtime.Platform.PlatformInfo'
         foreach ($name in 'OS', 'KernelRelease', 'Architecture', 'IsWsl', 'WslVersion', 'IsContainer', 'ContainerEvidence',
             'ProcessorCount', 'SupportsUnixSockets', 'MaxUnixSocketPath', 'TempDirectory', 'RunnerTransport',
             'GrpcProduction', 'GrpcReason', 'RespawnWorkers') {

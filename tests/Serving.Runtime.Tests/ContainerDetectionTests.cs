@@ -1,8 +1,8 @@
 using System.Collections;
 using Xunit;
-using static Serving.Tests.ContainerSamples;
+using static Serving.Runtime.Tests.ContainerSamples;
 
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 /// <summary>
 /// Container detection on realistic whole files: containers of every runtime must be detected with the

@@ -1,4 +1,4 @@
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 /// <summary>
 /// Whole /proc/self/cgroup and /proc/self/mountinfo files as they look inside containers and on hosts

@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 /// <summary>The supervisor's event queue alone: order, one deliverer at a time, no recursion, a throwing event.</summary>
 public class EventOutboxTests

@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 /// <summary>Builds assumed platform facts the way Get-ServingPlatform -Assume does.</summary>
 internal static class Facts

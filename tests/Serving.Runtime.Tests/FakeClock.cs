@@ -1,4 +1,4 @@
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 /// <summary>
 /// A clock that moves only when told (<see cref="Advance"/>, <see cref="SetUtcNow"/>). Its timers fire

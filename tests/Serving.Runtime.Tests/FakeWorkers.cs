@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 /// <summary>A worker process that exists only in memory: the test decides when it is ready and how it exits.</summary>
 internal sealed class FakeProcess : IWorkerProcess

@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 public class LifelineCommandsTests
 {

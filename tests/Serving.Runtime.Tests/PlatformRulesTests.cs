@@ -1,7 +1,7 @@
 using System.Collections;
 using Xunit;
 
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 public sealed class PlatformRulesTests
 {

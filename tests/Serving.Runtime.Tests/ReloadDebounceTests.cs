@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 /// <summary>Bursts of file events become one reload: quiet period, maximum wait, thread safety.</summary>
 public sealed class ReloadDebounceTests

@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 /// <summary>Which changed files under a service directory start a reload: defaults, globs, the ignore file.</summary>
 public sealed class ReloadFilterTests

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Xunit;
 
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 /// <summary>
 /// Respawn timing on a fake clock (<see cref="HostOptions.Time"/>): backoff waits, their doubling,

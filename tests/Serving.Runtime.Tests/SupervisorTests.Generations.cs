@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 /// <summary>Reloads: a whole new generation next to the serving one, switched to only once every new worker is ready.</summary>
 public sealed partial class SupervisorTests

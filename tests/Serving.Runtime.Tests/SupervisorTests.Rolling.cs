@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Xunit;
 
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 /// <summary>Restarts and scaling of a live host: each new process ready before the one it replaces drains.</summary>
 public sealed partial class SupervisorTests

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Xunit;
 
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed partial class SupervisorTests : IDisposable

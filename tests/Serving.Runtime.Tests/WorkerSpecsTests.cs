@@ -1,7 +1,7 @@
 using System.Net;
 using Xunit;
 
-namespace Serving.Tests;
+namespace Serving.Runtime.Tests;
 
 /// <summary>
 /// The workers' command lines and environments as a pure function of the plan and the bound sockets:

@@ -4,7 +4,8 @@ using System.Collections;
 using System.Reflection;
 using System.Security.Cryptography;
 using Serving.Worker.Hosting;
-using Supervisor = runtime::Serving;
+using Supervisor = runtime::Serving.Runtime;
+using SupervisorShared = runtime::Serving.Shared;
 
 namespace Serving.Worker.Tests;
 
@@ -13,7 +14,7 @@ namespace Serving.Worker.Tests;
 /// the way Start-ServingHost makes one) is what the worker reads (<see cref="HostConfig.Load"/>), value by value.
 /// The two sides are written separately and agree only on names; these tests are where a renamed key, a dropped
 /// value or an enum spelled differently shows. The supervisor's assembly is referenced under the alias
-/// <c>runtime</c>: both assemblies compile src/Shared, so both define <c>Serving.WorkerTuning</c> and the like.
+/// <c>runtime</c>: both assemblies compile src/Shared, so both define <c>Serving.Shared.WorkerTuning</c> and the like.
 /// Enums are compared by name, which is what host.json carries.
 /// </summary>
 public sealed class HostJsonRoundTripTests : IDisposable
@@ -35,7 +36,7 @@ public sealed class HostJsonRoundTripTests : IDisposable
     public void Production_http_over_uds_reads_back_every_value_written()
     {
         var directory = Path.Combine(_temp, "service");
-        var service = new Supervisor.ServiceDefinition
+        var service = new Supervisor.Services.ServiceDefinition
         {
             Name = "round-trip",
             ManifestPath = Path.Combine(directory, "serving.json"),
@@ -43,7 +44,7 @@ public sealed class HostJsonRoundTripTests : IDisposable
             Assemblies = new[] { Path.Combine(directory, "Runners.dll"), Path.Combine(directory, "More Runners.dll") },
             Runners = new[]
             {
-                new Supervisor.RunnerDefinition
+                new Supervisor.Services.RunnerDefinition
                 {
                     Name = "echo", Type = "Serving.Demo.EchoRunner", Workers = 2,
                     Environment = new Dictionary<string, string> { ["MODEL_PATH"] = "models/echo", ["GREETING"] = "say \"hi\" — ünïcode = yes" },
@@ -53,7 +54,7 @@ public sealed class HostJsonRoundTripTests : IDisposable
                         new Dictionary<string, string> { ["CUDA_VISIBLE_DEVICES"] = "1", ["MODEL_PATH"] = "models/echo-2" },
                     },
                 },
-                new Supervisor.RunnerDefinition
+                new Supervisor.Services.RunnerDefinition
                 {
                     Name = "classifier", Type = "Serving.Demo.IrisClassifierRunner", Workers = 3,
                     Environment = new Dictionary<string, string> { ["THREADS"] = "4" },
@@ -62,34 +63,34 @@ public sealed class HostJsonRoundTripTests : IDisposable
             },
             Apis = new[]
             {
-                new Supervisor.ApiDefinition { Route = "/echo", Runner = "echo", Method = "echo" },
-                new Supervisor.ApiDefinition
+                new Supervisor.Services.ApiDefinition { Route = "/echo", Runner = "echo", Method = "echo" },
+                new Supervisor.Services.ApiDefinition
                 {
                     Route = "/echo-text", Runner = "echo", Method = "echoText",
-                    Input = Supervisor.PayloadKind.Text, Output = Supervisor.PayloadKind.Text,
+                    Input = SupervisorShared.PayloadKind.Text, Output = SupervisorShared.PayloadKind.Text,
                 },
-                new Supervisor.ApiDefinition
+                new Supervisor.Services.ApiDefinition
                 {
                     Route = "/classify", Runner = "classifier", Method = "classify", MaxBatchSize = 32, MaxLatencyMs = 7,
                 },
-                new Supervisor.ApiDefinition
+                new Supervisor.Services.ApiDefinition
                 {
                     Route = "/raw", Runner = "classifier", Method = "raw",
-                    Input = Supervisor.PayloadKind.Bytes, Output = Supervisor.PayloadKind.Bytes,
+                    Input = SupervisorShared.PayloadKind.Bytes, Output = SupervisorShared.PayloadKind.Bytes,
                 },
-                new Supervisor.ApiDefinition
+                new Supervisor.Services.ApiDefinition
                 {
                     Route = "/mixed", Runner = "echo", Method = "mixed",
-                    Input = Supervisor.PayloadKind.Bytes, Output = Supervisor.PayloadKind.Text,
+                    Input = SupervisorShared.PayloadKind.Bytes, Output = SupervisorShared.PayloadKind.Text,
                 },
             },
         };
-        var plan = Plan(service, new Supervisor.PlanOptions
+        var plan = Plan(service, new Supervisor.Planning.PlanOptions
         {
-            HostId = "a1b2c3d4", Port = 0, HostAddress = "127.0.0.1", ApiWorkers = 2, Transport = Supervisor.TransportChoice.Uds,
+            HostId = "a1b2c3d4", Port = 0, HostAddress = "127.0.0.1", ApiWorkers = 2, Transport = Supervisor.Platform.TransportChoice.Uds,
         });
-        Assert.Equal(Supervisor.RunnerTransport.Uds, plan.Transport);
-        var options = new Supervisor.HostOptions
+        Assert.Equal(SupervisorShared.RunnerTransport.Uds, plan.Transport);
+        var options = new Supervisor.Supervision.HostOptions
         {
             Name = "rt-host",
             RequestTimeout = TimeSpan.FromSeconds(42.5),
@@ -136,19 +137,19 @@ public sealed class HostJsonRoundTripTests : IDisposable
     [Fact]
     public void Tcp_endpoints_and_the_secret_are_read_back()
     {
-        var plan = Plan(TwoRunners(), new Supervisor.PlanOptions
+        var plan = Plan(TwoRunners(), new Supervisor.Planning.PlanOptions
         {
-            Port = 0, HostAddress = "127.0.0.1", ApiWorkers = 2, Transport = Supervisor.TransportChoice.Tcp,
+            Port = 0, HostAddress = "127.0.0.1", ApiWorkers = 2, Transport = Supervisor.Platform.TransportChoice.Tcp,
         });
-        Assert.Equal(Supervisor.RunnerTransport.Tcp, plan.Transport);
+        Assert.Equal(SupervisorShared.RunnerTransport.Tcp, plan.Transport);
         // As bound: each runner on its own loopback port.
-        var endpoints = new Dictionary<string, (Supervisor.RunnerTransport Transport, string Address)>
+        var endpoints = new Dictionary<string, (SupervisorShared.RunnerTransport Transport, string Address)>
         {
-            ["echo"] = (Supervisor.RunnerTransport.Tcp, "127.0.0.1:41001"),
-            ["classifier"] = (Supervisor.RunnerTransport.Tcp, "127.0.0.1:41002"),
+            ["echo"] = (SupervisorShared.RunnerTransport.Tcp, "127.0.0.1:41001"),
+            ["classifier"] = (SupervisorShared.RunnerTransport.Tcp, "127.0.0.1:41002"),
         };
         var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
-        var options = new Supervisor.HostOptions { Name = "tcp-host" };
+        var options = new Supervisor.Supervision.HostOptions { Name = "tcp-host" };
 
         var read = WriteAndLoad(plan, "tcp-host", endpoints, NoScaling, secret, options);
 
@@ -168,13 +169,13 @@ public sealed class HostJsonRoundTripTests : IDisposable
     [Fact]
     public void The_grpc_protocol_is_read_back()
     {
-        var plan = Plan(TwoRunners(), new Supervisor.PlanOptions
+        var plan = Plan(TwoRunners(), new Supervisor.Planning.PlanOptions
         {
-            Port = 50_051, HostAddress = "127.0.0.1", ApiWorkers = 2, Protocol = Supervisor.ServingProtocol.Grpc,
-            Transport = Supervisor.TransportChoice.Uds,
+            Port = 50_051, HostAddress = "127.0.0.1", ApiWorkers = 2, Protocol = SupervisorShared.ServingProtocol.Grpc,
+            Transport = Supervisor.Platform.TransportChoice.Uds,
         });
-        Assert.Equal(Supervisor.ServingProtocol.Grpc, plan.Protocol);
-        var options = new Supervisor.HostOptions { Name = "grpc-host", MaxMessageBytes = 1024, MaxConcurrentStreams = 1 };
+        Assert.Equal(SupervisorShared.ServingProtocol.Grpc, plan.Protocol);
+        var options = new Supervisor.Supervision.HostOptions { Name = "grpc-host", MaxMessageBytes = 1024, MaxConcurrentStreams = 1 };
         var endpoints = EndpointsOf(plan);
 
         var read = WriteAndLoad(plan, "grpc-host", endpoints, NoScaling, "", options);
@@ -188,12 +189,12 @@ public sealed class HostJsonRoundTripTests : IDisposable
     [Fact]
     public void Development_mode_writes_no_runner_endpoints_and_they_read_as_none()
     {
-        var plan = Plan(TwoRunners(), new Supervisor.PlanOptions { Port = 0, HostAddress = "127.0.0.1", Development = true });
-        Assert.Equal(Supervisor.ServingMode.Development, plan.Mode);
-        Assert.Equal(Supervisor.RunnerTransport.InProcess, plan.Transport);
+        var plan = Plan(TwoRunners(), new Supervisor.Planning.PlanOptions { Port = 0, HostAddress = "127.0.0.1", Development = true });
+        Assert.Equal(Supervisor.Platform.ServingMode.Development, plan.Mode);
+        Assert.Equal(SupervisorShared.RunnerTransport.InProcess, plan.Transport);
         // As ServingHost does in development mode: no endpoints, no secret, no scaled counts.
-        var endpoints = new Dictionary<string, (Supervisor.RunnerTransport Transport, string Address)>();
-        var options = new Supervisor.HostOptions { Name = "dev-host", Tuning = NonDefaultTuning() };
+        var endpoints = new Dictionary<string, (SupervisorShared.RunnerTransport Transport, string Address)>();
+        var options = new Supervisor.Supervision.HostOptions { Name = "dev-host", Tuning = NonDefaultTuning() };
 
         var read = WriteAndLoad(plan, "dev-host", endpoints, NoScaling, "", options);
 
@@ -208,14 +209,14 @@ public sealed class HostJsonRoundTripTests : IDisposable
     [Fact]
     public void A_scaled_runner_is_read_with_its_current_worker_count()
     {
-        var plan = Plan(TwoRunners(), new Supervisor.PlanOptions
+        var plan = Plan(TwoRunners(), new Supervisor.Planning.PlanOptions
         {
-            Port = 0, HostAddress = "127.0.0.1", ApiWorkers = 1, Transport = Supervisor.TransportChoice.Uds,
+            Port = 0, HostAddress = "127.0.0.1", ApiWorkers = 1, Transport = Supervisor.Platform.TransportChoice.Uds,
         });
         var endpoints = EndpointsOf(plan);
         // Scale-ServingHost echo 3: the manifest says 2; the classifier is not scaled (its manifest's 1).
         var runnerWorkers = new Dictionary<string, int> { ["echo"] = 3 };
-        var options = new Supervisor.HostOptions { Name = "scaled" };
+        var options = new Supervisor.Supervision.HostOptions { Name = "scaled" };
 
         var read = WriteAndLoad(plan, "scaled", endpoints, runnerWorkers, "", options);
 
@@ -230,15 +231,15 @@ public sealed class HostJsonRoundTripTests : IDisposable
         // The round trip proves a tunable's key only when its value differs from the worker's default (a dropped
         // or renamed key reads as the default): a tunable added later must get a value here too.
         var tuning = NonDefaultTuning();
-        var defaults = new Supervisor.WorkerTuning();
+        var defaults = new SupervisorShared.WorkerTuning();
         Assert.Null(tuning.Problem());
-        foreach (var property in Tunables(typeof(Supervisor.WorkerTuning)))
+        foreach (var property in Tunables(typeof(SupervisorShared.WorkerTuning)))
             Assert.False(Equals(property.GetValue(tuning), property.GetValue(defaults)),
                 $"WorkerTuning.{property.Name} is at its default ({property.GetValue(defaults)}) in {nameof(NonDefaultTuning)}: give it another valid value.");
     }
 
     /// <summary>Every tunable off its default, within its range.</summary>
-    private static Supervisor.WorkerTuning NonDefaultTuning() => new()
+    private static SupervisorShared.WorkerTuning NonDefaultTuning() => new()
     {
         RunnerConnectTimeoutMs = 7_250,
         DeadlineSweepMs = 17,
@@ -249,50 +250,50 @@ public sealed class HostJsonRoundTripTests : IDisposable
         BatchQueueBatches = 40,
     };
 
-    private static Supervisor.ServiceDefinition TwoRunners() => new()
+    private static Supervisor.Services.ServiceDefinition TwoRunners() => new()
     {
         Name = "demo",
         Directory = Path.Combine(Path.GetTempPath(), "demo-service"),
         Assemblies = new[] { Path.Combine(Path.GetTempPath(), "demo-service", "Serving.Demo.dll") },
         Runners = new[]
         {
-            new Supervisor.RunnerDefinition { Name = "echo", Type = "Serving.Demo.EchoRunner", Workers = 2 },
-            new Supervisor.RunnerDefinition { Name = "classifier", Type = "Serving.Demo.IrisClassifierRunner", Workers = 1 },
+            new Supervisor.Services.RunnerDefinition { Name = "echo", Type = "Serving.Demo.EchoRunner", Workers = 2 },
+            new Supervisor.Services.RunnerDefinition { Name = "classifier", Type = "Serving.Demo.IrisClassifierRunner", Workers = 1 },
         },
         Apis = new[]
         {
-            new Supervisor.ApiDefinition { Route = "/echo", Runner = "echo", Method = "echo" },
-            new Supervisor.ApiDefinition { Route = "/classify", Runner = "classifier", Method = "classify" },
+            new Supervisor.Services.ApiDefinition { Route = "/echo", Runner = "echo", Method = "echo" },
+            new Supervisor.Services.ApiDefinition { Route = "/classify", Runner = "classifier", Method = "classify" },
         },
     };
 
     /// <summary>A plan as Start-ServingHost makes one: assumed Linux facts, the platform rules, the planner.</summary>
-    private Supervisor.HostPlan Plan(Supervisor.ServiceDefinition service, Supervisor.PlanOptions options)
+    private Supervisor.Planning.HostPlan Plan(Supervisor.Services.ServiceDefinition service, Supervisor.Planning.PlanOptions options)
     {
-        var facts = Supervisor.PlatformFacts.FromAssumptions(new Hashtable
+        var facts = Supervisor.Platform.PlatformFacts.FromAssumptions(new Hashtable
         {
             ["OS"] = "Linux", ["KernelRelease"] = "", ["ProcessorCount"] = 2, ["TempDirectory"] = _temp,
         });
-        return Supervisor.HostPlanner.Plan(Supervisor.PlatformRules.Evaluate(facts), service, options);
+        return Supervisor.Planning.HostPlanner.Plan(Supervisor.Platform.PlatformRules.Evaluate(facts), service, options);
     }
 
     /// <summary>The runner endpoints as ServingHost passes them for a production plan (Unix sockets: the planned paths).</summary>
-    private static Dictionary<string, (Supervisor.RunnerTransport Transport, string Address)> EndpointsOf(Supervisor.HostPlan plan) =>
+    private static Dictionary<string, (SupervisorShared.RunnerTransport Transport, string Address)> EndpointsOf(Supervisor.Planning.HostPlan plan) =>
         plan.Runners.ToDictionary(r => r.Name, r => (r.Transport, r.Endpoint), StringComparer.Ordinal);
 
-    private HostConfig WriteAndLoad(Supervisor.HostPlan plan, string hostName,
-        IReadOnlyDictionary<string, (Supervisor.RunnerTransport Transport, string Address)> endpoints,
-        IReadOnlyDictionary<string, int> runnerWorkers, string secret, Supervisor.HostOptions options)
+    private HostConfig WriteAndLoad(Supervisor.Planning.HostPlan plan, string hostName,
+        IReadOnlyDictionary<string, (SupervisorShared.RunnerTransport Transport, string Address)> endpoints,
+        IReadOnlyDictionary<string, int> runnerWorkers, string secret, Supervisor.Supervision.HostOptions options)
     {
         var path = Path.Combine(_temp, $"host-{++_files}.json");
-        Supervisor.HostConfigWriter.Write(path, plan, hostName, endpoints, runnerWorkers, secret, options);
+        Supervisor.Supervision.HostConfigWriter.Write(path, plan, hostName, endpoints, runnerWorkers, secret, options);
         return HostConfig.Load(path);
     }
 
     /// <summary>Everything the worker reads equals what the supervisor was given.</summary>
-    private static void AssertReadAsWritten(HostConfig read, Supervisor.HostPlan plan, string hostName,
-        IReadOnlyDictionary<string, (Supervisor.RunnerTransport Transport, string Address)> endpoints,
-        IReadOnlyDictionary<string, int> runnerWorkers, string secret, Supervisor.HostOptions options)
+    private static void AssertReadAsWritten(HostConfig read, Supervisor.Planning.HostPlan plan, string hostName,
+        IReadOnlyDictionary<string, (SupervisorShared.RunnerTransport Transport, string Address)> endpoints,
+        IReadOnlyDictionary<string, int> runnerWorkers, string secret, Supervisor.Supervision.HostOptions options)
     {
         var service = plan.Definition;
         Assert.Equal(plan.HostId, read.HostId);
@@ -348,10 +349,10 @@ public sealed class HostJsonRoundTripTests : IDisposable
     /// Property by property, by name across the two assemblies' WorkerTuning: driven by the worker's type, so a
     /// tunable added later is compared without touching this test.
     /// </summary>
-    private static void AssertTuningReadAsWritten(Supervisor.WorkerTuning written, global::Serving.WorkerTuning read)
+    private static void AssertTuningReadAsWritten(SupervisorShared.WorkerTuning written, global::Serving.Shared.WorkerTuning read)
     {
-        var workerTunables = Tunables(typeof(global::Serving.WorkerTuning));
-        var supervisorTunables = Tunables(typeof(Supervisor.WorkerTuning)).ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var workerTunables = Tunables(typeof(global::Serving.Shared.WorkerTuning));
+        var supervisorTunables = Tunables(typeof(SupervisorShared.WorkerTuning)).ToDictionary(p => p.Name, StringComparer.Ordinal);
         Assert.NotEmpty(workerTunables);
         Assert.Equal(supervisorTunables.Keys.Order(StringComparer.Ordinal), workerTunables.Select(p => p.Name).Order(StringComparer.Ordinal));
         foreach (var property in workerTunables)

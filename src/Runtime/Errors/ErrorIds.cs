@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Errors;
 
 /// <summary>
 /// The stable ErrorIds of every error the module raises. They are API: scripts match on

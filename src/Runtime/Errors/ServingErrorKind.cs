@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Errors;
 
 /// <summary>What kind of failure a <see cref="ServingException"/> is; cmdlets map it to ErrorCategory.</summary>
 public enum ServingErrorKind

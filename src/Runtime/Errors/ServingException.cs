@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Errors;
 
 /// <summary>
 /// The one exception type the runtime throws for a user-facing failure. It carries a stable

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Planning;
 
 /// <summary>
 /// Everything the supervisor will do, decided before anything starts. Produced by

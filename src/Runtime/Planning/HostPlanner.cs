@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 
-namespace Serving;
+namespace Serving.Runtime.Planning;
 
 /// <summary>
 /// PlatformInfo + options + service → <see cref="HostPlan"/>. Pure: it reads nothing from the machine

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Planning;
 
 /// <summary>
 /// The sentences that say how a plan's defaults were chosen (<see cref="HostPlan.Explanations"/>,

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Planning;
 
 /// <summary>What the user asked for; every default is written here and documented.</summary>
 public sealed record PlanOptions

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Planning;
 
 /// <summary>One runner's part of a plan.</summary>
 public sealed record RunnerPlan

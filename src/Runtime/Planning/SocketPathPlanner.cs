@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Serving;
+namespace Serving.Runtime.Planning;
 
 /// <summary>
 /// Chooses the host's socket directory and one socket path per runner so that no path can exceed

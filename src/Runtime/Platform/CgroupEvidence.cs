@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Platform;
 
 /// <summary>
 /// Container evidence in <c>/proc/self/cgroup</c>: the cgroup paths of this process whose path

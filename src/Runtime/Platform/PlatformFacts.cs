@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Collections.ObjectModel;
 
-namespace Serving;
+namespace Serving.Runtime.Platform;
 
 /// <summary>
 /// The raw facts the platform rules are computed from. The probe reads them from the machine;

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Platform;
 
 /// <summary>
 /// What this (or an assumed) machine supports and what the host will choose on it.

@@ -2,7 +2,7 @@ using System.Collections;
 using System.Collections.ObjectModel;
 using System.Runtime.InteropServices;
 
-namespace Serving;
+namespace Serving.Runtime.Platform;
 
 /// <summary>Reads <see cref="PlatformFacts"/> from this machine. The only impure part of Platform.</summary>
 public static class PlatformProbe

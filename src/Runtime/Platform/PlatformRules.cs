@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Serving;
+namespace Serving.Runtime.Platform;
 
 /// <summary>
 /// The seed's platform rules as one pure function of <see cref="PlatformFacts"/>. Nothing here

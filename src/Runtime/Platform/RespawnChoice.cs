@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Platform;
 
 /// <summary>The -Respawn choice.</summary>
 public enum RespawnChoice { Auto, Always, Never }

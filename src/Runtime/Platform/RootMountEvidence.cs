@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Serving;
+namespace Serving.Runtime.Platform;
 
 /// <summary>
 /// Container evidence in <c>/proc/self/mountinfo</c>: this process's root (<c>/</c>) is an overlay whose

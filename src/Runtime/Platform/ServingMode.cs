@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Platform;
 
 /// <summary>Production (many processes) or development (one process).</summary>
 public enum ServingMode { Production, Development }

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Reloading;
 
 /// <summary>
 /// Turns a burst of file events into one reload: the batch is due once no change has come for

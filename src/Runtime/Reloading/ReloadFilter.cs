@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Serving;
+namespace Serving.Runtime.Reloading;
 
 /// <summary>
 /// Decides whether a changed file under a service directory should start a new generation of workers

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Reloading;
 
 /// <summary>What -Reload watches and how it gets the next generation's plan.</summary>
 public sealed class ReloadOptions

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Reloading;
 
 /// <summary>
 /// Watches a service for -Reload: its directory (recursively, through <see cref="ReloadFilter"/>) and

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Services;
 
 /// <summary>One API: a route bound to a runner method.</summary>
 public sealed class ApiDefinition

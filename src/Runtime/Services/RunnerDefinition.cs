@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Services;
 
 /// <summary>One runner of a service, as its manifest declares it.</summary>
 public sealed class RunnerDefinition

@@ -1,7 +1,7 @@
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 
-namespace Serving;
+namespace Serving.Runtime.Services;
 
 /// <summary>
 /// Checks, before any process starts, that a service's assemblies exist and define the runner

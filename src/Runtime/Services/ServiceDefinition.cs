@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Services;
 
 /// <summary>A validated service: runners + APIs, with absolute assembly paths.</summary>
 public sealed class ServiceDefinition

@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Serving;
+namespace Serving.Runtime.Services;
 
 /// <summary>
 /// Turns the data of a service manifest (.psd1, already read into dictionaries by the cmdlet)

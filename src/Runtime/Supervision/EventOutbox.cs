@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// The supervisor's events, posted while it holds its lock and raised after it lets go: in the order

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// The sockets a host's workers serve on, bound by the supervisor before any worker starts: the API

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>Writes host.json, the worker's configuration (docs/worker-protocol.md), mode 0600.</summary>
 internal static class HostConfigWriter

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// The proof that a host's private directory has a live owner: an exclusive lock on

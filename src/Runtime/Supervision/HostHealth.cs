@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// A live host's state from its workers' (pure): Running when every worker runs, else Degraded with

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>A snapshot of one host.</summary>
 public sealed class HostInfo

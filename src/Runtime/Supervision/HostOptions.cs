@@ -1,7 +1,7 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>Tunables of a running host; every default written here.</summary>
-public sealed class HostOptions
+public sealed record HostOptions
 {
     /// <summary>The host's name (Get-ServingHost -Name).</summary>
     public string Name { get; init; } = "";

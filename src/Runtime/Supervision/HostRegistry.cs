@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>The hosts of this process (this pwsh session), for Get-ServingHost and Stop-ServingHost.</summary>
 public static class HostRegistry

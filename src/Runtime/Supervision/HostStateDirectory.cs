@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// A host's private directory (0700): its runner sockets, host.json and the lock that marks it as

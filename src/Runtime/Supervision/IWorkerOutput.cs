@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>Receives what a worker prints.</summary>
 public interface IWorkerOutput

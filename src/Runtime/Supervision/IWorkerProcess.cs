@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>A started worker process, as the supervisor sees it. Faked in tests.</summary>
 public interface IWorkerProcess : IDisposable

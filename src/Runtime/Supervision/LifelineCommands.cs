@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// The lines the supervisor writes to a worker's stdin (docs/worker-protocol.md, "Standard

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>One listening socket the supervisor owns and hands to workers.</summary>
 public sealed class Listener : IDisposable

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// Controls FD_CLOEXEC on POSIX so a listening socket survives into a worker process.

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// Starts Serving.Worker processes: stdin redirected (the lifeline: when this process dies, even

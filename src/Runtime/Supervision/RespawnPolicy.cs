@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// When to restart a crashed worker (systemd/PM2 semantics): exponential backoff from

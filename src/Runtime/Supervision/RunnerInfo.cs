@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// One runner of a host as <c>Get-ServingHost</c> shows it (its <c>Runners</c> property): live

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// What one runner worker process reported about itself in its latest <c>@@serving stats {json}</c>

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// Generations: a reload starts a whole new set of workers from a new plan — new runner sockets, a

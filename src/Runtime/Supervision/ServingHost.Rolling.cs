@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// Restarting and scaling a live host without failing a request: one worker at a time, each new

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// Scaling a live host (Set-ServingHost): new workers start on the host's sockets and are ready before

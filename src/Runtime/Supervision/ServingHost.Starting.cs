@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// Starting a host: bind its sockets, write host.json, start every worker (runners first) and return once each reported ready and the host answers its readiness probe; on any failure everything started is stopped first.

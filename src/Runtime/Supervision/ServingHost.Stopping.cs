@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// Stopping a host: filter the shared API socket, drain API workers then runners, kill what is left, release every socket and the state directory; and the container rule's end of a host whose worker is gone for good.

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// Watching workers: their lines (ready, stats, log), their exits (respawn with backoff, give up, or end the host), and what API workers are told about runners (runner-down, runner-up).

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// The supervisor of one host: carries out a <see cref="HostPlan"/> — binds the listeners, writes

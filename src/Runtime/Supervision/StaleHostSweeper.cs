@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// Private state directories: created mode 0700 and locked by their supervisor for its lifetime

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// Windows: a Job Object with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE that every worker is assigned to.

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>One line a worker (or the supervisor about a worker) wrote.</summary>
 public sealed class WorkerLogEntry

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// One process of a worker slot, from its start to its exit. A slot has one current run; during a

@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// One worker position of a host ("api-1", "echo-2"): the spec it is started from, its current

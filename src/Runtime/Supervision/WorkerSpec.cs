@@ -1,4 +1,4 @@
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>Everything needed to start one worker process (again, on respawn).</summary>
 public sealed class WorkerSpec

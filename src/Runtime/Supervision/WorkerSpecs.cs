@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Serving;
+namespace Serving.Runtime.Supervision;
 
 /// <summary>
 /// What every worker of a plan is started with — name, command line, environment, the socket it
