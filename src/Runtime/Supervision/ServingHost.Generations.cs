@@ -177,6 +177,7 @@ public sealed partial class ServingHost
             _generation = generation;
             _runnerLive.Clear();
             UpdateState();
+            MetricsChanged();
         }
         Reload($"generation {generation} serving; generation {generation - 1} drains");
 

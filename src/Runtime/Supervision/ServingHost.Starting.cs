@@ -19,6 +19,9 @@ public sealed partial class ServingHost
         {
             progress?.Report((5, "Binding listeners"));
             _stateDirectory = HostStateDirectory.Create(Plan);
+            // Before any worker: the API workers' /metrics appends what only the supervisor knows.
+            _metricsFile = new HostMetricsFile(_stateDirectory.Path, Snapshot);
+            _metricsFile.Update();
             BindListeners();
             _secret = Plan.Transport == RunnerTransport.Tcp ? Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) : "";
             if (Plan.Mode == ServingMode.Production)

@@ -28,6 +28,7 @@ public sealed partial class ServingHost : IDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private HostBindings? _bindings;
     private HostStateDirectory? _stateDirectory;
+    private HostMetricsFile? _metricsFile;
     private string _url;
     private HostState _state = HostState.Starting;
     private string _reason = "";
@@ -221,6 +222,13 @@ public sealed partial class ServingHost : IDisposable
     private void RaiseWorkerChanged(WorkerSlot slot)
     {
         if (WorkerChanged is { } handlers) Raise(handlers, slot.Snapshot());
+        MetricsChanged();
+    }
+
+    /// <summary>Rewrites the host's metrics file (host.prom) once the lock is let go. Caller holds the lock.</summary>
+    private void MetricsChanged()
+    {
+        if (_metricsFile is { } file) _events.Post(file.Update);
     }
 
     /// <summary>Running when every worker runs; Degraded (with the reason) otherwise (<see cref="HostHealth"/>). Caller holds the lock.</summary>
@@ -237,6 +245,7 @@ public sealed partial class ServingHost : IDisposable
         if (_state == state) return;
         _state = state;
         Raise(StateChanged, state);
+        MetricsChanged();
     }
 
     // ---- cleanup ----------------------------------------------------------------------------

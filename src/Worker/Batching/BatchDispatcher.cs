@@ -1,3 +1,4 @@
+using Serving.Worker.Metrics;
 using Serving.Worker.Runners;
 
 namespace Serving.Worker.Batching;
@@ -60,6 +61,7 @@ internal sealed class BatchDispatcher : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _resolution;
     private readonly ILogger? _log;
+    private readonly BatchMetrics _metrics;
     private readonly object _gate = new();
     private readonly ITimer _waitTimer;
     private readonly ITimer _deadlineTimer;
@@ -95,7 +97,8 @@ internal sealed class BatchDispatcher : IAsyncDisposable
     /// <param name="options">Its batching (<see cref="BatchingOptions.For"/>).</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null.</param>
     /// <param name="log">Where a failure of an item's <see cref="BatchItem.Complete"/> is reported.</param>
-    public BatchDispatcher(BoundMethod method, BatchingOptions options, TimeProvider? timeProvider = null, ILogger? log = null)
+    public BatchDispatcher(BoundMethod method, BatchingOptions options, TimeProvider? timeProvider = null, ILogger? log = null,
+        BatchMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(options);
@@ -114,6 +117,7 @@ internal sealed class BatchDispatcher : IAsyncDisposable
         // wait is taken in whole milliseconds there; another clock (a test's) times any tick.
         _resolution = ReferenceEquals(_time, TimeProvider.System) ? TimeSpan.FromMilliseconds(1) : TimeSpan.FromTicks(1);
         _log = log;
+        _metrics = metrics ?? BatchMetrics.None;
         _ring = new BatchItemRing(Math.Max(16, Math.Min(options.MaxBatchSize * 2, options.MaxQueueLength)));
         _waitTimer = _time.CreateTimer(static state => ((BatchDispatcher)state!).Wake(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _deadlineTimer = _time.CreateTimer(
@@ -159,6 +163,7 @@ internal sealed class BatchDispatcher : IAsyncDisposable
                 {
                     refusal = ItemResults.Overloaded(_runner, _method);
                     _shed += items.Length;
+                    _metrics.Shed(items.Length);
                 }
                 foreach (var item in items)
                     item.QueueState = ItemState.Completed;
@@ -413,6 +418,7 @@ internal sealed class BatchDispatcher : IAsyncDisposable
             _items += count;
             _calls += calls;
             _batchSizes.Record(count);
+            _metrics.Batch(count);
             // A batch that was isolated ran several calls: its time says nothing about one call of its size.
             if (calls == 1)
                 _cost.Observe(count, Seconds(finished - started));
@@ -538,6 +544,7 @@ internal sealed class BatchDispatcher : IAsyncDisposable
             }
             item.QueueState = ItemState.Running;
             _queueWaits.Record(Seconds(now - item.QueuedAt) * 1000);
+            _metrics.QueueWait(Seconds(now - item.QueuedAt));
             batch[count++] = item;
         }
         return count;

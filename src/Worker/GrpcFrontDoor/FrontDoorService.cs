@@ -5,6 +5,7 @@ using Grpc.Core;
 using Serving.Grpc.V1;
 using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
+using Serving.Worker.Metrics;
 using ServingGrpc = Serving.Grpc.V1.Serving;
 
 namespace Serving.Worker.GrpcFrontDoor;
@@ -16,18 +17,19 @@ namespace Serving.Worker.GrpcFrontDoor;
 /// </summary>
 internal sealed class FrontDoorService : ServingGrpc.ServingBase
 {
-    private readonly FrozenDictionary<string, FrontDoorApi> _apis;
+    private readonly FrozenDictionary<string, (FrontDoorApi Api, ApiMetrics Metrics)> _apis;
     private readonly ListApisReply _list;
 
-    public FrontDoorService(IReadOnlyList<FrontDoorApi> apis)
+    public FrontDoorService(IReadOnlyList<FrontDoorApi> apis, WorkerMetrics metrics)
     {
         // Both "/route" and "route" are keys, so a lookup never allocates.
-        var byName = new Dictionary<string, FrontDoorApi>(StringComparer.OrdinalIgnoreCase);
+        var byName = new Dictionary<string, (FrontDoorApi, ApiMetrics)>(StringComparer.OrdinalIgnoreCase);
         _list = new ListApisReply();
         foreach (var api in apis)
         {
-            byName[api.Route] = api;
-            byName[api.Route[1..]] = api;
+            var entry = (api, metrics.Api(api.Route, "grpc"));
+            byName[api.Route] = entry;
+            byName[api.Route[1..]] = entry;
             _list.Apis.Add(new ApiInfo
             {
                 Route = api.Route,
@@ -42,40 +44,69 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
 
     public override async Task<CallReply> Call(CallRequest request, ServerCallContext context)
     {
+        var (api, metrics) = await FindAsync(request.Api, context).ConfigureAwait(false);
+        var start = metrics.Begin();
+        var status = StatusCode.OK;
         try
         {
-            var api = Find(request.Api, context);
             var output = await api.CallAsync(Input(request), context).ConfigureAwait(false);
             return Reply(api.OutputKind, output);
         }
-        catch (RpcException ex) when (ex.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded))
+        catch (RpcException ex)
         {
-            await SendHeadersAsync(context).ConfigureAwait(false);
+            status = ex.StatusCode;
+            if (ex.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded))
+                await SendHeadersAsync(context).ConfigureAwait(false);
             throw;
+        }
+        catch
+        {
+            status = StatusCode.Unknown;
+            throw;
+        }
+        finally
+        {
+            metrics.End(start, status);
         }
     }
 
     public override async Task CallStream(CallRequest request, IServerStreamWriter<CallReply> responseStream, ServerCallContext context)
     {
-        FrontDoorApi api;
-        ByteString output;
+        var (api, metrics) = await FindAsync(request.Api, context).ConfigureAwait(false);
+        var start = metrics.Begin();
+        var status = StatusCode.OK;
         try
         {
-            api = Find(request.Api, context);
-            output = await api.CallAsync(Input(request), context).ConfigureAwait(false);
+            ByteString output;
+            try
+            {
+                output = await api.CallAsync(Input(request), context).ConfigureAwait(false);
+            }
+            catch (RpcException ex)
+            {
+                status = ex.StatusCode;
+                if (ex.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded))
+                    await SendHeadersAsync(context).ConfigureAwait(false);
+                throw;
+            }
+            catch
+            {
+                status = StatusCode.Unknown;
+                throw;
+            }
+            try
+            {
+                await WriteAsync(api.OutputKind, output, responseStream).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (context.CancellationToken.IsCancellationRequested && ex is OperationCanceledException or InvalidOperationException or IOException)
+            {
+                // The client went away mid-stream: nothing to report.
+                status = StatusCode.Cancelled;
+            }
         }
-        catch (RpcException ex) when (ex.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded))
+        finally
         {
-            await SendHeadersAsync(context).ConfigureAwait(false);
-            throw;
-        }
-        try
-        {
-            await WriteAsync(api.OutputKind, output, responseStream).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (context.CancellationToken.IsCancellationRequested && ex is OperationCanceledException or InvalidOperationException or IOException)
-        {
-            // The client went away mid-stream: nothing to report.
+            metrics.End(start, status);
         }
     }
 
@@ -119,11 +150,17 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
         }
     }
 
-    private FrontDoorApi Find(string name, ServerCallContext context)
+    /// <summary>
+    /// The API called; an unknown name is NOT_FOUND (headers first, like every error) and is not counted: the
+    /// name is the client's, and a label made of it would be unbounded.
+    /// </summary>
+    private async ValueTask<(FrontDoorApi Api, ApiMetrics Metrics)> FindAsync(string name, ServerCallContext context)
     {
         if (_apis.TryGetValue(name, out var api))
             return api;
-        throw GrpcProblems.Create(context, Problems.NotFound, name.Length == 0 ? "no API named: 'api' is empty" : $"no API named '{name}'");
+        var error = GrpcProblems.Create(context, Problems.NotFound, name.Length == 0 ? "no API named: 'api' is empty" : $"no API named '{name}'");
+        await SendHeadersAsync(context).ConfigureAwait(false);
+        throw error;
     }
 
     /// <summary>The input as bytes, whichever of json / text / data carries it (a Json API's is parsed by the runner: a syntax error comes back as InvalidJson).</summary>

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Serving.Abstractions;
 using Serving.Worker.HttpFrontDoor;
 using Serving.Worker.GrpcFrontDoor;
+using Serving.Worker.Metrics;
 using Serving.Worker.Runners;
 using Serving.Worker.Transport;
 
@@ -47,9 +48,10 @@ internal static class WorkerHost
         // The frames are read and written on the socket's own thread (no hop to Kestrel's IO queue):
         // safe because no runner method runs there — direct calls and batches go to the thread pool.
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        var metrics = OpenMetrics(args, export: false);
         builder.Services.AddSingleton(sp => new RunnerEndpointService(runner, config, args.WorkerName, secured ? config.RunnerSecret ?? "" : null,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Runner"),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Batching")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Batching"), metrics.Batches(runnerConfig.Name)));
         builder.Services.AddSingleton<RunnerConnectionHandler>();
 
         var app = builder.Build();
@@ -72,11 +74,13 @@ internal static class WorkerHost
         var maxFrame = RunnerLimits.MaxFramePayload(config);
         // Replies may be larger than requests: only maxMessageBytes bounds them.
         var maxReply = config.MaxMessageBytes ?? Array.MaxLength;
+        var metrics = OpenMetrics(args, export: true);
         var channels = new Dictionary<string, RunnerClient>(StringComparer.Ordinal);
         foreach (var runner in config.Service!.Runners!)
         {
             var endpoint = config.RunnerEndpoints![runner.Name];
-            channels[runner.Name] = new RunnerClient(runner.Name, endpoint, runner.Workers, config.RunnerSecret, timeout, maxReply, config.Tuning, lifeline);
+            channels[runner.Name] = new RunnerClient(runner.Name, endpoint, runner.Workers, config.RunnerSecret, timeout, maxReply, config.Tuning, lifeline,
+                metrics.RunnerCalls(runner.Name));
         }
         var readiness = new RunnerPingReadiness([.. channels.Values]);
         Func<ILogger, Task> afterStop = _ =>
@@ -86,7 +90,7 @@ internal static class WorkerHost
             return Task.CompletedTask;
         };
 
-        var app = BuildApiApp(args, config, lifeline, readiness,
+        var app = BuildApiApp(args, config, lifeline, readiness, metrics,
             api => new RemoteFrontDoorApi(api, channels[api.Runner]),
             api => new RemoteApiRoute(api, channels[api.Runner], config.MaxRequestBodyBytes, maxFrame));
 
@@ -112,7 +116,8 @@ internal static class WorkerHost
 
         var timeout = TimeSpan.FromSeconds(config.RequestTimeoutSeconds);
         var readiness = new InProcessReadiness(runners.Keys);
-        var app = BuildApiApp(args, config, lifeline, readiness,
+        var metrics = OpenMetrics(args, export: true);
+        var app = BuildApiApp(args, config, lifeline, readiness, metrics,
             api => new InProcessFrontDoorApi(api, runners[api.Runner].Methods[api.Method], timeout, lifeline.DrainExpired),
             api => new InProcessApiRoute(api, runners[api.Runner].Methods[api.Method], config.MaxRequestBodyBytes, timeout, lifeline.DrainExpired));
 
@@ -129,15 +134,24 @@ internal static class WorkerHost
     /// protocol. The roles differ only in how an API reaches its runner (a channel, or in-process).
     /// </summary>
     private static WebApplication BuildApiApp(WorkerArguments args, HostConfig config, Lifeline lifeline, IReadinessSource readiness,
-        Func<ApiConfig, FrontDoorApi> frontDoorApi, Func<ApiConfig, ApiRoute> httpRoute)
+        WorkerMetrics metrics, Func<ApiConfig, FrontDoorApi> frontDoorApi, Func<ApiConfig, ApiRoute> httpRoute)
     {
         if (config.ProtocolKind == ServingProtocol.Grpc)
-            return BuildFrontDoor(args, config, lifeline, readiness, config.Service!.Apis!.Select(frontDoorApi).ToList());
+            return BuildFrontDoor(args, config, lifeline, readiness, metrics, config.Service!.Apis!.Select(frontDoorApi).ToList());
         var app = CreateBuilder(args, o => o.Protocols = ApiProtocols, config.MaxRequestBodyBytes).Build();
         var routes = config.Service!.Apis!.Select(httpRoute).ToList();
-        app.Run(new ApiHandler(routes, args.WorkerName, readiness, lifeline).HandleAsync);
+        app.Run(new ApiHandler(routes, args.WorkerName, readiness, lifeline, metrics).HandleAsync);
         return app;
     }
+
+    /// <summary>
+    /// This worker's metrics segment in the host's metrics directory (next to host.json), and for API and
+    /// development workers the exporter that answers /metrics with the whole host's totals. Never unmapped: a
+    /// request still finishing while the process exits may record into it; the mapping ends with the process.
+    /// </summary>
+    private static WorkerMetrics OpenMetrics(WorkerArguments args, bool export) =>
+        WorkerMetrics.Open(MetricSegmentLayout.DirectoryFor(args.ConfigPath), args.WorkerName, export,
+            warning => LineLoggerProvider.WriteStderr("warn: " + warning));
 
     /// <summary>
     /// The gRPC front door (protocol Grpc, api and dev roles): an HTTP/2-only (h2c) endpoint serving
@@ -145,7 +159,7 @@ internal static class WorkerHost
     /// /healthz probes; every response carries x-serving-worker.
     /// </summary>
     private static WebApplication BuildFrontDoor(WorkerArguments args, HostConfig config, Lifeline lifeline,
-        IReadinessSource readiness, IReadOnlyList<FrontDoorApi> apis)
+        IReadinessSource readiness, WorkerMetrics metrics, IReadOnlyList<FrontDoorApi> apis)
     {
         var builder = CreateBuilder(args, o => o.Protocols = HttpProtocols.Http2, config.MaxRequestBodyBytes, config.MaxConcurrentStreams);
         builder.Services.AddGrpc(o =>
@@ -156,11 +170,11 @@ internal static class WorkerHost
             o.MaxSendMessageSize = config.MaxMessageBytes;
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddSingleton(new FrontDoorService(apis));
+        builder.Services.AddSingleton(new FrontDoorService(apis, metrics));
         builder.Services.AddSingleton(new FrontDoorHealth(readiness, lifeline));
 
         var app = builder.Build();
-        var probes = new ApiHandler([], args.WorkerName, readiness, lifeline);
+        var probes = new ApiHandler([], args.WorkerName, readiness, lifeline, metrics);
         app.Use(probes.FrontDoorAsync);
         app.UseRouting();
         app.MapGrpcService<FrontDoorService>();

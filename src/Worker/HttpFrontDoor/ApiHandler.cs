@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
+using Serving.Worker.Metrics;
 
 namespace Serving.Worker.HttpFrontDoor;
 
@@ -18,16 +19,18 @@ internal sealed class ApiHandler
 {
     public const string WorkerHeader = "x-serving-worker";
 
-    private readonly FrozenDictionary<string, ApiRoute> _routes;
+    private readonly FrozenDictionary<string, (ApiRoute Route, ApiMetrics Metrics)> _routes;
+    private readonly MetricsExporter? _exporter;
     private readonly StringValues _workerName;
     private readonly string _worker;
     private readonly IReadinessSource _readiness;
     private readonly Lifeline _lifeline;
     private readonly ReadOnlyMemory<byte> _livez;
 
-    public ApiHandler(IEnumerable<ApiRoute> routes, string workerName, IReadinessSource readiness, Lifeline lifeline)
+    public ApiHandler(IEnumerable<ApiRoute> routes, string workerName, IReadinessSource readiness, Lifeline lifeline, WorkerMetrics metrics)
     {
-        _routes = routes.ToFrozenDictionary(r => r.Route, StringComparer.OrdinalIgnoreCase);
+        _routes = routes.ToFrozenDictionary(r => r.Route, r => (r, metrics.Api(r.Route, "http")), StringComparer.OrdinalIgnoreCase);
+        _exporter = metrics.Exporter;
         _worker = workerName;
         _workerName = new StringValues(workerName);
         _readiness = readiness;
@@ -45,23 +48,52 @@ internal sealed class ApiHandler
         var request = context.Request;
         var path = request.Path.Value ?? "/";
 
-        if (_routes.TryGetValue(path, out var route))
-        {
-            if (!HttpMethods.IsPost(request.Method))
-            {
-                context.Response.Headers.Allow = "POST";
-                return ApiResponses.WriteProblemAsync(context, Problems.MethodNotAllowed, $"'{route.Route}' accepts POST only");
-            }
-            return InvokeAsync(context, route);
-        }
+        if (_routes.TryGetValue(path, out var api))
+            return MeasuredAsync(context, api.Route, api.Metrics);
 
         return path switch
         {
             "/livez" => Probe(context, ProbeKind.Live),
             "/readyz" => Probe(context, ProbeKind.Ready),
             "/healthz" => Probe(context, ProbeKind.Health),
+            "/metrics" => MetricsAsync(context),
             _ => ApiResponses.WriteProblemAsync(context, Problems.NotFound, $"no API has the route '{path}'"),
         };
+    }
+
+    /// <summary>One API request, counted by its status and timed (serving_request_total, …_duration_seconds, …_in_progress).</summary>
+    private async Task MeasuredAsync(HttpContext context, ApiRoute route, ApiMetrics metrics)
+    {
+        var start = metrics.Begin();
+        try
+        {
+            if (!HttpMethods.IsPost(context.Request.Method))
+            {
+                context.Response.Headers.Allow = "POST";
+                await ApiResponses.WriteProblemAsync(context, Problems.MethodNotAllowed, $"'{route.Route}' accepts POST only").ConfigureAwait(false);
+                return;
+            }
+            await InvokeAsync(context, route).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A client that went away got no answer: 499, as nginx counts it.
+            metrics.End(start, context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode);
+        }
+    }
+
+    /// <summary>GET /metrics: the whole host's metrics, every worker's added up (MetricsExporter).</summary>
+    private Task MetricsAsync(HttpContext context)
+    {
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            context.Response.Headers.Allow = "GET, HEAD";
+            return ApiResponses.WriteProblemAsync(context, Problems.MethodNotAllowed, "/metrics accepts GET and HEAD only");
+        }
+        if (_exporter is null)
+            return ApiResponses.WriteProblemAsync(context, Problems.NotFound, "this worker keeps no metrics");
+        var body = System.Text.Encoding.UTF8.GetBytes(_exporter.Render());
+        return ApiResponses.WriteBodyAsync(context, StatusCodes.Status200OK, MetricsExporter.ContentType, body);
     }
 
     /// <summary>
@@ -77,6 +109,7 @@ internal sealed class ApiHandler
             "/livez" => Probe(context, ProbeKind.Live),
             "/readyz" => Probe(context, ProbeKind.Ready),
             "/healthz" => Probe(context, ProbeKind.Health),
+            "/metrics" => MetricsAsync(context),
             _ => next(context),
         };
     }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using Serving.Worker.Batching;
+using Serving.Worker.Metrics;
 using Serving.Worker.Runners;
 
 namespace Serving.Worker.Transport;
@@ -15,9 +16,9 @@ internal sealed class BatchCallTarget : CallTarget, IAsyncDisposable
 {
     private readonly BatchDispatcher _dispatcher;
 
-    public BatchCallTarget(string runner, BoundMethod method, BatchingOptions options, ILogger log) : base(runner, method)
+    public BatchCallTarget(string runner, BoundMethod method, BatchingOptions options, ILogger log, BatchMetrics? metrics = null) : base(runner, method)
     {
-        _dispatcher = new BatchDispatcher(method, options, TimeProvider.System, log);
+        _dispatcher = new BatchDispatcher(method, options, TimeProvider.System, log, metrics);
     }
 
     public BatchDispatcher Dispatcher => _dispatcher;

@@ -2,6 +2,8 @@ using Serving.Worker.Batching;
 using Serving.Worker.Errors;
 using Serving.Worker.Hosting;
 
+using Serving.Worker.Metrics;
+
 namespace Serving.Worker.Transport;
 
 /// <summary>
@@ -19,6 +21,7 @@ namespace Serving.Worker.Transport;
 internal sealed class RunnerClient : IDisposable
 {
     private readonly TimeSpan _connectTimeout;
+    private readonly HistogramCells? _callDuration;
     private readonly string? _secret;
     private readonly long _maxReply;
     private readonly WorkerTuning _tuning;
@@ -37,8 +40,9 @@ internal sealed class RunnerClient : IDisposable
     private CancellationTokenSource _attempts = new();
 
     public RunnerClient(string name, RunnerEndpointConfig endpoint, int workers, string? secret, TimeSpan timeout, long maxReply,
-        WorkerTuning tuning, Lifeline? lifeline = null)
+        WorkerTuning tuning, Lifeline? lifeline = null, HistogramCells? callDuration = null)
     {
+        _callDuration = callDuration;
         Name = name;
         Endpoint = endpoint;
         Timeout = timeout;
@@ -89,6 +93,31 @@ internal sealed class RunnerClient : IDisposable
     /// reply (Unreachable).
     /// </summary>
     public Task<RunnerReply> CallAsync(CallHeader header, ReadOnlyMemory<byte> input, CancellationToken cancellationToken)
+    {
+        if (_callDuration is null)
+            return CallWithStoppingRetriesAsync(header, input, cancellationToken);
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var reply = CallWithStoppingRetriesAsync(header, input, cancellationToken);
+        if (!reply.IsCompleted)
+            return TimedAsync(reply, start);
+        _callDuration.ObserveSince(start);
+        return reply;
+    }
+
+    /// <summary>The call's time, retries included, in serving_runner_call_duration_seconds.</summary>
+    private async Task<RunnerReply> TimedAsync(Task<RunnerReply> reply, long start)
+    {
+        try
+        {
+            return await reply.ConfigureAwait(false);
+        }
+        finally
+        {
+            _callDuration!.ObserveSince(start);
+        }
+    }
+
+    private Task<RunnerReply> CallWithStoppingRetriesAsync(CallHeader header, ReadOnlyMemory<byte> input, CancellationToken cancellationToken)
     {
         var deadline = header.TimeoutMs == 0 ? long.MaxValue : Environment.TickCount64 + header.TimeoutMs;
         var reply = SendAsync(header, input, deadline, cancellationToken);

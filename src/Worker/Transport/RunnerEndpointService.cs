@@ -4,6 +4,8 @@ using Serving.Worker.Batching;
 using Serving.Worker.Hosting;
 using Serving.Worker.Runners;
 
+using Serving.Worker.Metrics;
+
 namespace Serving.Worker.Transport;
 
 /// <summary>
@@ -18,7 +20,8 @@ internal sealed class RunnerEndpointService
     private volatile bool _draining;
     private long _calls;
 
-    public RunnerEndpointService(LoadedRunner runner, HostConfig config, string workerName, string? requiredSecret, ILogger log, ILogger batchLog)
+    public RunnerEndpointService(LoadedRunner runner, HostConfig config, string workerName, string? requiredSecret, ILogger log, ILogger batchLog,
+        BatchMetrics? batchMetrics = null)
     {
         Runner = runner;
         WorkerName = workerName;
@@ -32,7 +35,7 @@ internal sealed class RunnerEndpointService
         // calls, which may overlap, rather than a queue served one call at a time.
         CallTarget CreateTarget(BoundMethod method, ApiConfig? api) =>
             method.Batchable && BatchingOptions.For(method, api, queueBatches: Tuning.BatchQueueBatches) is { MaxBatchSize: > 1 } options
-                ? new BatchCallTarget(runner.Name, method, options, batchLog)
+                ? new BatchCallTarget(runner.Name, method, options, batchLog, batchMetrics)
                 : new DirectCallTarget(runner.Name, method);
 
         var byMethod = new Dictionary<string, CallTarget>(StringComparer.OrdinalIgnoreCase);
