@@ -38,6 +38,7 @@ Restart-ServingHost replaces the workers the same way without reading the servic
         Respawn         = 'Respawn crashed workers: Auto (not inside a container), Always or Never.'
         ApiWorkers      = 'The number of API worker processes. Default: the processor count, capped by a cgroup CPU quota.'
         Port            = 'The API port. Default 3000. 0 picks a free port; the job''s Location and Get-ServingHost show the URL.'
+        MetricsPort     = 'A second port, HTTP/1.1, answering only /metrics and the probes (/livez, /readyz, /healthz) on the same address: for Prometheus when the API port is a gRPC host''s HTTP/2-only port, or to keep scrapes apart from API traffic. Every API worker binds it with SO_REUSEPORT (on Windows only the first API worker). Default: none; /metrics is always on the API port.'
         HostAddress     = 'The address to listen on: an IP literal or localhost. Default 127.0.0.1, or 0.0.0.0 inside a container (so a published port reaches it), with a warning that the API listens on all interfaces; give -HostAddress 127.0.0.1 to keep it local. -Verbose says how the address was chosen.'
         SocketDirectory = 'The base directory for the host''s private socket directory. Default: the temp directory.'
         Name            = 'The host''s name, for Get-ServingHost and Stop-ServingHost. Default: the service name (demo, demo-2, ...).'

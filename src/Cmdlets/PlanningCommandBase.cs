@@ -32,6 +32,9 @@ public abstract class PlanningCommandBase : PSCmdlet
     /// <summary>The API port (default 3000; 0 = any free port, HTTP only).</summary>
     [Parameter][ValidateRange(0, 65535)] public int Port { get; set; } = PlanOptions.DefaultPort;
 
+    /// <summary>A second port, HTTP/1.1, answering only /metrics and the probes (for Prometheus; a gRPC host's API port is HTTP/2 only).</summary>
+    [Parameter][ValidateRange(1, 65535)] public int MetricsPort { get; set; }
+
     /// <summary>An IP literal or 'localhost'; default 127.0.0.1, or 0.0.0.0 (with a warning) inside a container.</summary>
     [Parameter][ValidateNotNullOrEmpty] public string? HostAddress { get; set; }
 
@@ -47,6 +50,7 @@ public abstract class PlanningCommandBase : PSCmdlet
         Respawn = Respawn,
         ApiWorkers = MyInvocation.BoundParameters.ContainsKey(nameof(ApiWorkers)) ? ApiWorkers : null,
         Port = Port,
+        MetricsPort = MyInvocation.BoundParameters.ContainsKey(nameof(MetricsPort)) ? MetricsPort : null,
         HostAddress = HostAddress,
         SocketDirectory = SocketDirectory is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(SocketDirectory),
     };

@@ -172,6 +172,26 @@ Describe '/metrics' {
         }
     }
 
+    It 'serves a gRPC host''s metrics over HTTP/1.1 on -MetricsPort, from every API worker, and nothing else there' {
+        $port = Get-FreePort
+        $metricsPort = Get-FreePort
+        $job = Start-ServingHost -Protocol Grpc -Port $port -MetricsPort $metricsPort -HostAddress 127.0.0.1 -ApiWorkers 2
+        $info = Get-ServingHost -Name $job.Name
+        $info.MetricsUrl | Should -Be "http://127.0.0.1:$metricsPort/metrics"
+        & $Python $GrpcClient "127.0.0.1:$port" spread 4 classify json $Classify | Out-Null
+        $workers = @{}
+        Wait-Until -What 'both API workers to answer on the metrics port' {
+            # A new connection each time: the kernel spreads them over the API workers' sockets.
+            $r = Invoke-WebRequest $info.MetricsUrl -Headers @{ Connection = 'close' }
+            $workers[[string]$r.Headers['x-serving-worker']] = $true
+            (Get-Sample $r.Content 'serving_request_total{api="/classify",protocol="grpc",status="OK"}') -eq 4 -and $workers.Count -eq 2
+        }
+        (Invoke-WebRequest "http://127.0.0.1:$metricsPort/readyz").StatusCode | Should -Be 200
+        $e = { Invoke-WebRequest -Method Post "http://127.0.0.1:$metricsPort/classify" -Body $Classify -ContentType 'application/json' } |
+            Should -Throw -PassThru
+        $e.Exception.Response.StatusCode.value__ | Should -Be 404
+    }
+
     It 'gives a real Prometheus server the exact totals, also after a worker was killed' {
         Get-Command prometheus -ErrorAction SilentlyContinue | Should -Not -BeNullOrEmpty -Because '.ci/run installs Debian''s prometheus'
         $port = Get-FreePort

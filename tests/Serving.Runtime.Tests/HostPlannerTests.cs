@@ -245,6 +245,19 @@ public sealed class HostPlannerTests
     }
 
     [Fact]
+    public void A_metrics_port_must_be_a_port_number_other_than_the_apis()
+    {
+        var error = Assert.Throws<ServingException>(() => Plan(Facts.Info("Linux"), new PlanOptions { Port = 8000, MetricsPort = 8000 }));
+        Assert.Equal(ErrorIds.InvalidPlanOption, error.ErrorId);
+        Assert.Contains("is the API port", error.Message);
+        Assert.Equal(ErrorIds.InvalidPlanOption, Assert.Throws<ServingException>(() =>
+            Plan(Facts.Info("Linux"), new PlanOptions { MetricsPort = 70000 })).ErrorId);
+        var plan = Plan(Facts.Info("Linux"), new PlanOptions { Protocol = ServingProtocol.Grpc, Port = 8000, MetricsPort = 9464, HostAddress = "::1" });
+        Assert.Equal(9464, plan.MetricsPort);
+        Assert.Equal("http://[::1]:9464/metrics", plan.MetricsUrl);
+    }
+
+    [Fact]
     public void Port_zero_is_refused_for_production_grpc()
     {
         Assert.Equal(0, Plan(Facts.Info("Linux"), new PlanOptions { Port = 0 }).Port);

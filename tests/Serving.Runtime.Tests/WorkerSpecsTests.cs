@@ -22,7 +22,7 @@ public sealed class WorkerSpecsTests : IDisposable
         Directory.Delete(_temp, recursive: true);
     }
 
-    private (HostPlan Plan, HostBindings Bindings) Plan(ServingProtocol protocol = ServingProtocol.Http, bool development = false)
+    private (HostPlan Plan, HostBindings Bindings) Plan(ServingProtocol protocol = ServingProtocol.Http, bool development = false, int? metricsPort = null)
     {
         var platform = Facts.Info("Linux", temp: _temp, cpus: 2);
         var service = new ServiceDefinition
@@ -38,7 +38,7 @@ public sealed class WorkerSpecsTests : IDisposable
         var plan = HostPlanner.Plan(platform, service, new PlanOptions
         {
             Port = protocol == ServingProtocol.Grpc ? 8080 : 0, HostAddress = "127.0.0.1", ApiWorkers = development ? null : 2, Protocol = protocol,
-            Development = development,
+            Development = development, MetricsPort = metricsPort,
         });
         var api = HostListeners.BindTcp(IPAddress.Loopback, 0);
         _listeners.Add(api);
@@ -100,5 +100,34 @@ public sealed class WorkerSpecsTests : IDisposable
         Assert.Equal(WorkerRole.Dev, spec.Role);
         Assert.Equal("http://127.0.0.1:1", spec.Endpoint);
         Assert.Same(bindings.Api, spec.InheritedListener);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void With_a_metrics_port_api_workers_bind_it_themselves_and_runners_never(bool windows)
+    {
+        var (plan, bindings) = Plan(metricsPort: 9464);
+        var specs = WorkerSpecs.Build(plan, bindings, "t", "http://127.0.0.1:1", "/x/host.json", operatorSetGen0: false, windows: windows);
+        string? MetricsListen(WorkerSpec spec)
+        {
+            var at = spec.Arguments.ToList().IndexOf("--metrics-listen");
+            return at < 0 ? null : spec.Arguments[at + 1];
+        }
+        Assert.All(specs.Where(s => s.Role == WorkerRole.Runner), s => Assert.Null(MetricsListen(s)));
+        Assert.Equal("http://127.0.0.1:9464", MetricsListen(specs.Single(s => s.Name == "api-1")));
+        // Without SO_REUSEPORT (Windows) only the first API worker may bind the port.
+        Assert.Equal(windows ? null : "http://127.0.0.1:9464", MetricsListen(specs.Single(s => s.Name == "api-2")));
+        Assert.Equal("http://127.0.0.1:9464/metrics", plan.MetricsUrl);
+    }
+
+    [Fact]
+    public void Without_a_metrics_port_no_worker_gets_one_and_an_http_host_is_scraped_on_its_api_port()
+    {
+        var (plan, bindings) = Plan();
+        var specs = WorkerSpecs.Build(plan, bindings, "t", "http://127.0.0.1:1", "/x/host.json", operatorSetGen0: false, windows: false);
+        Assert.All(specs, s => Assert.DoesNotContain("--metrics-listen", s.Arguments));
+        Assert.EndsWith("/metrics", plan.MetricsUrl);
+        Assert.Equal("", Plan(ServingProtocol.Grpc).Plan.MetricsUrl);
     }
 }

@@ -15,6 +15,13 @@ public sealed record HostPlan
     public string HostAddress { get; init; } = "";
     /// <summary>The URL a client on this machine uses.</summary>
     public string Url { get; init; } = "";
+    /// <summary>The metrics port (-MetricsPort), or null: /metrics on the API port only.</summary>
+    public int? MetricsPort { get; init; }
+    /// <summary>
+    /// Where Prometheus (HTTP/1.1) scrapes the host's metrics: the metrics port, else the API port of an HTTP
+    /// host; empty for a gRPC host without a metrics port (its /metrics answers over h2c only).
+    /// </summary>
+    public string MetricsUrl { get; init; } = "";
     public bool Respawn { get; init; }
     public RunnerTransport Transport { get; init; }
     /// <summary>The host's private socket directory (mode 0700), or empty when no Unix sockets are used.</summary>

@@ -86,6 +86,8 @@ public static class HostPlanner
             Port = port,
             HostAddress = hostAddress,
             Url = url,
+            MetricsPort = options.MetricsPort,
+            MetricsUrl = MetricsUrl(options, url),
             Respawn = respawn,
             Transport = transport,
             SocketDirectory = socketDirectory,
@@ -175,6 +177,24 @@ public static class HostPlanner
             ? "[" + reachable + "]" : reachable.ToString();
         var scheme = "http";
         return (address, string.Create(CultureInfo.InvariantCulture, $"{scheme}://{hostPart}:{port}"), port);
+    }
+
+    /// <summary>
+    /// The URL Prometheus scrapes: the metrics port's, else the API's for HTTP; none for gRPC without a metrics
+    /// port. Checks the metrics port: a port number, and not the API's.
+    /// </summary>
+    private static string MetricsUrl(PlanOptions options, string url)
+    {
+        if (options.MetricsPort is not { } metricsPort)
+            return options.Protocol == ServingProtocol.Http ? url + "/metrics" : "";
+        if (metricsPort is < 1 or > 65535)
+            throw new ServingException(ErrorIds.InvalidPlanOption, ServingErrorKind.InvalidArgument,
+                $"-MetricsPort must be between 1 and 65535; got {metricsPort}.", metricsPort);
+        if (metricsPort == (options.Port ?? PlanOptions.DefaultPort))
+            throw new ServingException(ErrorIds.InvalidPlanOption, ServingErrorKind.InvalidArgument,
+                $"-MetricsPort {metricsPort} is the API port. Give another port, or leave -MetricsPort out: /metrics is on the API port too.",
+                metricsPort);
+        return new UriBuilder(url) { Port = metricsPort, Path = "/metrics" }.Uri.ToString();
     }
 
     /// <summary>An IP literal, or 'localhost' (= 127.0.0.1); anything else is an error naming it.</summary>

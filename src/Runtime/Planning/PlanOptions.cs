@@ -21,6 +21,12 @@ public sealed record PlanOptions
     /// <summary>The API port; null = <see cref="DefaultPort"/>. 0 = any free port (HTTP only).</summary>
     public int? Port { get; init; }
 
+    /// <summary>
+    /// A second port (HTTP/1.1) that answers only /metrics and the probes, on the same address; null = none:
+    /// /metrics is on the API port only (which a gRPC host serves as HTTP/2, which Prometheus does not scrape).
+    /// </summary>
+    public int? MetricsPort { get; init; }
+
     /// <summary>The address to listen on; null = 127.0.0.1, or 0.0.0.0 inside a container (where loopback
     /// would be unreachable through a published port; the plan then carries a warning).</summary>
     public string? HostAddress { get; init; }

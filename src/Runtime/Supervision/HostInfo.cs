@@ -11,6 +11,11 @@ public sealed class HostInfo
     public ServingProtocol Protocol { get; init; }
     public ServingMode Mode { get; init; }
     public string Url { get; init; } = "";
+    /// <summary>
+    /// Where Prometheus scrapes the host's metrics (HTTP/1.1): -MetricsPort's URL, else the API's /metrics of an
+    /// HTTP host; empty for a gRPC host without -MetricsPort (its /metrics answers over h2c only).
+    /// </summary>
+    public string MetricsUrl { get; init; } = "";
     public RunnerTransport Transport { get; init; }
     public string SocketDirectory { get; init; } = "";
     public bool Respawn { get; init; }

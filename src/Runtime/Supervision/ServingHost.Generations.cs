@@ -72,7 +72,7 @@ public sealed partial class ServingHost
         try
         {
             BindRunners(next, generation, runners);
-            bindings = new HostBindings(_bindings!.Api, runners);
+            bindings = new HostBindings(_bindings!.Api, runners, _bindings.Metrics);
             configPath = _stateDirectory!.File(ConfigFileName(generation));
             if (next.Mode == ServingMode.Production)
                 foreach (var runner in next.Runners)

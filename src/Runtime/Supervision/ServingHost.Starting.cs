@@ -118,7 +118,9 @@ public sealed partial class ServingHost
             : HostListeners.BindTcp(address, Plan.Port);
         var runners = new Dictionary<string, Listener>(StringComparer.Ordinal);
         // Set at once: a failure half way still leaves every socket bound so far to the stop that follows.
-        _bindings = new HostBindings(api, runners);
+        _bindings = new HostBindings(api, runners, null);
+        if (Plan.MetricsPort is { } metricsPort && WorkerSpecs.MetricsPortShared(OperatingSystem.IsWindows()))
+            _bindings = new HostBindings(api, runners, HostListeners.ReservePort(address, metricsPort));
         if (Plan.Port == 0)
         {
             var builder = new UriBuilder(Plan.Url) { Port = api.Port };

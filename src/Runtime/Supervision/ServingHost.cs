@@ -97,6 +97,7 @@ public sealed partial class ServingHost : IDisposable
                 Protocol = Plan.Protocol,
                 Mode = Plan.Mode,
                 Url = _url,
+                MetricsUrl = Plan.MetricsPort is null && Plan.Protocol == ServingProtocol.Http ? _url + "/metrics" : Plan.MetricsUrl,
                 Transport = Plan.Transport,
                 SocketDirectory = Plan.SocketDirectory,
                 Respawn = Plan.Respawn,

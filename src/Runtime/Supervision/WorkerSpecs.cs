@@ -46,6 +46,12 @@ internal static class WorkerSpecs
         plan.Protocol == ServingProtocol.Grpc && plan.Mode == ServingMode.Production;
 
     /// <summary>
+    /// Whether every API worker serves the metrics port (each binding it with SO_REUSEPORT, the supervisor keeping
+    /// it reserved); on Windows, without SO_REUSEPORT, only the first API worker binds it.
+    /// </summary>
+    public static bool MetricsPortShared(bool windows) => !windows;
+
+    /// <summary>
     /// Whether a worker's successor can start while it still serves (a rolling restart): yes where the
     /// two share the socket — an inherited fd, or SO_REUSEPORT — so the kernel hands connections to
     /// either until the old one closes its copy. On Windows workers bind their addresses themselves
@@ -136,6 +142,11 @@ internal static class WorkerSpecs
             "--index", index.ToString(CultureInfo.InvariantCulture),
         };
         if (runner != null) { args.Add("--runner"); args.Add(runner); }
+        if (role != WorkerRole.Runner && plan.MetricsPort is { } metricsPort && (MetricsPortShared(windows) || index == 1))
+        {
+            args.Add("--metrics-listen");
+            args.Add("http://" + HostListeners.FormatEndpoint(new System.Net.IPEndPoint(HostPlanner.ParseHostAddress(plan.HostAddress), metricsPort)));
+        }
         Listener? inherited = listener;
         if (role == WorkerRole.Api && ApiWorkersBindThemselves(plan))
         {

@@ -30,7 +30,10 @@ internal static class Listening
     public static void ConfigureTransport(SocketTransportOptions options, WorkerArguments args, ListenSockets sockets)
     {
         options.Backlog = ReusePortBacklog;
-        options.CreateBoundListenSocket = sockets.Track(args.ReusePort ? BindReusePort : ListenSockets.CreateListenSocket);
+        var metrics = args.MetricsListen is { } m ? new IPEndPoint(m.Ip!, m.Port) : null;
+        Func<EndPoint, Socket> api = args.ReusePort ? BindReusePort : ListenSockets.CreateListenSocket;
+        options.CreateBoundListenSocket = sockets.Track(endpoint =>
+            metrics is not null && endpoint.Equals(metrics) && SharesMetricsPort ? BindReusePort(endpoint) : api(endpoint));
     }
 
     /// <param name="endpoint">Sets up the endpoint after the connection counter: HTTP protocols, or the runner protocol's connection handler.</param>
@@ -41,6 +44,14 @@ internal static class Listening
             o.Use(connections.Middleware);
             endpoint(o);
         };
+        if (args.MetricsListen is { } metrics)
+        {
+            kestrel.Listen(new IPEndPoint(metrics.Ip!, metrics.Port), o =>
+            {
+                o.Protocols = HttpProtocols.Http1;
+                o.Use(connections.Middleware);
+            });
+        }
         if (args.ListenFd is { } fd)
         {
             kestrel.ListenHandle((ulong)fd, configure);
@@ -59,6 +70,9 @@ internal static class Listening
                 break;
         }
     }
+
+    /// <summary>Whether the metrics port is bound with SO_REUSEPORT (shared by every API worker): not on Windows, where only api-1 binds it.</summary>
+    private static bool SharesMetricsPort => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD();
 
     /// <summary>
     /// <c>--listen http://IP:PORT --reuse-port true</c>: a TCP socket of this worker's own with

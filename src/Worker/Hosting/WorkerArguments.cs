@@ -6,7 +6,7 @@ namespace Serving.Worker.Hosting;
 internal sealed class WorkerArguments
 {
     public const string Usage =
-        "usage: Serving.Worker --role api|runner|dev --config <host.json> --index <N> [--runner <name>] [--listen-fd <fd> | --listen <address> [--reuse-port true]]";
+        "usage: Serving.Worker --role api|runner|dev --config <host.json> --index <N> [--runner <name>] [--listen-fd <fd> | --listen <address> [--reuse-port true]] [--metrics-listen http://IP:PORT]";
 
     public WorkerRole Role { get; private init; }
     public string ConfigPath { get; private init; } = "";
@@ -21,6 +21,13 @@ internal sealed class WorkerArguments
     /// </summary>
     public bool ReusePort { get; private init; }
 
+    /// <summary>
+    /// <c>--metrics-listen http://IP:PORT</c> (api and dev roles): a second, HTTP/1.1 endpoint answering only /metrics
+    /// and the probes, bound by this worker itself — with SO_REUSEPORT where there is one, so every API worker holds
+    /// the port (the supervisor keeps it reserved).
+    /// </summary>
+    public ListenAddress? MetricsListen { get; private init; }
+
     /// <summary>The worker's name as the supervisor shows it: api-1, echo-2, dev-1.</summary>
     public string WorkerName => Role switch
     {
@@ -32,7 +39,7 @@ internal sealed class WorkerArguments
     /// <summary>Parses the command line; throws <see cref="ConfigException"/> with a one-line message.</summary>
     public static WorkerArguments Parse(IReadOnlyList<string> args)
     {
-        string? role = null, config = null, index = null, runner = null, fd = null, listen = null, reusePort = null;
+        string? role = null, config = null, index = null, runner = null, fd = null, listen = null, reusePort = null, metricsListen = null;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -48,6 +55,7 @@ internal sealed class WorkerArguments
                 case "--listen-fd": fd = value; break;
                 case "--listen": listen = value; break;
                 case "--reuse-port": reusePort = value; break;
+                case "--metrics-listen": metricsListen = value; break;
                 default: throw new ConfigException($"unknown argument '{name}'");
             }
         }
@@ -102,8 +110,13 @@ internal sealed class WorkerArguments
                 throw new ConfigException("--reuse-port true needs SO_REUSEPORT (Linux, macOS or FreeBSD)");
         }
 
+        var parsedMetrics = metricsListen is null ? null : ListenAddress.Parse(metricsListen);
+        if (parsedMetrics is not null && (parsedMetrics.Kind != ListenKind.Http || parsedRole == WorkerRole.Runner))
+            throw new ConfigException("--metrics-listen takes http://IP:PORT, and only with --role api or dev");
+
         return new WorkerArguments
         {
+            MetricsListen = parsedMetrics,
             Role = parsedRole,
             ConfigPath = Path.GetFullPath(config),
             Index = parsedIndex,

@@ -140,7 +140,7 @@ internal static class WorkerHost
             return BuildFrontDoor(args, config, lifeline, readiness, metrics, config.Service!.Apis!.Select(frontDoorApi).ToList());
         var app = CreateBuilder(args, o => o.Protocols = ApiProtocols, config.MaxRequestBodyBytes).Build();
         var routes = config.Service!.Apis!.Select(httpRoute).ToList();
-        app.Run(new ApiHandler(routes, args.WorkerName, readiness, lifeline, metrics).HandleAsync);
+        app.Run(new ApiHandler(routes, args.WorkerName, readiness, lifeline, metrics, args.MetricsListen?.Port).HandleAsync);
         return app;
     }
 
@@ -174,7 +174,7 @@ internal static class WorkerHost
         builder.Services.AddSingleton(new FrontDoorHealth(readiness, lifeline));
 
         var app = builder.Build();
-        var probes = new ApiHandler([], args.WorkerName, readiness, lifeline, metrics);
+        var probes = new ApiHandler([], args.WorkerName, readiness, lifeline, metrics, args.MetricsListen?.Port);
         app.Use(probes.FrontDoorAsync);
         app.UseRouting();
         app.MapGrpcService<FrontDoorService>();

@@ -21,14 +21,18 @@ internal sealed class ApiHandler
 
     private readonly FrozenDictionary<string, (ApiRoute Route, ApiMetrics Metrics)> _routes;
     private readonly MetricsExporter? _exporter;
+    // -MetricsPort's port (0: none): requests arriving there get /metrics and the probes, nothing else.
+    private readonly int _metricsPort;
     private readonly StringValues _workerName;
     private readonly string _worker;
     private readonly IReadinessSource _readiness;
     private readonly Lifeline _lifeline;
     private readonly ReadOnlyMemory<byte> _livez;
 
-    public ApiHandler(IEnumerable<ApiRoute> routes, string workerName, IReadinessSource readiness, Lifeline lifeline, WorkerMetrics metrics)
+    public ApiHandler(IEnumerable<ApiRoute> routes, string workerName, IReadinessSource readiness, Lifeline lifeline, WorkerMetrics metrics,
+        int? metricsPort = null)
     {
+        _metricsPort = metricsPort ?? 0;
         _routes = routes.ToFrozenDictionary(r => r.Route, r => (r, metrics.Api(r.Route, "http")), StringComparer.OrdinalIgnoreCase);
         _exporter = metrics.Exporter;
         _worker = workerName;
@@ -48,6 +52,8 @@ internal sealed class ApiHandler
         var request = context.Request;
         var path = request.Path.Value ?? "/";
 
+        if (_metricsPort != 0 && context.Connection.LocalPort == _metricsPort)
+            return MetricsPortAsync(context, path);
         if (_routes.TryGetValue(path, out var api))
             return MeasuredAsync(context, api.Route, api.Metrics);
 
@@ -60,6 +66,16 @@ internal sealed class ApiHandler
             _ => ApiResponses.WriteProblemAsync(context, Problems.NotFound, $"no API has the route '{path}'"),
         };
     }
+
+    /// <summary>The metrics port: /metrics and the probes; the APIs are on the API port only.</summary>
+    private Task MetricsPortAsync(HttpContext context, string path) => path switch
+    {
+        "/metrics" => MetricsAsync(context),
+        "/livez" => Probe(context, ProbeKind.Live),
+        "/readyz" => Probe(context, ProbeKind.Ready),
+        "/healthz" => Probe(context, ProbeKind.Health),
+        _ => ApiResponses.WriteProblemAsync(context, Problems.NotFound, $"the metrics port answers /metrics and the probes only, not '{path}'"),
+    };
 
     /// <summary>One API request, counted by its status and timed (serving_request_total, …_duration_seconds, …_in_progress).</summary>
     private async Task MeasuredAsync(HttpContext context, ApiRoute route, ApiMetrics metrics)
@@ -104,6 +120,8 @@ internal sealed class ApiHandler
     public Task FrontDoorAsync(HttpContext context, RequestDelegate next)
     {
         context.Response.Headers[WorkerHeader] = _workerName;
+        if (_metricsPort != 0 && context.Connection.LocalPort == _metricsPort)
+            return MetricsPortAsync(context, context.Request.Path.Value ?? "/");
         return context.Request.Path.Value switch
         {
             "/livez" => Probe(context, ProbeKind.Live),
