@@ -29,7 +29,30 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
         Assert.False(string.IsNullOrEmpty(json.GetProperty("title").GetString()));
         Assert.False(string.IsNullOrEmpty(json.GetProperty("detail").GetString()));
         Assert.False(string.IsNullOrEmpty(json.GetProperty("requestId").GetString()));
+        // One id: the body's is the one the response header carries.
+        Assert.Equal(json.GetProperty("requestId").GetString(), Assert.Single(response.Headers.GetValues("X-Request-Id")));
         return json;
+    }
+
+    [Fact]
+    public async Task A_clients_request_id_is_adopted_and_echoed_and_a_bad_one_replaced()
+    {
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/sum") { Content = TestHost.Body("nope", "application/json") })
+        {
+            request.Headers.TryAddWithoutValidation("X-Request-Id", "3f2a9c1e-7b4d-4e8a-9f00-0123456789ab");
+            using var response = await Client.SendAsync(request);
+            var json = await ProblemBody(response, HttpStatusCode.BadRequest, "InvalidJson");
+            Assert.Equal("3f2a9c1e-7b4d-4e8a-9f00-0123456789ab", json.GetProperty("requestId").GetString());
+        }
+        foreach (var bad in new[] { "two words", new string('a', 129), "x\"y" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/livez");
+            request.Headers.TryAddWithoutValidation("X-Request-Id", bad);
+            using var response = await Client.SendAsync(request);
+            var echoed = Assert.Single(response.Headers.GetValues("X-Request-Id"));
+            Assert.NotEqual(bad, echoed);
+            Assert.False(string.IsNullOrEmpty(echoed));
+        }
     }
 
     private static string Detail(JsonElement problem) => problem.GetProperty("detail").GetString()!;

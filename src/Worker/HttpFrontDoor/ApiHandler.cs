@@ -45,6 +45,7 @@ internal sealed class ApiHandler
     public Task HandleAsync(HttpContext context)
     {
         context.Response.Headers[WorkerHeader] = _workerName;
+        RequestIds.Apply(context);
         // Draining: the answer tells a keep-alive client this connection ends, so it never sends
         // another request into a connection about to close (docs/worker-protocol.md, "Stopping").
         if (_lifeline.IsStopping)
@@ -113,13 +114,14 @@ internal sealed class ApiHandler
     }
 
     /// <summary>
-    /// The gRPC front door's first middleware: stamps <c>x-serving-worker</c> on every response
+    /// The gRPC front door's first middleware: stamps <c>x-serving-worker</c> and <c>x-request-id</c> on every response
     /// (gRPC calls' initial metadata included) and answers the probes on the same HTTP/2 endpoint;
     /// everything else goes on to gRPC routing.
     /// </summary>
     public Task FrontDoorAsync(HttpContext context, RequestDelegate next)
     {
         context.Response.Headers[WorkerHeader] = _workerName;
+        RequestIds.Apply(context);
         if (_metricsPort != 0 && context.Connection.LocalPort == _metricsPort)
             return MetricsPortAsync(context, context.Request.Path.Value ?? "/");
         return context.Request.Path.Value switch
