@@ -127,6 +127,7 @@ public sealed class StartServingHostCommand : PlanningCommandBase
         var host = job.Host;
         var lines = new BlockingCollection<WorkerLogEntry>();
         var reloadErrors = new ConcurrentQueue<ServingException>();
+        var written = new HashSet<WorkerLogEntry>(ReferenceEqualityComparer.Instance);
         host.Log += lines.Add;
         host.ReloadFailed += reloadErrors.Enqueue;
         using var sigterm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
@@ -137,12 +138,20 @@ public sealed class StartServingHostCommand : PlanningCommandBase
         try
         {
             WriteVerbose($"Serving '{host.Name}' at {host.Url}; Ctrl+C stops it.");
+            // The start's lines (workers started, listening) came before this subscribed: the host kept them. A line
+            // both kept and queued (it arrived in between) is the same object, and is written once.
+            foreach (var entry in host.RecentLog.Read(0, out _))
+            {
+                written.Add(entry);
+                WriteObject(ConsoleLogLine.Format(entry, host.LogFormat));
+            }
             WriteHostLine(host, LogLevel.Information, $"serving '{host.Name}' at {host.Url} (Ctrl+C to stop)");
             while (!host.Completion.IsCompleted)
             {
                 try
                 {
-                    if (lines.TryTake(out var entry, 200, _cancel.Token)) WriteObject(ConsoleLogLine.Format(entry, host.LogFormat));
+                    if (lines.TryTake(out var entry, 200, _cancel.Token) && !written.Remove(entry))
+                        WriteObject(ConsoleLogLine.Format(entry, host.LogFormat));
                     // A reload that did not go through is an error the console shows; serving goes on.
                     while (reloadErrors.TryDequeue(out var error)) WriteError(ErrorRecords.From(error));
                 }
@@ -169,7 +178,8 @@ public sealed class StartServingHostCommand : PlanningCommandBase
         // The workers' last words (drain, stop); after Ctrl+C the pipeline is stopping and takes no more.
         if (!Stopping)
         {
-            foreach (var entry in lines.ToArray()) WriteObject(ConsoleLogLine.Format(entry, host.LogFormat));
+            foreach (var entry in lines.ToArray())
+                if (!written.Contains(entry)) WriteObject(ConsoleLogLine.Format(entry, host.LogFormat));
             WriteHostLine(host, final.State == HostState.Failed ? LogLevel.Critical : LogLevel.Information,
                 final.State == HostState.Failed ? $"failed: {final.Reason}" : "stopped");
         }
