@@ -17,6 +17,7 @@
         'Stop-ServingHost'
         'Restart-ServingHost'
         'Set-ServingHost'
+        'Get-ServingLog'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

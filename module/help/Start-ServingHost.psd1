@@ -11,7 +11,8 @@ Every error - a port in use, a bad address, an invalid manifest, a worker that c
 does not become ready within -StartTimeout - is a terminating error with a stable ErrorId, and
 leaves nothing running and no socket directory behind.
 
-The job: Receive-Job gives the workers' log lines tagged with the worker; Get-Job shows one child
+The job: Receive-Job gives the workers' log lines tagged with the worker (and takes them: Get-ServingLog
+reads the host's latest 10,000 lines in time order without taking them); Get-Job shows one child
 job per worker; Wait-Job waits until the host ends; Stop-Job or Stop-ServingHost stops it
 gracefully. Workers exit within a second or two when this pwsh process dies, even by SIGKILL.
 Crashed workers are respawned with exponential backoff unless the host runs inside a container
@@ -50,7 +51,9 @@ Restart-ServingHost replaces the workers the same way without reading the servic
         Reload          = 'Watch the service and start a new generation of workers when it changes; the serving generation is replaced only once the new one is ready, and a broken change leaves it serving.'
         ReloadInclude   = 'With -Reload: only changes to files matching these patterns (relative to the service directory; * ? ** as in .gitignore) reload. Default: every file.'
         ReloadExclude   = 'With -Reload: changes to files matching these patterns never reload, on top of the defaults (obj/, .git/, editor swap and backup files) and .servingignore.'
-        Wait            = 'Run in the foreground, writing worker log lines, until Ctrl+C or SIGTERM; then stop gracefully. For containers: pwsh -c ''Import-Module Serving; Start-ServingHost -Wait''.'
+        Wait            = 'Run in the foreground, writing the host''s log lines, until Ctrl+C or SIGTERM; then stop gracefully. Each line is one string, never wrapped whatever the console''s width: in -LogFormat Text "14:03:07.512 info [api-1] message" (an exception on indented lines below), in Json one object per line; the supervisor''s own lines (start, stop, respawns, reloads) are in the same format. For containers: pwsh -c ''Import-Module Serving; Start-ServingHost -Wait''.'
+        LogFormat       = 'How workers write their log lines, and -Wait every line: Text (default; "info: message", an exception on indented lines below) or Json (one object per line: timestamp, level, worker, event, message, exception in full, fields). Receive-Job and Get-ServingLog give the same objects either way.'
+        LogLevel        = 'The lowest level logged: Trace, Debug, Information (default), Warning, Error or Critical. Workers write nothing below it (the frameworks'' own lines only from Warning up) and the supervisor keeps none of its notes below it.'
     }
     Examples    = @(
         @{ Code = @'

@@ -9,7 +9,7 @@ namespace Serving.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "ServingHost", SupportsShouldProcess = true)]
 [OutputType(typeof(ServingHostJob))]
-[OutputType(typeof(WorkerLogEntry))]
+[OutputType(typeof(string))]
 public sealed class StartServingHostCommand : PlanningCommandBase
 {
     /// <summary>The runtime's defaults (HostOptions): the parameters start from them, so they are written once.</summary>
@@ -36,8 +36,14 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     /// <summary>Concurrent HTTP/2 streams per client connection. Default 100.</summary>
     [Parameter][ValidateRange(1, 10000)] public int MaxConcurrentStreams { get; set; } = Defaults.MaxConcurrentStreams;
 
-    /// <summary>Run in the foreground, writing worker log lines, until Ctrl+C or SIGTERM.</summary>
+    /// <summary>Run in the foreground, writing the host's log lines (one string per line, never wrapped), until Ctrl+C or SIGTERM.</summary>
     [Parameter] public SwitchParameter Wait { get; set; }
+
+    /// <summary>How workers write their log lines, and -Wait every line: Text (default) or Json (one object per line).</summary>
+    [Parameter] public LogFormat LogFormat { get; set; } = Defaults.LogFormat;
+
+    /// <summary>The lowest level logged: Trace, Debug, Information (default), Warning, Error or Critical.</summary>
+    [Parameter] public LogLevel LogLevel { get; set; } = Defaults.LogLevel;
 
     /// <summary>Watch the service and start a new generation of workers when it changes; the old one serves until the new one is ready.</summary>
     [Parameter] public SwitchParameter Reload { get; set; }
@@ -72,6 +78,8 @@ public sealed class StartServingHostCommand : PlanningCommandBase
                     MaxMessageBytes = MaxMessageSize,
                     MaxConcurrentStreams = MaxConcurrentStreams,
                     StopTimeout = TimeSpan.FromSeconds(StopTimeout),
+                    LogFormat = LogFormat,
+                    LogLevel = LogLevel,
                 },
                 Reload = Reload,
                 ReloadInclude = ReloadInclude,
@@ -109,12 +117,17 @@ public sealed class StartServingHostCommand : PlanningCommandBase
         }
     }
 
-    /// <summary>-Wait: stream log lines until the host ends, or stop it on Ctrl+C / SIGTERM.</summary>
+    /// <summary>
+    /// -Wait: write the host's log lines until the host ends, or stop it on Ctrl+C / SIGTERM. Each line is a string
+    /// in the host's -LogFormat (<see cref="ConsoleLogLine"/>), not an object: a format view would wrap or cut it
+    /// at the console's width, which outside a terminal (docker logs, journald) is 80 columns.
+    /// </summary>
     private HostInfo RunInForeground(ServingHostJob job)
     {
         var host = job.Host;
         var lines = new BlockingCollection<WorkerLogEntry>();
         var reloadErrors = new ConcurrentQueue<ServingException>();
+        var written = new HashSet<WorkerLogEntry>(ReferenceEqualityComparer.Instance);
         host.Log += lines.Add;
         host.ReloadFailed += reloadErrors.Enqueue;
         using var sigterm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
@@ -125,12 +138,20 @@ public sealed class StartServingHostCommand : PlanningCommandBase
         try
         {
             WriteVerbose($"Serving '{host.Name}' at {host.Url}; Ctrl+C stops it.");
-            Host.UI.WriteLine($"Serving '{host.Name}' at {host.Url} (Ctrl+C to stop)");
+            // The start's lines (workers started, listening) came before this subscribed: the host kept them. A line
+            // both kept and queued (it arrived in between) is the same object, and is written once.
+            foreach (var entry in host.RecentLog.Read(0, out _))
+            {
+                written.Add(entry);
+                WriteObject(ConsoleLogLine.Format(entry, host.LogFormat));
+            }
+            WriteHostLine(host, LogLevel.Information, $"serving '{host.Name}' at {host.Url} (Ctrl+C to stop)");
             while (!host.Completion.IsCompleted)
             {
                 try
                 {
-                    if (lines.TryTake(out var entry, 200, _cancel.Token)) WriteObject(entry);
+                    if (lines.TryTake(out var entry, 200, _cancel.Token) && !written.Remove(entry))
+                        WriteObject(ConsoleLogLine.Format(entry, host.LogFormat));
                     // A reload that did not go through is an error the console shows; serving goes on.
                     while (reloadErrors.TryDequeue(out var error)) WriteError(ErrorRecords.From(error));
                 }
@@ -143,15 +164,42 @@ public sealed class StartServingHostCommand : PlanningCommandBase
         finally
         {
             if (!host.Completion.IsCompleted)
+            {
+                // After Ctrl+C the pipeline takes no more output; after SIGTERM (a container's stop) it does, and says so.
+                if (!Stopping) WriteHostLine(host, LogLevel.Information, $"stopping: draining for up to {StopTimeout} s");
                 job.StopHostAsync(TimeSpan.FromSeconds(StopTimeout), force: false).GetAwaiter().GetResult();
+            }
             host.Log -= lines.Add;
             host.ReloadFailed -= reloadErrors.Enqueue;
             JobRepository.Remove(job);
             job.Dispose();
         }
+        var final = host.Snapshot();
         // The workers' last words (drain, stop); after Ctrl+C the pipeline is stopping and takes no more.
         if (!Stopping)
-            foreach (var entry in lines.ToArray()) WriteObject(entry);
-        return host.Snapshot();
+        {
+            foreach (var entry in lines.ToArray())
+                if (!written.Contains(entry)) WriteObject(ConsoleLogLine.Format(entry, host.LogFormat));
+            WriteHostLine(host, final.State == HostState.Failed ? LogLevel.Critical : LogLevel.Information,
+                final.State == HostState.Failed ? $"failed: {final.Reason}" : "stopped");
+        }
+        return final;
+    }
+
+    /// <summary>A line of the host's own (start, stop) in the console's format, as the supervisor's lines about workers are.</summary>
+    private void WriteHostLine(ServingHost host, LogLevel level, string message)
+    {
+        if (level < host.LogLevel) return;
+        WriteObject(ConsoleLogLine.Format(new WorkerLogEntry
+        {
+            Time = DateTimeOffset.Now,
+            Host = host.Name,
+            Worker = "supervisor",
+            Pid = Environment.ProcessId,
+            Stream = "supervisor",
+            Event = "host",
+            Level = level,
+            Message = message,
+        }, host.LogFormat));
     }
 }

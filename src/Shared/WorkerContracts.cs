@@ -26,3 +26,6 @@ public enum RunnerTransport
 
 /// <summary>What an API's request and response bodies are (host.json <c>apis[].input</c> / <c>output</c>; the manifest's Input / Output).</summary>
 public enum PayloadKind { Json, Text, Bytes }
+
+/// <summary>How workers write their log lines (host.json <c>logFormat</c>; -LogFormat): plain <c>info: …</c> lines, or one JSON object per line.</summary>
+public enum LogFormat { Text, Json }

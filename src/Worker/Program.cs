@@ -43,6 +43,8 @@ internal static class Program
             LineLoggerProvider.WriteStderr($"error: {ex.Message}");
             return ExitCodes.BadConfiguration;
         }
+        // From here on every line is in host.json's format and at its level; the lines above could not know them.
+        LineLoggerProvider.Configure(config.LogFormatKind, config.MinimumLevel, arguments.WorkerName);
 
         int code;
         using (var lifeline = new Lifeline(arguments.WorkerName, config.Service!.Runners!.Select(r => r.Name)))
@@ -59,14 +61,13 @@ internal static class Program
             }
             catch (ServiceLoadException ex)
             {
-                LineLoggerProvider.WriteStderr($"error: {ex.Message}");
-                if (ex.InnerException is { } inner)
-                    LineLoggerProvider.WriteStderr($"fail: {LineLoggerProvider.OneLine(inner.ToString())}");
+                // The exception behind it (a type's constructor that threw, a missing dependency) below the line, in full.
+                LineLoggerProvider.Write(LogLevel.Error, ex.Message, ex.InnerException);
                 code = ExitCodes.ServiceLoadFailed;
             }
             catch (Listening.ListenException ex)
             {
-                LineLoggerProvider.WriteStderr($"error: {ex.Message}");
+                LineLoggerProvider.Write(LogLevel.Error, ex.Message);
                 code = ExitCodes.CannotListen;
             }
         }

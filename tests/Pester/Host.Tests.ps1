@@ -653,8 +653,13 @@ Describe 'A user''s own runner assembly' {
         Wait-Until -TimeoutSeconds 5 -What 'the log line with the request id' {
             (Receive-Job $job -Keep | Where-Object Message -Match ([regex]::Escape("RunnerFailed request $($problem.requestId):"))).Count -ge 1
         }
-        Wait-Until -TimeoutSeconds 5 -What 'the runner''s line with the exception' {
-            (Receive-Job $job -Keep | Where-Object Message -Match 'RunnerFailed request .*InvalidOperationException: boom').Count -ge 1
+        # The exception follows the runner's line on indented lines of its own, at the line's level.
+        Wait-Until -TimeoutSeconds 5 -What 'the runner''s line with the exception below it' {
+            $failed = @(Get-ServingLog -InputObject $job -Worker 'text-*' | Where-Object Message -Match "^RunnerFailed request $([regex]::Escape($problem.requestId)):")
+            if ($failed.Count -eq 0) { return $false }
+            $lines = @(Get-ServingLog -InputObject $job -Worker $failed[0].Worker)
+            $at = [array]::FindIndex($lines, [Predicate[object]] { param($l) $l.Message -eq $failed[0].Message })
+            $at + 1 -lt $lines.Count -and $lines[$at + 1].Message -match '^\s+System\.InvalidOperationException: boom' -and "$($lines[$at + 1].Level)" -eq 'Error'
         }
 
         $slow = Invoke-WebRequest "$($info.Url)/slow" -Method Post -Body '{"ms":5000}' -ContentType 'application/json' -SkipHttpErrorCheck

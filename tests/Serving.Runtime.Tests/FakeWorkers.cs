@@ -26,6 +26,7 @@ internal sealed class FakeProcess : IWorkerProcess
 
     public void Ready() => Output.OnLine(ServingHost.ReadyEvent, false);
     public void Print(string line) => Output.OnLine(line, false);
+    public void PrintError(string line) => Output.OnLine(line, true);
     public void Exit(int code) => _exited.TrySetResult(code);
 
     private static int _sequence;

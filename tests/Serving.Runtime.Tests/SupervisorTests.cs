@@ -31,7 +31,7 @@ public sealed partial class SupervisorTests : IDisposable
     private ServingHost NewHost(bool respawn = true, bool container = false, int apiWorkers = 2, TransportChoice transport = TransportChoice.Auto,
         TimeSpan? startTimeout = null, int port = 0, TimeSpan? stopTimeout = null, ApiDefinition[]? apis = null, WorkerTuning? tuning = null,
         ServingProtocol protocol = ServingProtocol.Http, bool development = false, bool overlap = true, ReloadOptions? reload = null,
-        string? serviceDirectory = null)
+        string? serviceDirectory = null, LogLevel logLevel = LogLevel.Information, int logCapacity = 10_000)
     {
         var files = container ? new Hashtable { ["/.dockerenv"] = "" } : null;
         var platform = Facts.Info("Linux", files: files, temp: _temp, cpus: 2);
@@ -51,6 +51,8 @@ public sealed partial class SupervisorTests : IDisposable
             Tuning = tuning ?? new WorkerTuning(),
             SuccessorsOverlap = overlap,
             Reload = reload,
+            LogLevel = logLevel,
+            LogCapacity = logCapacity,
         }, _launcher, HostRegistry.NextId());
         _planOptions[host] = options;
         _hosts.Add(host);

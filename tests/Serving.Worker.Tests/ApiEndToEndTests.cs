@@ -188,9 +188,13 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
         // worker's line (with the exception) both name it.
         await fixture.Api.WaitForLineAsync(l => l.StartsWith($"[err] fail: RunnerFailed request {requestId}: runner 'test' method 'fail' failed (the runner worker's log has the exception under this request id)"),
             TimeSpan.FromSeconds(5), "the API worker's log line");
-        await fixture.Runner.WaitForLineAsync(l => l.StartsWith($"[err] fail: RunnerFailed request {requestId}: runner 'test' method 'fail' failed | ")
-            && l.Contains("secret internal detail") && l.Contains("TestRunner.Fail"),
-            TimeSpan.FromSeconds(5), "the full exception on the runner's stderr");
+        // The exception follows the runner's line on lines of its own, indented (never joined onto it).
+        var failLine = $"[err] fail: RunnerFailed request {requestId}: runner 'test' method 'fail' failed";
+        await fixture.Runner.WaitForLineAsync(l => l == failLine, TimeSpan.FromSeconds(5), "the runner's line with the request id");
+        await fixture.Runner.WaitForLineAsync(l => l.StartsWith("[err]     ") && l.Contains("TestRunner.Fail"), TimeSpan.FromSeconds(5), "the exception's stack");
+        var lines = fixture.Runner.Lines.ToList();
+        var at = lines.IndexOf(failLine);
+        Assert.StartsWith("[err]     System.InvalidOperationException: secret internal detail", lines[at + 1]);
     }
 
     [Fact]
@@ -199,8 +203,9 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
         using var response = await Client.PostAsync("/nan", TestHost.Body("x"));
         var json = await ProblemBody(response, HttpStatusCode.InternalServerError, "RunnerFailed");
         Assert.StartsWith("runner 'test' method 'nan' returned a result that cannot be written as JSON; details are in the serving host's log under request id ", Detail(json));
-        await fixture.Runner.WaitForLineAsync(l => l.StartsWith("[err] fail: RunnerFailed request ") && l.Contains("method 'nan' returned a result that cannot be written as JSON | System.ArgumentException"),
-            TimeSpan.FromSeconds(5), "the encoder's exception on the runner's stderr");
+        await fixture.Runner.WaitForLineAsync(l => l.StartsWith("[err] fail: RunnerFailed request ") && l.EndsWith("method 'nan' returned a result that cannot be written as JSON"),
+            TimeSpan.FromSeconds(5), "the runner's line");
+        await fixture.Runner.WaitForLineAsync(l => l.StartsWith("[err]     System.ArgumentException"), TimeSpan.FromSeconds(5), "the encoder's exception below it");
     }
 
     [Fact]
@@ -317,7 +322,7 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
         var fail = RunnerWire.ParseReply((await wire.ReadFrameAsync()).Payload);
         Assert.Equal((2, "runner 'test' method 'fail' failed"), ((int)fail.Status, fail.Text));
         // The exception is in the runner worker's log under the request id the call carried.
-        await TestHost.Eventually(() => Task.FromResult(fixture.Runner.Lines.Any(l => l.Contains("RunnerFailed request test-request") && l.Contains("secret internal detail"))),
+        await TestHost.Eventually(() => Task.FromResult(fixture.Runner.Events.Any(l => l.Contains("RunnerFailed request test-request") && l.Contains("secret internal detail"))),
             TimeSpan.FromSeconds(5), "the runner's log line for the failed call");
 
         // A ping is answered: serving. Uds endpoints need no secret.
@@ -332,7 +337,8 @@ public class ApiEndToEndTests(ServingFixture fixture) : IClassFixture<ServingFix
         foreach (var line in fixture.Runner.Lines.Concat(fixture.Api.Lines))
         {
             Assert.DoesNotContain("\u001b[", line);
-            Assert.Matches(@"^(\[err\] )?(@@serving (ready|stopping|stats \{.*\})|(info|warn|fail|crit|error|dbug|trce): .*)$", line);
+            // An event's line, or a line continuing it (an exception's), indented.
+            Assert.Matches(@"^(\[err\] )?(@@serving (ready|stopping|stats \{.*\})|(info|warn|fail|crit|error|dbug|trce): .*|    .*)$", line);
         }
         Assert.Contains("@@serving ready", fixture.Runner.Lines);
         Assert.Contains("@@serving ready", fixture.Api.Lines);

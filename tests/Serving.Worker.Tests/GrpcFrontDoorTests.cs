@@ -201,7 +201,7 @@ public class GrpcFrontDoorTests(GrpcFrontDoorFixture fixture) : IClassFixture<Gr
         Assert.Equal($"runner 'test' method 'fail' failed; details are in the serving host's log under request id {requestId}", error.Status.Detail);
         await fixture.Api.WaitForLineAsync(l => l.StartsWith($"[err] fail: RunnerFailed request {requestId}: runner 'test' method 'fail' failed (the runner worker's log has the exception under this request id)"),
             TimeSpan.FromSeconds(5), "the API worker's line with the client's request id");
-        await fixture.Runner.WaitForLineAsync(l => l.StartsWith($"[err] fail: RunnerFailed request {requestId}: ") && l.Contains("secret internal detail") && l.Contains("TestRunner.Fail"),
+        await fixture.Runner.WaitForEventAsync(l => l.StartsWith($"[err] fail: RunnerFailed request {requestId}: ") && l.Contains("secret internal detail") && l.Contains("TestRunner.Fail"),
             TimeSpan.FromSeconds(5), "the full exception on the runner's stderr");
 
         var (nan, _) = await Fails(Client, Text("nan", "x"), StatusCode.Internal);

@@ -163,7 +163,7 @@ public class GrpcHostingTests
         var (fail, worker) = await Fails(client, Text("fail", "q"), StatusCode.Internal);
         Assert.Equal("dev-1", worker);
         Assert.DoesNotContain("secret internal detail", fail.Status.Detail);
-        await dev.WaitForLineAsync(l => l.StartsWith("[err] fail: ") && l.Contains("secret internal detail"), Patience, "the full exception in the worker's log");
+        await dev.WaitForEventAsync(l => l.StartsWith("[err] fail: ") && l.Contains("secret internal detail"), Patience, "the full exception in the worker's log");
         await Fails(client, Text("slow", "5000"), StatusCode.DeadlineExceeded);
         await Fails(client, Text("slow", "5001"), StatusCode.DeadlineExceeded, new CallOptions(deadline: DateTime.UtcNow.AddMilliseconds(200)));
 
@@ -206,7 +206,7 @@ public class GrpcHostingTests
         var port = ((IPEndPoint)taken.LocalEndPoint!).Port;
         var api = host.StartApi($"http://127.0.0.1:{port}", reusePort: true);
         Assert.Equal(4, await api.WaitForExitAsync(TimeSpan.FromSeconds(20)));
-        Assert.Contains(api.Lines, l => l.StartsWith("[err] error: ") && l.Contains("SO_REUSEPORT"));
+        Assert.Contains(api.Lines, l => l.StartsWith("[err] fail: ") && l.Contains("SO_REUSEPORT"));
     }
 }
 

@@ -99,6 +99,9 @@ public sealed class HostJsonRoundTripTests : IDisposable
             // Above int.MaxValue: the limit is a long on both sides.
             MaxRequestBodyBytes = 3_000_000_000L,
             Tuning = NonDefaultTuning(),
+            // Off their defaults (Text, Information), so a dropped key shows.
+            LogFormat = SupervisorShared.LogFormat.Json,
+            LogLevel = Supervisor.Supervision.LogLevel.Warning,
         };
         var endpoints = EndpointsOf(plan);
 
@@ -131,6 +134,8 @@ public sealed class HostJsonRoundTripTests : IDisposable
         Assert.Equal(37, read.MaxConcurrentStreams);
         Assert.Equal(3_000_000_000L, read.MaxRequestBodyBytes);
         Assert.Equal(7_250, read.Tuning.RunnerConnectTimeoutMs);
+        Assert.Equal(LogFormat.Json, read.LogFormatKind);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, read.MinimumLevel);
         Assert.Equal(40, read.Tuning.BatchQueueBatches);
     }
 
@@ -164,6 +169,26 @@ public sealed class HostJsonRoundTripTests : IDisposable
         Assert.Equal(ServingDefaults.RequestTimeoutSeconds, read.RequestTimeoutSeconds);
         Assert.Equal(ServingDefaults.MaxRequestBodyBytes, read.MaxRequestBodyBytes);
         Assert.Equal(ServingDefaults.MaxConcurrentStreams, read.MaxConcurrentStreams);
+        Assert.Equal(LogFormat.Text, read.LogFormatKind);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, read.MinimumLevel);
+    }
+
+    [Theory]
+    [InlineData("Trace")]
+    [InlineData("Debug")]
+    [InlineData("Information")]
+    [InlineData("Warning")]
+    [InlineData("Error")]
+    [InlineData("Critical")]
+    public void Every_log_level_is_read_back_as_the_same_level(string name)
+    {
+        var plan = Plan(TwoRunners(), new Supervisor.Planning.PlanOptions { Port = 0, HostAddress = "127.0.0.1", Development = true });
+        var options = new Supervisor.Supervision.HostOptions { Name = "levels", LogLevel = Enum.Parse<Supervisor.Supervision.LogLevel>(name) };
+
+        var read = WriteAndLoad(plan, "levels", new Dictionary<string, (SupervisorShared.RunnerTransport Transport, string Address)>(), NoScaling, "", options);
+
+        AssertReadAsWritten(read, plan, "levels", new Dictionary<string, (SupervisorShared.RunnerTransport Transport, string Address)>(), NoScaling, "", options);
+        Assert.Equal(name, read.MinimumLevel.ToString());
     }
 
     [Fact]
@@ -342,6 +367,8 @@ public sealed class HostJsonRoundTripTests : IDisposable
         Assert.Equal(options.MaxRequestBodyBytes, read.MaxRequestBodyBytes);
         Assert.Equal(options.MaxMessageBytes, read.MaxMessageBytes);
         Assert.Equal(options.MaxConcurrentStreams, read.MaxConcurrentStreams);
+        Assert.Equal(options.LogFormat.ToString(), read.LogFormatKind.ToString());
+        Assert.Equal(options.LogLevel.ToString(), read.MinimumLevel.ToString());
         AssertTuningReadAsWritten(options.Tuning, read.Tuning);
     }
 

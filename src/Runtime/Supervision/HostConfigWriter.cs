@@ -81,6 +81,8 @@ internal static class HostConfigWriter
             if (options.MaxMessageBytes is { } maxMessageBytes)
                 w.WriteNumber("maxMessageBytes", maxMessageBytes);
             w.WriteNumber("maxConcurrentStreams", options.MaxConcurrentStreams);
+            w.WriteString("logFormat", options.LogFormat.ToString());
+            w.WriteString("logLevel", LogLineContract.LevelName((int)options.LogLevel));
             // Every tunable, default or not: the worker runs with exactly what the supervisor holds.
             w.WritePropertyName("tuning");
             JsonSerializer.Serialize(w, options.Tuning, TuningJson);

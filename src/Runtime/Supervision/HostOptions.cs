@@ -103,4 +103,16 @@ public sealed record HostOptions
 
     /// <summary>Log lines kept per worker for error messages and Get-ServingHost diagnostics.</summary>
     public int RecentLines { get; init; } = 40;
+
+    /// <summary>How workers write their log lines (host.json <c>logFormat</c>), and how -Wait writes every line. Default Text.</summary>
+    public LogFormat LogFormat { get; init; } = LogFormat.Text;
+
+    /// <summary>
+    /// The lowest level logged (host.json <c>logLevel</c>): workers write nothing below it, and the supervisor keeps
+    /// none of its own notes below it. Default Information.
+    /// </summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>Log lines the host keeps for Get-ServingLog, of all its workers together (<see cref="LogRing"/>). Default 10,000.</summary>
+    public int LogCapacity { get; init; } = 10_000;
 }

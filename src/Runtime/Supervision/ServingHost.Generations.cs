@@ -37,7 +37,7 @@ public sealed partial class ServingHost
         }
         catch (ServingException e)
         {
-            Reload($"generation {Generation + 1} failed; generation {Generation} keeps serving: {e.Message}");
+            Reload($"generation {Generation + 1} failed; generation {Generation} keeps serving: {e.Message}", LogLevel.Error);
             Raise(ReloadFailed, e);
             throw;
         }
@@ -223,7 +223,7 @@ public sealed partial class ServingHost
         if (_options.Reload is not { } reload) return;
         try
         {
-            var watcher = new ServiceWatcher(Plan.Definition, reload, OnServiceChangedAsync, Reload);
+            var watcher = new ServiceWatcher(Plan.Definition, reload, OnServiceChangedAsync, message => Reload(message));
             Reload($"watching {string.Join("; ", watcher.Watched)}");
             using (Gate()) _watcher = watcher;
         }
@@ -349,13 +349,15 @@ public sealed partial class ServingHost
         $"Host '{Name}' was not reloaded: {why}. Generation {Generation} keeps serving.", Name);
 
     /// <summary>A line of the reloader's, in the host's log (Receive-Job's "reloader" child job; the console under -Wait).</summary>
-    private void Reload(string message) => Raise(Log, new WorkerLogEntry
+    private void Reload(string message, LogLevel level = LogLevel.Information) => Record(null, "", new WorkerLogEntry
     {
         Time = DateTimeOffset.Now,
         Host = Name,
         Worker = ReloaderName,
         Pid = Environment.ProcessId,
         Stream = "supervisor",
+        Event = "reloader",
+        Level = level,
         Message = "reloader: " + message,
     });
 

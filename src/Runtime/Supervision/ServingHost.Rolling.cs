@@ -146,7 +146,7 @@ public sealed partial class ServingHost
                 slot.Draining.Add(successor);
                 if (!exited.IsCompleted) successor.Process.Kill();
                 ThrowIfStopping("restarted");
-                Note(slot, $"successor (pid {successor.Pid}) {why}; pid {slot.Pid} keeps serving");
+                Note(slot, $"successor (pid {successor.Pid}) {why}; pid {slot.Pid} keeps serving", LogLevel.Warning);
                 throw new ServingException(ErrorIds.WorkerNotRestartable, ServingErrorKind.InvalidOperation,
                     $"Worker {slot.Name} of host '{Name}' was not restarted: its successor (pid {successor.Pid}) {why}. " +
                     $"The running process (pid {slot.Pid}) keeps serving. Last lines:{Environment.NewLine}{Tail(slot)}", slot.Name);
@@ -227,7 +227,7 @@ public sealed partial class ServingHost
     {
         if (ReferenceEquals(slot.Successor, run))
         {
-            Note(slot, $"successor (pid {run.Pid}) exited with code {exitCode}{Signal(exitCode)} before it was ready");
+            Note(slot, $"successor (pid {run.Pid}) exited with code {exitCode}{Signal(exitCode)} before it was ready", LogLevel.Error);
             return; // ReplaceAsync reports it and lets go of it.
         }
         if (slot.Draining.Remove(run))

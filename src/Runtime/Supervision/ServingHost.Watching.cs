@@ -44,7 +44,9 @@ public sealed partial class ServingHost
             }
             return;
         }
-        Emit(slot, run.Pid, isError ? "stderr" : "stdout", line);
+        var entry = WorkerLineParser.Parse(line, isError, run.LastLevel(isError), Name, slot.Name, run.Pid, DateTimeOffset.Now);
+        run.SetLastLevel(isError, entry.Level);
+        Record(slot, line.StartsWith('{') ? WorkerLineParser.AsText(entry) : line, entry);
     }
 
     /// <summary>Now on the host's clock (<see cref="HostOptions.Time"/>), in UTC: what respawns are due by and Retry-After is counted from.</summary>
@@ -86,7 +88,7 @@ public sealed partial class ServingHost
                 restart.TrySetResult(StartAgain(slot));
                 return;
             }
-            Note(slot, $"exited unexpectedly with code {exitCode}{Signal(exitCode)} after {uptime.TotalSeconds:0.#} s");
+            Note(slot, $"exited unexpectedly with code {exitCode}{Signal(exitCode)} after {uptime.TotalSeconds:0.#} s", LogLevel.Error);
             if (SuccessorTakesOver(slot, run)) return;
             if (_startFailure is { } failure)
             {
@@ -100,10 +102,10 @@ public sealed partial class ServingHost
                 var why = Plan.Platform.IsContainer
                     ? "inside a container the orchestrator restarts the host; -Respawn Always respawns workers instead"
                     : "respawn is off (-Respawn Never)";
-                Note(slot, "not respawned: " + why);
+                Note(slot, "not respawned: " + why, LogLevel.Warning);
                 var reason = $"worker {slot.Name} exited with code {exitCode}{Signal(exitCode)} and is not respawned ({why})";
                 // Said while the worker's log is still open: a finished worker takes no more lines.
-                Note(slot, "the host ends: " + reason);
+                Note(slot, "the host ends: " + reason, LogLevel.Critical);
                 ReleaseRunnerListener(slot);
                 SetWorker(slot, WorkerState.Exited);
                 FailHost(reason);
@@ -112,7 +114,7 @@ public sealed partial class ServingHost
             var next = _options.RespawnPolicy.Next(slot.FastCrashes, uptime);
             if (next is null)
             {
-                Note(slot, $"crashed {_options.RespawnPolicy.MaxFastCrashes} times in a row within {_options.RespawnPolicy.StablePeriod.TotalSeconds:0} s of starting: given up (Failed)");
+                Note(slot, $"crashed {_options.RespawnPolicy.MaxFastCrashes} times in a row within {_options.RespawnPolicy.StablePeriod.TotalSeconds:0} s of starting: given up (Failed)", LogLevel.Critical);
                 SetWorker(slot, WorkerState.Failed);
                 UpdateState();
                 return;
@@ -166,7 +168,7 @@ public sealed partial class ServingHost
         }
         catch (ServingException e)
         {
-            Note(slot, e.Message);
+            Note(slot, e.Message, LogLevel.Error);
             SetWorker(slot, WorkerState.Failed);
             started = false;
         }

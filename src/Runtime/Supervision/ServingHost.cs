@@ -43,11 +43,13 @@ public sealed partial class ServingHost : IDisposable
     private DateTimeOffset? _startedAt, _stoppedAt;
     private TaskCompletionSource<WorkerSlot>? _startFailure;
     private WorkerSpecs.SpecContext? _specContext;
+    private readonly LogRing _recentLog;
 
     public ServingHost(HostPlan plan, HostOptions options, IWorkerLauncher launcher, int id)
     {
         Plan = plan;
         _options = options;
+        _recentLog = new LogRing(options.LogCapacity);
         _launcher = launcher;
         Id = id;
         Name = options.Name;
@@ -65,8 +67,17 @@ public sealed partial class ServingHost : IDisposable
     /// <summary>Completes when the host has stopped or failed and everything is cleaned up.</summary>
     public Task Completion => _completion.Task;
 
-    /// <summary>Every line any worker writes, plus the supervisor's notes about workers.</summary>
+    /// <summary>Every line any worker writes, plus the supervisor's notes about workers (at or above <see cref="HostOptions.LogLevel"/>).</summary>
     public event Action<WorkerLogEntry>? Log;
+
+    /// <summary>The same lines, the latest <see cref="HostOptions.LogCapacity"/> of them, kept for reading without taking them (Get-ServingLog).</summary>
+    public LogRing RecentLog => _recentLog;
+
+    /// <summary>How the host's workers write their lines (-LogFormat); -Wait writes every line so too.</summary>
+    public LogFormat LogFormat => _options.LogFormat;
+
+    /// <summary>The lowest level the host logs (-LogLevel).</summary>
+    public LogLevel LogLevel => _options.LogLevel;
 
     /// <summary>
     /// A worker changed state (started, ready, exited, respawned, failed): the worker as it was at the
@@ -148,23 +159,33 @@ public sealed partial class ServingHost : IDisposable
 
     // ---- state, log lines and events, under the lock -------------------------------------------
 
-    private void Note(WorkerSlot slot, string message)
+    /// <summary>The supervisor's note about a worker, in its log: Information, unless the worker failed (<paramref name="level"/>).</summary>
+    private void Note(WorkerSlot slot, string message, LogLevel level = LogLevel.Information)
     {
-        Emit(slot, slot.Pid, "supervisor", $"supervisor: {slot.Name} {message}");
-    }
-
-    private void Emit(WorkerSlot slot, int pid, string stream, string line)
-    {
-        slot.Remember(line);
-        Raise(Log, new WorkerLogEntry
+        var line = $"supervisor: {slot.Name} {message}";
+        Record(slot, line, new WorkerLogEntry
         {
             Time = DateTimeOffset.Now,
             Host = Name,
             Worker = slot.Name,
-            Pid = pid,
-            Stream = stream,
+            Pid = slot.Pid,
+            Stream = "supervisor",
+            Event = "supervisor",
+            Level = level,
             Message = line,
         });
+    }
+
+    /// <summary>
+    /// A line of the host's log: the slot's recent lines keep it (as <paramref name="text"/>) whatever its level;
+    /// at or above <see cref="HostOptions.LogLevel"/> it goes to <see cref="RecentLog"/> and <see cref="Log"/>.
+    /// </summary>
+    private void Record(WorkerSlot? slot, string text, WorkerLogEntry entry)
+    {
+        slot?.Remember(text);
+        if (entry.Level < _options.LogLevel) return;
+        _recentLog.Add(entry);
+        Raise(Log, entry);
     }
 
     /// <summary>

@@ -39,6 +39,18 @@ internal sealed class WorkerRun : IWorkerOutput
     /// <summary>This process's latest report (<c>@@serving stats</c>); added to the slot's retired totals when it exits.</summary>
     public RunnerWorkerStats Stats { get; set; } = RunnerWorkerStats.Empty;
 
+    // The level of the last line on each stream: a line starting with whitespace continues it (an exception's stack).
+    // Each stream's lines arrive one at a time, in order.
+    private LogLevel? _lastStdoutLevel, _lastStderrLevel;
+
+    public LogLevel? LastLevel(bool isError) => isError ? _lastStderrLevel : _lastStdoutLevel;
+
+    public void SetLastLevel(bool isError, LogLevel level)
+    {
+        if (isError) _lastStderrLevel = level;
+        else _lastStdoutLevel = level;
+    }
+
     public bool HasExited => Process is { Exited.IsCompleted: true };
 
     void IWorkerOutput.OnLine(string line, bool isError) => _host.OnWorkerLine(this, line, isError);

@@ -25,6 +25,15 @@ internal sealed class HostConfig
     /// <summary>Optional: concurrent HTTP/2 streams per connection a runner accepts (null: Kestrel's 100).</summary>
     public int? MaxConcurrentStreams { get; set; }
 
+    /// <summary>Optional: how log lines are written, <c>Text</c> (default) or <c>Json</c> (-LogFormat).</summary>
+    public string? LogFormat { get; set; }
+
+    /// <summary>Optional: the lowest level written, <c>Trace</c> … <c>Critical</c> (default <c>Information</c>; -LogLevel).</summary>
+    public string? LogLevel { get; set; }
+
+    [JsonIgnore] public LogFormat LogFormatKind { get; private set; }
+    [JsonIgnore] public Microsoft.Extensions.Logging.LogLevel MinimumLevel { get; private set; } = Microsoft.Extensions.Logging.LogLevel.Information;
+
     /// <summary>The workers' tunables (host.json <c>tuning</c>); absent keys keep <see cref="WorkerTuning"/>'s defaults.</summary>
     public WorkerTuning Tuning { get; set; } = new();
 
@@ -83,6 +92,20 @@ internal sealed class HostConfig
             "GRPC" => ServingProtocol.Grpc,
             _ => throw new ConfigException($"host.json: unknown protocol '{Protocol}' (Http or Grpc)"),
         };
+
+        LogFormatKind = LogFormat?.ToUpperInvariant() switch
+        {
+            null or "" or "TEXT" => Shared.LogFormat.Text,
+            "JSON" => Shared.LogFormat.Json,
+            _ => throw new ConfigException($"host.json: unknown logFormat '{LogFormat}' (Text or Json)"),
+        };
+        if (!string.IsNullOrEmpty(LogLevel))
+        {
+            var level = LogLineContract.LevelOf(LogLevel);
+            if (level < 0)
+                throw new ConfigException($"host.json: unknown logLevel '{LogLevel}' ({string.Join(", ", LogLineContract.LevelNames)})");
+            MinimumLevel = (Microsoft.Extensions.Logging.LogLevel)level;
+        }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var runner in Service.Runners)

@@ -100,7 +100,7 @@ internal sealed class Lifeline : IDisposable
     {
         if (!_stop.TrySetResult(drain))
             return;
-        LineLoggerProvider.WriteStdout($"info: {_workerName}: stop requested ({reason}); draining for up to {drain.TotalSeconds:0.###} s");
+        LineLoggerProvider.Write(LogLevel.Information, $"{_workerName}: stop requested ({reason}); draining for up to {drain.TotalSeconds:0.###} s");
         _drainExpired.CancelAfter(drain - AnswerMargin(drain));
         try
         {
@@ -108,7 +108,7 @@ internal sealed class Lifeline : IDisposable
         }
         catch (AggregateException ex)
         {
-            LineLoggerProvider.WriteStderr($"warn: {_workerName}: a stop callback threw: {LineLoggerProvider.OneLine(ex.ToString())}");
+            LineLoggerProvider.Write(LogLevel.Warning, $"{_workerName}: a stop callback threw", ex);
         }
     }
 
@@ -152,10 +152,10 @@ internal sealed class Lifeline : IDisposable
             case "failing":
                 var reason = parts.Length > 1 ? string.Join(' ', parts, 1, parts.Length - 1) : "the host is failing";
                 _failing = reason;
-                LineLoggerProvider.WriteStdout($"info: {_workerName}: the host is failing ({reason}); /livez answers 503");
+                LineLoggerProvider.Write(LogLevel.Information, $"{_workerName}: the host is failing ({reason}); /livez answers 503");
                 return;
         }
-        LineLoggerProvider.WriteStderr($"warn: {_workerName}: ignoring unknown lifeline command '{line}'");
+        LineLoggerProvider.Write(LogLevel.Warning, $"{_workerName}: ignoring unknown lifeline command '{line}'");
     }
 
     private void OnStop(string line, string[] parts)
@@ -165,7 +165,7 @@ internal sealed class Lifeline : IDisposable
         {
             if (!TryParseSeconds(parts[1], out var seconds))
             {
-                LineLoggerProvider.WriteStderr($"warn: {_workerName}: ignoring lifeline command '{line}': bad seconds");
+                LineLoggerProvider.Write(LogLevel.Warning, $"{_workerName}: ignoring lifeline command '{line}': bad seconds");
                 return;
             }
             drain = TimeSpan.FromSeconds(seconds);
@@ -178,7 +178,7 @@ internal sealed class Lifeline : IDisposable
     {
         if (!TryParseSeconds(parts[2], out var retryAfter))
         {
-            LineLoggerProvider.WriteStderr($"warn: {_workerName}: ignoring lifeline command '{line}': bad seconds");
+            LineLoggerProvider.Write(LogLevel.Warning, $"{_workerName}: ignoring lifeline command '{line}': bad seconds");
             return;
         }
         var reason = parts.Length > 3 ? string.Join(' ', parts, 3, parts.Length - 3) : "";
@@ -190,12 +190,12 @@ internal sealed class Lifeline : IDisposable
     {
         if (!_runnerNames.Contains(parts[1]))
         {
-            LineLoggerProvider.WriteStderr($"warn: {_workerName}: ignoring lifeline command '{line}': no runner named '{parts[1]}'");
+            LineLoggerProvider.Write(LogLevel.Warning, $"{_workerName}: ignoring lifeline command '{line}': no runner named '{parts[1]}'");
             return;
         }
         if (!int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var workers) || workers < 1)
         {
-            LineLoggerProvider.WriteStderr($"warn: {_workerName}: ignoring lifeline command '{line}': bad worker count");
+            LineLoggerProvider.Write(LogLevel.Warning, $"{_workerName}: ignoring lifeline command '{line}': bad worker count");
             return;
         }
         Runners.SetWorkers(parts[1], workers);
@@ -210,7 +210,7 @@ internal sealed class Lifeline : IDisposable
     {
         try
         {
-            LineLoggerProvider.WriteStdout($"info: {message}");
+            LineLoggerProvider.Write(LogLevel.Information, message);
         }
         catch
         {

@@ -188,7 +188,7 @@ internal static class WorkerHost
     {
         var context = new RunnerContext(runnerConfig.Name, index, count, config.ServiceDirectory ?? "",
             runnerConfig.EnvironmentFor(index),
-            message => LineLoggerProvider.WriteStdout("info: " + LineLoggerProvider.OneLine(message)));
+            message => LineLoggerProvider.Write(LogLevel.Information, message, @event: "Serving.Runner"));
         var watch = Stopwatch.StartNew();
         try
         {
@@ -200,7 +200,7 @@ internal static class WorkerHost
         }
         if (lifeline.IsStopping)
             return false;
-        LineLoggerProvider.WriteStdout($"info: runner '{runner.Name}' initialised in {watch.ElapsedMilliseconds} ms; methods: {string.Join(", ", runner.Methods.Keys)}");
+        LineLoggerProvider.Write(LogLevel.Information, $"runner '{runner.Name}' initialised in {watch.ElapsedMilliseconds} ms; methods: {string.Join(", ", runner.Methods.Keys)}");
         return true;
     }
 
@@ -215,10 +215,14 @@ internal static class WorkerHost
 
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new LineLoggerProvider());
-        builder.Logging.SetMinimumLevel(LogLevel.Information);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddFilter("System", LogLevel.Warning);
-        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        // -LogLevel: the host's minimum. The frameworks' own events only from Warning up whatever it is: below
+        // that they describe every connection and request, which is what the access log is for.
+        var minimum = LineLoggerProvider.MinimumLevel;
+        var frameworks = minimum > LogLevel.Warning ? minimum : LogLevel.Warning;
+        builder.Logging.SetMinimumLevel(minimum);
+        builder.Logging.AddFilter("Microsoft", frameworks);
+        builder.Logging.AddFilter("System", frameworks);
+        builder.Logging.AddFilter("Grpc", frameworks);
 
         // The supervisor owns the lifetime: no Ctrl+C / ProcessExit hooks that would hold up an exit.
         builder.Services.AddSingleton<IHostLifetime, SupervisedLifetime>();
@@ -257,7 +261,7 @@ internal static class WorkerHost
         catch (Exception ex)
         {
             var reason = FindListenFailure(ex);
-            LineLoggerProvider.WriteStderr($"error: {args.WorkerName} cannot listen on {Listening.Describe(args)}: {LineLoggerProvider.OneLine(reason.Message)}");
+            LineLoggerProvider.Write(LogLevel.Error, $"{args.WorkerName} cannot listen on {Listening.Describe(args)}: {reason.Message}");
             await afterStop(log).ConfigureAwait(false);
             return ExitCodes.CannotListen;
         }
@@ -268,7 +272,7 @@ internal static class WorkerHost
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         var where = addresses is { Count: > 0 } ? string.Join(", ", addresses) : Listening.Describe(args);
-        LineLoggerProvider.WriteStdout($"info: {args.WorkerName} listening on {where}");
+        LineLoggerProvider.Write(LogLevel.Information, $"{args.WorkerName} listening on {where}");
         LineLoggerProvider.WriteStdout(ReadyLine);
 
         var drain = await lifeline.StopRequested.ConfigureAwait(false);
@@ -336,7 +340,7 @@ internal static class WorkerHost
         {
             log.LogWarning(ex, "disposing the host failed");
         }
-        LineLoggerProvider.WriteStdout($"info: {args.WorkerName} stopped");
+        LineLoggerProvider.Write(LogLevel.Information, $"{args.WorkerName} stopped");
         return ExitCodes.Stopped;
     }
 

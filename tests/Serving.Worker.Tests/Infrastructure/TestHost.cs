@@ -57,7 +57,7 @@ public sealed class TestHost : IDisposable
         string runnerType = "Serving.Worker.Tests.TestRunner", Dictionary<string, string>? runnerEnvironment = null,
         IEnumerable<(string Route, string Method, string Input, string Output)>? apis = null, int workers = 1,
         string? assemblyPath = null, int? maxMessageBytes = null, int? maxConcurrentStreams = null,
-        string protocol = "Http", string? path = null)
+        string protocol = "Http", string? path = null, string? logFormat = null, string? logLevel = null)
     {
         var apiArray = new JsonArray();
         foreach (var (route, method, input, output) in apis ?? DefaultApis)
@@ -99,6 +99,10 @@ public sealed class TestHost : IDisposable
             config["maxMessageBytes"] = m;
         if (maxConcurrentStreams is { } c)
             config["maxConcurrentStreams"] = c;
+        if (logFormat is not null)
+            config["logFormat"] = logFormat;
+        if (logLevel is not null)
+            config["logLevel"] = logLevel;
         File.WriteAllText(path ?? ConfigPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 

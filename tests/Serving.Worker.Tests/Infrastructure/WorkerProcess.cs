@@ -115,6 +115,38 @@ public sealed class WorkerProcess : IDisposable
 
     public string Output => string.Join('\n', Lines);
 
+    /// <summary>
+    /// The lines as events: a line with the lines that continue it (an exception's, indented) joined to it by '\n'.
+    /// Continuation lines follow their event on the same stream, so each is joined to the stream's last event.
+    /// </summary>
+    public IReadOnlyList<string> Events
+    {
+        get
+        {
+            var events = new List<string>();
+            int lastOut = -1, lastErr = -1;
+            foreach (var line in Lines)
+            {
+                var err = line.StartsWith("[err] ", StringComparison.Ordinal);
+                var text = err ? line[6..] : line;
+                var last = err ? lastErr : lastOut;
+                if (text.Length > 0 && char.IsWhiteSpace(text[0]) && last >= 0)
+                {
+                    events[last] += "\n" + text;
+                    continue;
+                }
+                events.Add(line);
+                if (err) lastErr = events.Count - 1;
+                else lastOut = events.Count - 1;
+            }
+            return events;
+        }
+    }
+
+    /// <summary>Polls for an event (<see cref="Events"/>) until the deadline.</summary>
+    public Task WaitForEventAsync(Func<string, bool> predicate, TimeSpan timeout, string what) =>
+        WaitForLineAsync(_ => Events.Any(predicate), timeout, what);
+
     public bool HasExited => _process.HasExited;
 
     public bool HasLine(Func<string, bool> predicate)

@@ -1,0 +1,145 @@
+using System.Management.Automation;
+
+namespace Serving.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Gets the log lines of serving hosts, of all their workers merged in time order, without taking them from the job.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "ServingLog", DefaultParameterSetName = NameSet)]
+[OutputType(typeof(WorkerLogEntry))]
+public sealed class GetServingLogCommand : PSCmdlet
+{
+    private const string NameSet = "Name";
+    private const string IdSet = "Id";
+    private const string InputSet = "InputObject";
+
+    /// <summary>How often -Follow looks at the hosts when no line arrives, to notice Ctrl+C and a host's end.</summary>
+    private static readonly TimeSpan FollowPoll = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Host names; wildcards allowed. All hosts when omitted.</summary>
+    [Parameter(ParameterSetName = NameSet, Position = 0)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(HostNameCompleter))]
+    public string[]? Name { get; set; }
+
+    /// <summary>Host ids.</summary>
+    [Parameter(ParameterSetName = IdSet, Mandatory = true)]
+    public int[] Id { get; set; } = Array.Empty<int>();
+
+    /// <summary>Hosts from Get-ServingHost, or the jobs Start-ServingHost returned.</summary>
+    [Parameter(ParameterSetName = InputSet, Mandatory = true, ValueFromPipeline = true)]
+    public PSObject[] InputObject { get; set; } = Array.Empty<PSObject>();
+
+    /// <summary>Only the last N lines (after the other filters).</summary>
+    [Parameter][ValidateRange(0, int.MaxValue)] public int? Tail { get; set; }
+
+    /// <summary>Then write new lines as they arrive, until Ctrl+C or every host has ended.</summary>
+    [Parameter] public SwitchParameter Follow { get; set; }
+
+    /// <summary>Only lines of workers whose name matches (api-1, echo-*, supervisor lines are the worker's, reloader).</summary>
+    [Parameter][SupportsWildcards][ValidateNotNullOrEmpty] public string[]? Worker { get; set; }
+
+    /// <summary>Only lines at this level or above.</summary>
+    [Parameter] public LogLevel Level { get; set; } = LogLevel.Trace;
+
+    private readonly List<ServingHost> _hosts = new();
+    private readonly CancellationTokenSource _cancel = new();
+    private WildcardPattern[]? _workers;
+
+    protected override void BeginProcessing() =>
+        _workers = Worker?.Select(w => WildcardPattern.Get(w, WildcardOptions.IgnoreCase)).ToArray();
+
+    protected override void StopProcessing() => _cancel.Cancel();
+
+    protected override void ProcessRecord()
+    {
+        List<string> unmatched = new();
+        IEnumerable<ServingHost> hosts = ParameterSetName switch
+        {
+            IdSet => HostSelection.ById(Id, out unmatched),
+            InputSet => FromPipeline(),
+            _ => HostSelection.ByName(Name, out unmatched),
+        };
+        foreach (var host in hosts)
+            if (!_hosts.Contains(host)) _hosts.Add(host);
+        foreach (var missing in unmatched)
+            WriteError(HostSelection.NotFound(ParameterSetName == IdSet ? $"with id {missing}" : $"named '{missing}'"));
+    }
+
+    private IEnumerable<ServingHost> FromPipeline()
+    {
+        foreach (var item in InputObject)
+        {
+            if (HostSelection.FromObject(item) is { } host)
+                yield return host;
+            else
+                WriteError(ErrorRecords.From(ErrorIds.HostNotFound, ErrorCategory.InvalidArgument,
+                    $"'{item}' is not a serving host: pipe objects from Get-ServingHost or Start-ServingHost.", item));
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            var news = new ManualResetEventSlim(false);
+            Action<WorkerLogEntry> wake = _ => news.Set();
+            // Subscribed before the first read: a line that arrives in between wakes the first wait instead of being missed.
+            if (Follow) foreach (var host in _hosts) host.Log += wake;
+            try
+            {
+                var seen = new long[_hosts.Count];
+                var lines = new List<(WorkerLogEntry Entry, int Host, long Order)>();
+                for (var i = 0; i < _hosts.Count; i++)
+                {
+                    var entries = _hosts[i].RecentLog.Read(0, out seen[i]);
+                    for (var k = 0; k < entries.Length; k++)
+                        if (Selected(entries[k])) lines.Add((entries[k], i, k));
+                }
+                // Time order across workers and hosts; lines of one time stay in the order they arrived.
+                var ordered = lines.OrderBy(l => l.Entry.Time).ThenBy(l => l.Host).ThenBy(l => l.Order).Select(l => l.Entry);
+                if (Tail is { } tail) ordered = ordered.TakeLast(tail);
+                foreach (var entry in ordered) WriteObject(entry);
+                if (Follow) FollowNewLines(seen, news);
+            }
+            finally
+            {
+                if (Follow) foreach (var host in _hosts) host.Log -= wake;
+                news.Dispose();
+            }
+        }
+        finally
+        {
+            _cancel.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// -Follow: writes each host's new lines as they arrive, on this (the pipeline's) thread, until Ctrl+C or
+    /// every host has ended; a host's last lines (its workers' drain and stop) are written before it counts as ended.
+    /// </summary>
+    private void FollowNewLines(long[] seen, ManualResetEventSlim news)
+    {
+        while (!_cancel.IsCancellationRequested)
+        {
+            news.Reset();
+            var ended = _hosts.All(h => h.Completion.IsCompleted);
+            for (var i = 0; i < _hosts.Count; i++)
+                foreach (var entry in _hosts[i].RecentLog.Read(seen[i], out seen[i]))
+                    if (Selected(entry)) WriteObject(entry);
+            if (ended) return;
+            try
+            {
+                news.Wait(FollowPoll, _cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private bool Selected(WorkerLogEntry entry) =>
+        entry.Level >= Level && (_workers is null || _workers.Any(p => p.IsMatch(entry.Worker)));
+}
