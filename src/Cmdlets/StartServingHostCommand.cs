@@ -45,6 +45,9 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     /// <summary>The lowest level logged: Trace, Debug, Information (default), Warning, Error or Critical.</summary>
     [Parameter] public LogLevel LogLevel { get; set; } = Defaults.LogLevel;
 
+    /// <summary>One log line per API request (method, route, status, duration, bytes, generation, request id).</summary>
+    [Parameter] public SwitchParameter AccessLog { get; set; }
+
     /// <summary>Watch the service and start a new generation of workers when it changes; the old one serves until the new one is ready.</summary>
     [Parameter] public SwitchParameter Reload { get; set; }
 
@@ -80,6 +83,7 @@ public sealed class StartServingHostCommand : PlanningCommandBase
                     StopTimeout = TimeSpan.FromSeconds(StopTimeout),
                     LogFormat = LogFormat,
                     LogLevel = LogLevel,
+                    AccessLog = AccessLog,
                 },
                 Reload = Reload,
                 ReloadInclude = ReloadInclude,

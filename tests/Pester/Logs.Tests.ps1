@@ -115,6 +115,47 @@ Describe 'Log formats and levels' {
         @(Get-ServingLog logs-json | Where-Object Message -Match 'listening on').Count | Should -Be 3
     }
 
+    It '-AccessLog writes one line per request, with the request id the response carried, in JSON and in text' {
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -Name logs-access -AccessLog -LogFormat Json
+        $url = (Get-ServingHost logs-access).Url
+        $ok = Invoke-WebRequest "$url/classify" -Method Post -Body '{"features":[5.1,3.5,1.4,0.2]}' -ContentType 'application/json' `
+            -Headers @{ 'X-Request-Id' = 'access-test-1' }
+        [string]$ok.Headers['X-Request-Id'] | Should -Be 'access-test-1'
+        $bad = Invoke-WebRequest "$url/classify" -Method Post -Body '{"features":[1]}' -ContentType 'application/json' -SkipHttpErrorCheck
+        $badId = [string]$bad.Headers['X-Request-Id']
+        (Get-ResponseText $bad | ConvertFrom-Json).requestId | Should -Be $badId
+        (Invoke-WebRequest "$url/nope" -SkipHttpErrorCheck).StatusCode | Should -Be 404
+        # Probes and scrapes are not requests of the service: no lines.
+        Invoke-WebRequest "$url/readyz" | Out-Null
+        Invoke-WebRequest "$url/metrics" | Out-Null
+        Wait-Until -What 'three access lines' { @(Get-ServingLog logs-access | Where-Object Event -EQ 'access').Count -ge 3 }
+        $access = @(Get-ServingLog logs-access | Where-Object Event -EQ 'access')
+        $access.Count | Should -Be 3
+        $first = $access[0]
+        $first.Worker | Should -Be 'api-1'
+        $first.Fields['Method'] | Should -Be 'POST'
+        $first.Fields['Route'] | Should -Be '/classify'
+        $first.Fields['Status'] | Should -Be '200'
+        $first.Fields['RequestId'] | Should -Be 'access-test-1'
+        $first.Fields['Generation'] | Should -Be '1'
+        [int]$first.Fields['BytesIn'] | Should -Be 30
+        [int]$first.Fields['BytesOut'] | Should -BeGreaterThan 0
+        [double]$first.Fields['DurationMs'] | Should -BeGreaterThan 0
+        $access[1].Fields['Status'] | Should -Be '400'
+        $access[1].Fields['RequestId'] | Should -Be $badId
+        $access[2].Fields['Status'] | Should -Be '404'
+        $access[2].Fields['Route'] | Should -Be '/nope'
+
+        Stop-ServingHost -Name logs-access
+        $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -Name logs-access-text -AccessLog
+        $url = (Get-ServingHost logs-access-text).Url
+        Invoke-WebRequest "$url/classify" -Method Post -Body '{"features":[5.1,3.5,1.4,0.2]}' -ContentType 'application/json' `
+            -Headers @{ 'X-Request-Id' = 'access-test-2' } | Out-Null
+        Wait-Until -What 'the access line' { @(Get-ServingLog logs-access-text | Where-Object Message -Match 'access-test-2').Count -eq 1 }
+        (Get-ServingLog logs-access-text | Where-Object Message -Match 'access-test-2').Message |
+            Should -Match '^POST /classify 200 [\d.]+ ms 30 B in \d+ B out gen 1 id access-test-2$'
+    }
+
     It '-LogLevel Warning drops information lines and keeps warnings and errors' {
         $job = Start-ServingHost -Service $FixtureManifest -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -Name logs-level -LogLevel Warning
         $url = (Get-ServingHost logs-level).Url

@@ -160,7 +160,7 @@ Describe '/metrics' {
         & $Python -c 'import grpc' 2>&1 | Out-Null
         $LASTEXITCODE | Should -Be 0 -Because '.ci/run installs python3-grpcio'
         $port = Get-FreePort
-        $job = Start-ServingHost -Protocol Grpc -Port $port -HostAddress 127.0.0.1 -ApiWorkers 2
+        $job = Start-ServingHost -Protocol Grpc -Port $port -HostAddress 127.0.0.1 -ApiWorkers 2 -AccessLog
         $target = "127.0.0.1:$port"
         $out = & $Python $GrpcClient $target spread 9 classify json $Classify | Select-Object -Last 1 | ConvertFrom-Json
         ($out.workers.PSObject.Properties.Value | Measure-Object -Sum).Sum | Should -Be 9
@@ -170,6 +170,9 @@ Describe '/metrics' {
             (Get-Sample $text 'serving_request_total{api="/classify",protocol="grpc",status="OK"}') -eq 9 -and
             (Get-Sample $text 'serving_request_total{api="/classify",protocol="grpc",status="INVALID_ARGUMENT"}') -eq 1
         }
+        # -AccessLog: one line per call, with the gRPC method and status name.
+        Wait-Until -What 'the access lines' { @(Get-ServingLog -Name $job.Name | Where-Object Message -Match '^Call /classify OK ').Count -eq 9 }
+        @(Get-ServingLog -Name $job.Name | Where-Object Message -Match '^Call /classify INVALID_ARGUMENT ').Count | Should -Be 1
     }
 
     It 'serves a gRPC host''s metrics over HTTP/1.1 on -MetricsPort, from every API worker, and nothing else there' {

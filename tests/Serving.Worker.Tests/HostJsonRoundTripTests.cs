@@ -102,12 +102,13 @@ public sealed class HostJsonRoundTripTests : IDisposable
             // Off their defaults (Text, Information), so a dropped key shows.
             LogFormat = SupervisorShared.LogFormat.Json,
             LogLevel = Supervisor.Supervision.LogLevel.Warning,
+            AccessLog = true,
         };
         var endpoints = EndpointsOf(plan);
 
-        var read = WriteAndLoad(plan, "rt-host", endpoints, NoScaling, "", options);
+        var read = WriteAndLoad(plan, "rt-host", endpoints, NoScaling, "", options, generation: 3);
 
-        AssertReadAsWritten(read, plan, "rt-host", endpoints, NoScaling, "", options);
+        AssertReadAsWritten(read, plan, "rt-host", endpoints, NoScaling, "", options, generation: 3);
         // The same, spelled out.
         Assert.Equal("a1b2c3d4", read.HostId);
         Assert.Equal("rt-host", read.HostName);
@@ -137,6 +138,8 @@ public sealed class HostJsonRoundTripTests : IDisposable
         Assert.Equal(LogFormat.Json, read.LogFormatKind);
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, read.MinimumLevel);
         Assert.Equal(40, read.Tuning.BatchQueueBatches);
+        Assert.True(read.AccessLog);
+        Assert.Equal(3, read.Generation);
     }
 
     [Fact]
@@ -171,6 +174,8 @@ public sealed class HostJsonRoundTripTests : IDisposable
         Assert.Equal(ServingDefaults.MaxConcurrentStreams, read.MaxConcurrentStreams);
         Assert.Equal(LogFormat.Text, read.LogFormatKind);
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, read.MinimumLevel);
+        Assert.False(read.AccessLog);
+        Assert.Equal(1, read.Generation);
     }
 
     [Theory]
@@ -308,19 +313,21 @@ public sealed class HostJsonRoundTripTests : IDisposable
 
     private HostConfig WriteAndLoad(Supervisor.Planning.HostPlan plan, string hostName,
         IReadOnlyDictionary<string, (SupervisorShared.RunnerTransport Transport, string Address)> endpoints,
-        IReadOnlyDictionary<string, int> runnerWorkers, string secret, Supervisor.Supervision.HostOptions options)
+        IReadOnlyDictionary<string, int> runnerWorkers, string secret, Supervisor.Supervision.HostOptions options, int generation = 1)
     {
         var path = Path.Combine(_temp, $"host-{++_files}.json");
-        Supervisor.Supervision.HostConfigWriter.Write(path, plan, hostName, endpoints, runnerWorkers, secret, options);
+        Supervisor.Supervision.HostConfigWriter.Write(path, plan, hostName, endpoints, runnerWorkers, secret, options, generation);
         return HostConfig.Load(path);
     }
 
     /// <summary>Everything the worker reads equals what the supervisor was given.</summary>
     private static void AssertReadAsWritten(HostConfig read, Supervisor.Planning.HostPlan plan, string hostName,
         IReadOnlyDictionary<string, (SupervisorShared.RunnerTransport Transport, string Address)> endpoints,
-        IReadOnlyDictionary<string, int> runnerWorkers, string secret, Supervisor.Supervision.HostOptions options)
+        IReadOnlyDictionary<string, int> runnerWorkers, string secret, Supervisor.Supervision.HostOptions options, int generation = 1)
     {
         var service = plan.Definition;
+        Assert.Equal(generation, read.Generation);
+        Assert.Equal(options.AccessLog, read.AccessLog);
         Assert.Equal(plan.HostId, read.HostId);
         Assert.Equal(hostName, read.HostName);
         Assert.Equal(plan.Protocol.ToString(), read.ProtocolKind.ToString());

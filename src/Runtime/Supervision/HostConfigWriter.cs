@@ -10,7 +10,7 @@ internal static class HostConfigWriter
 
     /// <param name="runnerWorkers">How many workers each runner has now (scaling changes it); a runner not in it: its manifest's count.</param>
     public static void Write(string path, HostPlan plan, string hostName, IReadOnlyDictionary<string, (RunnerTransport Transport, string Address)> endpoints,
-        IReadOnlyDictionary<string, int> runnerWorkers, string secret, HostOptions options)
+        IReadOnlyDictionary<string, int> runnerWorkers, string secret, HostOptions options, int generation)
     {
         var service = plan.Definition;
         // Written aside and moved into place: a worker starting meanwhile reads the old file or the new, never half of one.
@@ -24,6 +24,7 @@ internal static class HostConfigWriter
             w.WriteString("hostId", plan.HostId);
             w.WriteString("hostName", hostName);
             w.WriteString("protocol", plan.Protocol.ToString());
+            w.WriteNumber("generation", generation);
             w.WriteString("serviceDirectory", service.Directory);
             w.WriteStartObject("service");
             w.WriteString("name", service.Name);
@@ -83,6 +84,7 @@ internal static class HostConfigWriter
             w.WriteNumber("maxConcurrentStreams", options.MaxConcurrentStreams);
             w.WriteString("logFormat", options.LogFormat.ToString());
             w.WriteString("logLevel", LogLineContract.LevelName((int)options.LogLevel));
+            w.WriteBoolean("accessLog", options.AccessLog);
             // Every tunable, default or not: the worker runs with exactly what the supervisor holds.
             w.WritePropertyName("tuning");
             JsonSerializer.Serialize(w, options.Tuning, TuningJson);

@@ -113,6 +113,12 @@ public sealed record HostOptions
     /// </summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
+    /// <summary>
+    /// -AccessLog: API workers write one line per request (host.json <c>accessLog</c>): method, route, status,
+    /// duration, bytes, generation, request id. Default false (a line per request costs; probes and scrapes never get one).
+    /// </summary>
+    public bool AccessLog { get; init; }
+
     /// <summary>Log lines the host keeps for Get-ServingLog, of all its workers together (<see cref="LogRing"/>). Default 10,000.</summary>
     public int LogCapacity { get; init; } = 10_000;
 }

@@ -77,7 +77,7 @@ public sealed partial class ServingHost
             if (next.Mode == ServingMode.Production)
                 foreach (var runner in next.Runners)
                     counts[runner.Name] = runner.Workers;
-            WriteHostConfig(next, bindings, configPath, counts);
+            WriteHostConfig(next, bindings, configPath, counts, generation);
             context = NewSpecContext(next, bindings, configPath);
         }
         catch (Exception e) when (e is ServingException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)

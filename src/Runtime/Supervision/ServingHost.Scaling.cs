@@ -133,7 +133,7 @@ public sealed partial class ServingHost
                 _runnerWorkers[runner] = target;
                 _scaledRunners[runner] = target;
                 // API workers started from now on read the new count; the running ones are told it.
-                WriteHostConfig(Plan, _bindings!, _configPath, _runnerWorkers);
+                WriteHostConfig(Plan, _bindings!, _configPath, _runnerWorkers, _generation);
                 TellApiWorkers(LifelineCommands.RunnerWorkers(runner, target));
             }
             if (added.Length > 0) Note(added[^1], $"{what}: {target} now (was {target - added.Length})");

@@ -29,7 +29,7 @@ public sealed partial class ServingHost
                     _runnerWorkers[runner.Name] = runner.Workers;
             _apiWorkers = Plan.ApiWorkers;
             var configPath = _stateDirectory.File(ConfigFileName(1));
-            WriteHostConfig(Plan, _bindings!, configPath, _runnerWorkers);
+            WriteHostConfig(Plan, _bindings!, configPath, _runnerWorkers, 1);
             CreateSlots(configPath);
             // Before any worker: a service that cannot be watched fails the start, and a change saved
             // while the workers start is not missed (its reload waits until the host is ready).
@@ -148,13 +148,13 @@ public sealed partial class ServingHost
     /// Writes the host.json workers of <paramref name="plan"/> start from (a generation's own file;
     /// rewritten when scaling), with each runner's worker count from <paramref name="runnerWorkers"/>.
     /// </summary>
-    private void WriteHostConfig(HostPlan plan, HostBindings bindings, string path, IReadOnlyDictionary<string, int> runnerWorkers)
+    private void WriteHostConfig(HostPlan plan, HostBindings bindings, string path, IReadOnlyDictionary<string, int> runnerWorkers, int generation)
     {
         var endpoints = new Dictionary<string, (RunnerTransport, string)>();
         if (plan.Mode == ServingMode.Production)
             foreach (var runner in plan.Runners)
                 endpoints[runner.Name] = (runner.Transport, bindings.Runners[runner.Name].Endpoint);
-        HostConfigWriter.Write(path, plan, Name, endpoints, runnerWorkers, _secret, _options);
+        HostConfigWriter.Write(path, plan, Name, endpoints, runnerWorkers, _secret, _options, generation);
     }
 
     /// <summary>What a generation's worker specs are built from: its plan, its sockets, its host.json.</summary>

@@ -19,9 +19,11 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
 {
     private readonly FrozenDictionary<string, (FrontDoorApi Api, ApiMetrics Metrics)> _apis;
     private readonly ListApisReply _list;
+    private readonly AccessLog? _accessLog;
 
-    public FrontDoorService(IReadOnlyList<FrontDoorApi> apis, WorkerMetrics metrics)
+    public FrontDoorService(IReadOnlyList<FrontDoorApi> apis, WorkerMetrics metrics, AccessLog? accessLog = null)
     {
+        _accessLog = accessLog;
         // Both "/route" and "route" are keys, so a lookup never allocates.
         var byName = new Dictionary<string, (FrontDoorApi, ApiMetrics)>(StringComparer.OrdinalIgnoreCase);
         _list = new ListApisReply();
@@ -47,9 +49,11 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
         var (api, metrics) = await FindAsync(request.Api, context).ConfigureAwait(false);
         var start = metrics.Begin();
         var status = StatusCode.OK;
+        long bytesOut = 0;
         try
         {
             var output = await api.CallAsync(Input(request), context).ConfigureAwait(false);
+            bytesOut = output.Length;
             return Reply(api.OutputKind, output);
         }
         catch (RpcException ex)
@@ -67,6 +71,8 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
         finally
         {
             metrics.End(start, status);
+            _accessLog?.Write("Call", api.Route, ApiMetrics.GrpcStatusName(status), "grpc", start, request.CalculateSize(), bytesOut,
+                context.GetHttpContext().TraceIdentifier);
         }
     }
 
@@ -75,6 +81,7 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
         var (api, metrics) = await FindAsync(request.Api, context).ConfigureAwait(false);
         var start = metrics.Begin();
         var status = StatusCode.OK;
+        long bytesOut = 0;
         try
         {
             ByteString output;
@@ -94,6 +101,7 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
                 status = StatusCode.Unknown;
                 throw;
             }
+            bytesOut = output.Length;
             try
             {
                 await WriteAsync(api.OutputKind, output, responseStream).ConfigureAwait(false);
@@ -107,6 +115,8 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
         finally
         {
             metrics.End(start, status);
+            _accessLog?.Write("CallStream", api.Route, ApiMetrics.GrpcStatusName(status), "grpc", start, request.CalculateSize(), bytesOut,
+                context.GetHttpContext().TraceIdentifier);
         }
     }
 

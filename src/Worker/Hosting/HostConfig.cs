@@ -10,6 +10,12 @@ internal sealed class HostConfig
     public string? HostName { get; set; }
     public string? Protocol { get; set; }
 
+    /// <summary>The generation these workers belong to: 1, then one more per reload (access log lines carry it).</summary>
+    public int Generation { get; set; } = 1;
+
+    /// <summary>Optional: one log line per API request (-AccessLog). Default false.</summary>
+    public bool AccessLog { get; set; }
+
     /// <summary>The API workers' protocol: <c>Http</c> (default) or <c>Grpc</c> (the gRPC front door).</summary>
     [JsonIgnore] public ServingProtocol ProtocolKind { get; private set; }
     public string? ServiceDirectory { get; set; }

@@ -140,9 +140,14 @@ internal static class WorkerHost
             return BuildFrontDoor(args, config, lifeline, readiness, metrics, config.Service!.Apis!.Select(frontDoorApi).ToList());
         var app = CreateBuilder(args, o => o.Protocols = ApiProtocols, config.MaxRequestBodyBytes).Build();
         var routes = config.Service!.Apis!.Select(httpRoute).ToList();
-        app.Run(new ApiHandler(routes, args.WorkerName, readiness, lifeline, metrics, args.MetricsListen?.Port).HandleAsync);
+        app.Run(new ApiHandler(routes, args.WorkerName, readiness, lifeline, metrics, args.MetricsListen?.Port,
+            AccessLogFor(config, app.Services)).HandleAsync);
         return app;
     }
+
+    /// <summary>-AccessLog's writer (host.json <c>accessLog</c>), or null when it is off.</summary>
+    private static AccessLog? AccessLogFor(HostConfig config, IServiceProvider services) =>
+        config.AccessLog ? new AccessLog(services.GetRequiredService<ILoggerFactory>().CreateLogger("Serving.Access"), config.Generation) : null;
 
     /// <summary>
     /// This worker's metrics segment in the host's metrics directory (next to host.json), and for API and
@@ -151,7 +156,7 @@ internal static class WorkerHost
     /// </summary>
     private static WorkerMetrics OpenMetrics(WorkerArguments args, bool export) =>
         WorkerMetrics.Open(MetricSegmentLayout.DirectoryFor(args.ConfigPath), args.WorkerName, export,
-            warning => LineLoggerProvider.WriteStderr("warn: " + warning));
+            warning => LineLoggerProvider.Write(LogLevel.Warning, warning));
 
     /// <summary>
     /// The gRPC front door (protocol Grpc, api and dev roles): an HTTP/2-only (h2c) endpoint serving
@@ -170,7 +175,7 @@ internal static class WorkerHost
             o.MaxSendMessageSize = config.MaxMessageBytes;
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddSingleton(new FrontDoorService(apis, metrics));
+        builder.Services.AddSingleton(services => new FrontDoorService(apis, metrics, AccessLogFor(config, services)));
         builder.Services.AddSingleton(new FrontDoorHealth(readiness, lifeline));
 
         var app = builder.Build();

@@ -23,6 +23,7 @@ internal sealed class ApiHandler
     private readonly MetricsExporter? _exporter;
     // -MetricsPort's port (0: none): requests arriving there get /metrics and the probes, nothing else.
     private readonly int _metricsPort;
+    private readonly AccessLog? _accessLog;
     private readonly StringValues _workerName;
     private readonly string _worker;
     private readonly IReadinessSource _readiness;
@@ -30,9 +31,10 @@ internal sealed class ApiHandler
     private readonly ReadOnlyMemory<byte> _livez;
 
     public ApiHandler(IEnumerable<ApiRoute> routes, string workerName, IReadinessSource readiness, Lifeline lifeline, WorkerMetrics metrics,
-        int? metricsPort = null)
+        int? metricsPort = null, AccessLog? accessLog = null)
     {
         _metricsPort = metricsPort ?? 0;
+        _accessLog = accessLog;
         _routes = routes.ToFrozenDictionary(r => r.Route, r => (r, metrics.Api(r.Route, "http")), StringComparer.OrdinalIgnoreCase);
         _exporter = metrics.Exporter;
         _worker = workerName;
@@ -64,8 +66,17 @@ internal sealed class ApiHandler
             "/readyz" => Probe(context, ProbeKind.Ready),
             "/healthz" => Probe(context, ProbeKind.Health),
             "/metrics" => MetricsAsync(context),
-            _ => ApiResponses.WriteProblemAsync(context, Problems.NotFound, $"no API has the route '{path}'"),
+            _ => NotFoundAsync(context, path),
         };
+    }
+
+    /// <summary>No API has the route: 404, not counted in the metrics (the path is the client's), but in the access log.</summary>
+    private async Task NotFoundAsync(HttpContext context, string path)
+    {
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        await ApiResponses.WriteProblemAsync(context, Problems.NotFound, $"no API has the route '{path}'").ConfigureAwait(false);
+        _accessLog?.Write(context.Request.Method, path, "404", "http", start, context.Request.ContentLength ?? 0,
+            context.Response.ContentLength ?? 0, context.TraceIdentifier);
     }
 
     /// <summary>The metrics port: /metrics and the probes; the APIs are on the API port only.</summary>
@@ -95,7 +106,10 @@ internal sealed class ApiHandler
         finally
         {
             // A client that went away got no answer: 499, as nginx counts it.
-            metrics.End(start, context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode);
+            var status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode;
+            metrics.End(start, status);
+            _accessLog?.Write(context.Request.Method, route.Route, status.ToString(System.Globalization.CultureInfo.InvariantCulture), "http", start,
+                context.Request.ContentLength ?? 0, context.Response.ContentLength ?? 0, context.TraceIdentifier);
         }
     }
 

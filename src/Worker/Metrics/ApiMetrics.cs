@@ -58,7 +58,7 @@ internal sealed class ApiMetrics
     }
 
     /// <summary>The status's name as gRPC's documentation spells it (DEADLINE_EXCEEDED).</summary>
-    private static string GrpcStatusName(global::Grpc.Core.StatusCode code) => code switch
+    public static string GrpcStatusName(global::Grpc.Core.StatusCode code) => code switch
     {
         global::Grpc.Core.StatusCode.OK => "OK",
         global::Grpc.Core.StatusCode.InvalidArgument => "INVALID_ARGUMENT",
