@@ -17,6 +17,7 @@
         'Stop-ServingHost'
         'Restart-ServingHost'
         'Set-ServingHost'
+        'Watch-ServingHost'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

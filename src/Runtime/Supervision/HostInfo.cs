@@ -3,6 +3,9 @@ namespace Serving.Runtime.Supervision;
 /// <summary>A snapshot of one host.</summary>
 public sealed class HostInfo
 {
+    // When the snapshot was taken: Uptime is the host's age then, not whenever it is read.
+    private readonly DateTimeOffset _takenAt = DateTimeOffset.UtcNow;
+
     public string Name { get; init; } = "";
     public int Id { get; init; }
     public string HostId { get; init; } = "";
@@ -10,7 +13,19 @@ public sealed class HostInfo
     public string Service { get; init; } = "";
     public ServingProtocol Protocol { get; init; }
     public ServingMode Mode { get; init; }
+    /// <summary>
+    /// The base address a local client calls: <c>http://</c> for both protocols, since that is what
+    /// HttpClient, GrpcChannel.ForAddress and curl take for a cleartext host. A gRPC host's port speaks
+    /// only HTTP/2 without TLS (h2c, prior knowledge): see <see cref="HttpVersion"/>.
+    /// </summary>
     public string Url { get; init; } = "";
+
+    /// <summary>
+    /// The HTTP version the API port speaks: 1.1 for an HTTP host; 2.0 for a gRPC host, whose port
+    /// (/metrics and the probes included) answers only HTTP/2 with prior knowledge — no HTTP/1.1, no
+    /// upgrade, no TLS (curl --http2-prior-knowledge; HttpClient with Version 2.0 and RequestVersionExact).
+    /// </summary>
+    public Version HttpVersion => Protocol == ServingProtocol.Grpc ? new Version(2, 0) : new Version(1, 1);
     public RunnerTransport Transport { get; init; }
     public string SocketDirectory { get; init; } = "";
     public bool Respawn { get; init; }
@@ -21,6 +36,23 @@ public sealed class HostInfo
     public RunnerInfo[] Runners { get; init; } = Array.Empty<RunnerInfo>();
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? StoppedAt { get; init; }
+
+    /// <summary>How long the host had been up when the snapshot was taken (until it stopped, if it has); null before it started.</summary>
+    public TimeSpan? Uptime => StartedAt is { } started ? (StoppedAt ?? _takenAt) - started : null;
+
+    /// <summary>
+    /// The Id of the PowerShell job (ServingHostJob) of this host in the session that asked, for
+    /// Get-Job, Receive-Job and Wait-Job; null when it has none there (a host run with -Wait).
+    /// </summary>
+    public int? JobId { get; private set; }
+
+    /// <summary>This snapshot with <see cref="JobId"/> set: the runtime knows no jobs, the cmdlets do.</summary>
+    public HostInfo WithJobId(int? jobId)
+    {
+        var copy = (HostInfo)MemberwiseClone();
+        copy.JobId = jobId;
+        return copy;
+    }
     /// <summary>Why the host is Degraded or Failed, in a sentence; empty otherwise.</summary>
     public string Reason { get; init; } = "";
 }
