@@ -72,9 +72,11 @@ public class WatchLayoutTests
     [InlineData(80)]
     public void Every_line_is_cut_to_the_width_never_wrapped(int width)
     {
-        var lines = WatchLayout.Render([View()], width, 50, TimeSpan.FromSeconds(1), Now);
+        // One view for both (its uptimes are the snapshot's).
+        var view = View();
+        var lines = WatchLayout.Render([view], width, 50, TimeSpan.FromSeconds(1), Now);
         Assert.All(lines, l => Assert.True(l.Text.Length <= width, $"'{l.Text}' is longer than {width}"));
-        var wide = WatchLayout.Render([View()], 500, 50, TimeSpan.FromSeconds(1), Now);
+        var wide = WatchLayout.Render([view], 500, 50, TimeSpan.FromSeconds(1), Now);
         // Cut, not wrapped: the same number of lines, each the start of the wide one.
         Assert.Equal(wide.Count, lines.Count);
         for (var i = 0; i < lines.Count; i++) Assert.StartsWith(lines[i].Text, wide[i].Text);

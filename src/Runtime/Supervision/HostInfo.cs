@@ -13,19 +13,7 @@ public sealed class HostInfo
     public string Service { get; init; } = "";
     public ServingProtocol Protocol { get; init; }
     public ServingMode Mode { get; init; }
-    /// <summary>
-    /// The base address a local client calls: <c>http://</c> for both protocols, since that is what
-    /// HttpClient, GrpcChannel.ForAddress and curl take for a cleartext host. A gRPC host's port speaks
-    /// only HTTP/2 without TLS (h2c, prior knowledge): see <see cref="HttpVersion"/>.
-    /// </summary>
     public string Url { get; init; } = "";
-
-    /// <summary>
-    /// The HTTP version the API port speaks: 1.1 for an HTTP host; 2.0 for a gRPC host, whose port
-    /// (/metrics and the probes included) answers only HTTP/2 with prior knowledge — no HTTP/1.1, no
-    /// upgrade, no TLS (curl --http2-prior-knowledge; HttpClient with Version 2.0 and RequestVersionExact).
-    /// </summary>
-    public Version HttpVersion => Protocol == ServingProtocol.Grpc ? new Version(2, 0) : new Version(1, 1);
     public RunnerTransport Transport { get; init; }
     public string SocketDirectory { get; init; } = "";
     public bool Respawn { get; init; }
@@ -36,6 +24,17 @@ public sealed class HostInfo
     public RunnerInfo[] Runners { get; init; } = Array.Empty<RunnerInfo>();
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? StoppedAt { get; init; }
+    /// <summary>Why the host is Degraded or Failed, in a sentence; empty otherwise.</summary>
+    public string Reason { get; init; } = "";
+
+    /// <summary>
+    /// The HTTP version the API port speaks: 1.1 for an HTTP host; 2.0 for a gRPC host, whose port
+    /// (/metrics and the probes included) answers only HTTP/2 with prior knowledge — no HTTP/1.1, no
+    /// upgrade, no TLS (curl --http2-prior-knowledge; HttpClient with Version 2.0 and RequestVersionExact).
+    /// <see cref="Url"/> stays <c>http://</c> for both protocols: that is the address HttpClient and
+    /// GrpcChannel.ForAddress take for a cleartext host; this says which HTTP to speak to it.
+    /// </summary>
+    public Version HttpVersion => Protocol == ServingProtocol.Grpc ? new Version(2, 0) : new Version(1, 1);
 
     /// <summary>How long the host had been up when the snapshot was taken (until it stopped, if it has); null before it started.</summary>
     public TimeSpan? Uptime => StartedAt is { } started ? (StoppedAt ?? _takenAt) - started : null;
@@ -53,6 +52,4 @@ public sealed class HostInfo
         copy.JobId = jobId;
         return copy;
     }
-    /// <summary>Why the host is Degraded or Failed, in a sentence; empty otherwise.</summary>
-    public string Reason { get; init; } = "";
 }

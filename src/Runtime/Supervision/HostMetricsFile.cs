@@ -26,7 +26,10 @@ internal sealed class HostMetricsFile
         {
             try
             {
-                Directory.CreateDirectory(_directory);
+                // Created by the first write (at start) only: a change raised after the stop removed the
+                // state directory must not bring it back (it was left behind, 0755, holding host.prom).
+                if (_writes == 0) Directory.CreateDirectory(_directory);
+                else if (!Directory.Exists(_directory)) return;
                 var aside = Path.Combine(_directory, $"{MetricsFiles.HostFileName}.{++_writes}.tmp");
                 File.WriteAllText(aside, HostMetricsText.Render(_snapshot()));
                 File.Move(aside, FilePath, overwrite: true);
