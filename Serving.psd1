@@ -18,6 +18,7 @@
         'Restart-ServingHost'
         'Set-ServingHost'
         'Get-ServingLog'
+        'Watch-ServingHost'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

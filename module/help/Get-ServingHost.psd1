@@ -8,6 +8,15 @@ one row per runner with Name, Workers (running), Batchable, Calls, Batches, Item
 P99QueueWaitMs (an upper bound, from merged histograms), Shed (503 Overloaded), TimedOut and
 ReportedAt. Runner workers report once a second while something changes; the totals include the
 workers a runner had before a respawn, so they never go backwards.
+
+For scripts: Uptime is how long the host had been up when the object was made (a TimeSpan; until it
+stopped, for a stopped host; null before it started), and each worker has one too while a process
+of it runs. JobId is the Id of the host's job in this session (Get-Job -Id, Receive-Job -Id), null
+for a host run with -Wait. HttpVersion is the HTTP version its port speaks: 1.1 for an HTTP host,
+2.0 for a gRPC host. A gRPC host's Url is http://ADDRESS:PORT like an HTTP host's (the address
+HttpClient and GrpcChannel.ForAddress take), but the port answers only HTTP/2 with prior knowledge
+(h2c), /metrics and the probes included: the views show its URL followed by "(HTTP/2)"; call it
+with curl --http2-prior-knowledge or grpcurl -plaintext ADDRESS:PORT.
 '@
     Parameters  = @{
         Name = 'Host names to get; wildcards are allowed. All hosts when omitted. A name without wildcards that matches nothing is an error (HostNotFound).'
@@ -17,5 +26,6 @@ workers a runner had before a respawn, so they never go backwards.
         @{ Code = 'Get-ServingHost | Format-List'; Remarks = 'Every host with its workers: pid, state, restarts.' }
         @{ Code = '(Get-ServingHost demo).Workers | Format-Table'; Remarks = 'The workers of the host named demo.' }
         @{ Code = '(Get-ServingHost demo).Runners'; Remarks = 'Calls and batches of each runner of the host named demo: how well batching gathers requests.' }
+        @{ Code = 'Get-ServingHost | Select-Object Name, Uptime, JobId, Url, HttpVersion'; Remarks = 'What a script needs to find a host''s job and call it with the right HTTP version.' }
     )
 }

@@ -27,7 +27,7 @@ public sealed class GetServingHostCommand : PSCmdlet
     {
         List<string> unmatched;
         var hosts = ParameterSetName == IdSet ? HostSelection.ById(Id, out unmatched) : HostSelection.ByName(Name, out unmatched);
-        foreach (var host in hosts) WriteObject(host.Snapshot());
+        foreach (var host in hosts) WriteObject(HostSnapshots.Take(host, JobRepository));
         foreach (var missing in unmatched)
             WriteError(HostSelection.NotFound(ParameterSetName == IdSet ? $"with id {missing}" : $"named '{missing}'"));
     }

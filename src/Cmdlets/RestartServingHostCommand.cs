@@ -26,7 +26,7 @@ public sealed class RestartServingHostCommand : HostTargetCommandBase
             if (!ShouldProcess($"{host.Name} ({host.Url})", $"Restart {which}, one at a time")) continue;
             var drain = TimeSpan.FromSeconds(Timeout);
             if (RunWithProgress(host, $"Restarting serving host '{host.Name}'", progress => host.RestartAsync(Runner, drain, progress)) && PassThru)
-                WriteObject(host.Snapshot());
+                WriteObject(HostSnapshots.Take(host, JobRepository));
         }
     }
 }

@@ -63,7 +63,7 @@ public sealed class SetServingHostCommand : HostTargetCommandBase
             if (!ShouldProcess($"{host.Name} ({host.Url})", $"Scale to {change}")) continue;
             var drain = TimeSpan.FromSeconds(Timeout);
             if (RunWithProgress(host, $"Scaling serving host '{host.Name}'", progress => host.ScaleAsync(ApiWorkers, _runners, drain, progress)) && PassThru)
-                WriteObject(host.Snapshot());
+                WriteObject(HostSnapshots.Take(host, JobRepository));
         }
     }
 }

@@ -23,7 +23,7 @@ public sealed class StopServingHostCommand : HostTargetCommandBase
         foreach (var host in SelectHosts())
         {
             if (!ShouldProcess($"{host.Name} ({host.Url})", "Stop serving host")) continue;
-            var job = JobRepository.Jobs.OfType<ServingHostJob>().FirstOrDefault(j => ReferenceEquals(j.Host, host));
+            var job = HostSnapshots.JobOf(host, JobRepository);
             var stop = job != null
                 ? job.StopHostAsync(TimeSpan.FromSeconds(Timeout), Force)
                 : host.StopAsync(TimeSpan.FromSeconds(Timeout), Force);
@@ -37,7 +37,7 @@ public sealed class StopServingHostCommand : HostTargetCommandBase
                 host.StopAsync(TimeSpan.Zero, force: true).GetAwaiter().GetResult();
                 throw new PipelineStoppedException();
             }
-            if (PassThru) WriteObject(host.Snapshot());
+            if (PassThru) WriteObject(HostSnapshots.Take(host, JobRepository));
         }
     }
 }

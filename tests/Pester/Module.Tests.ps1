@@ -5,7 +5,7 @@ Describe 'The Serving module' {
         $m = Get-Module Serving
         $m.CompatiblePSEditions | Should -Be @('Core')
         $m.PowerShellVersion | Should -Be ([version]'7.4')
-        $m.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Get-ServingHost', 'Get-ServingLog', 'Get-ServingPlan', 'Get-ServingPlatform', 'Restart-ServingHost', 'Set-ServingHost', 'Start-ServingHost', 'Stop-ServingHost')
+        $m.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Get-ServingHost', 'Get-ServingLog', 'Get-ServingPlan', 'Get-ServingPlatform', 'Restart-ServingHost', 'Set-ServingHost', 'Start-ServingHost', 'Stop-ServingHost', 'Watch-ServingHost')
         $m.ExportedFunctions.Count | Should -Be 0
     }
 
@@ -25,12 +25,12 @@ Describe 'The Serving module' {
     It 'Get-Help <Name> has a synopsis, a description, examples and help for every parameter' -TestCases @(
         @{ Name = 'Get-ServingPlatform' }, @{ Name = 'Get-ServingPlan' }, @{ Name = 'Start-ServingHost' },
         @{ Name = 'Get-ServingHost' }, @{ Name = 'Stop-ServingHost' }, @{ Name = 'Restart-ServingHost' }, @{ Name = 'Set-ServingHost' },
-        @{ Name = 'Get-ServingLog' }
+        @{ Name = 'Get-ServingLog' }, @{ Name = 'Watch-ServingHost' }
     ) {
         param($Name)
         $help = Get-Help $Name -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
-        $help.Synopsis | Should -Not -Match '^\s*(Get|Start|Stop|Restart|Set)-' -Because 'a generated synopsis is just the syntax'
+        $help.Synopsis | Should -Not -Match '^\s*(Get|Start|Stop|Restart|Set|Watch)-' -Because 'a generated synopsis is just the syntax'
         ($help.description.Text -join ' ') | Should -Not -BeNullOrEmpty
         @($help.examples.example).Count | Should -BeGreaterThan 0
         foreach ($p in $help.parameters.parameter) {

@@ -54,4 +54,6 @@ public static class ErrorIds
     public const string HostNotScalable = nameof(HostNotScalable);
     /// <summary>A reload's new generation could not be planned or started; the serving generation goes on.</summary>
     public const string ReloadFailed = nameof(ReloadFailed);
+    /// <summary>Watch-ServingHost was run where it cannot draw a live screen: its output or input is redirected, or the host has no console.</summary>
+    public const string WatchRequiresTerminal = nameof(WatchRequiresTerminal);
 }

@@ -3,6 +3,9 @@ namespace Serving.Runtime.Supervision;
 /// <summary>A snapshot of one host.</summary>
 public sealed class HostInfo
 {
+    // When the snapshot was taken: Uptime is the host's age then, not whenever it is read.
+    private readonly DateTimeOffset _takenAt = DateTimeOffset.UtcNow;
+
     public string Name { get; init; } = "";
     public int Id { get; init; }
     public string HostId { get; init; } = "";
@@ -28,4 +31,30 @@ public sealed class HostInfo
     public DateTimeOffset? StoppedAt { get; init; }
     /// <summary>Why the host is Degraded or Failed, in a sentence; empty otherwise.</summary>
     public string Reason { get; init; } = "";
+
+    /// <summary>
+    /// The HTTP version the API port speaks: 1.1 for an HTTP host; 2.0 for a gRPC host, whose port
+    /// (/metrics and the probes included) answers only HTTP/2 with prior knowledge — no HTTP/1.1, no
+    /// upgrade, no TLS (curl --http2-prior-knowledge; HttpClient with Version 2.0 and RequestVersionExact).
+    /// <see cref="Url"/> stays <c>http://</c> for both protocols: that is the address HttpClient and
+    /// GrpcChannel.ForAddress take for a cleartext host; this says which HTTP to speak to it.
+    /// </summary>
+    public Version HttpVersion => Protocol == ServingProtocol.Grpc ? new Version(2, 0) : new Version(1, 1);
+
+    /// <summary>How long the host had been up when the snapshot was taken (until it stopped, if it has); null before it started.</summary>
+    public TimeSpan? Uptime => StartedAt is { } started ? (StoppedAt ?? _takenAt) - started : null;
+
+    /// <summary>
+    /// The Id of the PowerShell job (ServingHostJob) of this host in the session that asked, for
+    /// Get-Job, Receive-Job and Wait-Job; null when it has none there (a host run with -Wait).
+    /// </summary>
+    public int? JobId { get; private set; }
+
+    /// <summary>This snapshot with <see cref="JobId"/> set: the runtime knows no jobs, the cmdlets do.</summary>
+    public HostInfo WithJobId(int? jobId)
+    {
+        var copy = (HostInfo)MemberwiseClone();
+        copy.JobId = jobId;
+        return copy;
+    }
 }

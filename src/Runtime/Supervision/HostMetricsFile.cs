@@ -10,6 +10,7 @@ internal sealed class HostMetricsFile
     private readonly Func<HostInfo> _snapshot;
     private readonly object _gate = new();
     private long _writes;
+    private bool _closed;
 
     public HostMetricsFile(string stateDirectory, Func<HostInfo> snapshot)
     {
@@ -19,6 +20,15 @@ internal sealed class HostMetricsFile
 
     public string FilePath => Path.Combine(_directory, MetricsFiles.HostFileName);
 
+    /// <summary>
+    /// Ends the writes, before the state directory is removed: a change raised after the stop must not bring the
+    /// directory back (it was left behind, holding host.prom), nor a write in progress keep it from being removed.
+    /// </summary>
+    public void Close()
+    {
+        lock (_gate) _closed = true;
+    }
+
     /// <summary>Writes the host's state now. Never throws: metrics must not stop a host (a failure skips one write).</summary>
     public void Update()
     {
@@ -26,6 +36,7 @@ internal sealed class HostMetricsFile
         {
             try
             {
+                if (_closed) return;
                 Directory.CreateDirectory(_directory);
                 var aside = Path.Combine(_directory, $"{MetricsFiles.HostFileName}.{++_writes}.tmp");
                 File.WriteAllText(aside, HostMetricsText.Render(_snapshot()));

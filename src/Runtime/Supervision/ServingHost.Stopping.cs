@@ -69,6 +69,9 @@ public sealed partial class ServingHost
         }
         await Task.WhenAny(Task.WhenAll(exits), Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
 
+        // No more writes into the state directory about to go: a change raised late would bring it back. Not under
+        // the lock: a write in progress takes it for its snapshot, and Close waits for that write.
+        _metricsFile?.Close();
         using (Gate())
         {
             foreach (var slot in slots)
