@@ -19,6 +19,7 @@
         'Set-ServingHost'
         'Get-ServingLog'
         'Watch-ServingHost'
+        'New-ServingService'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

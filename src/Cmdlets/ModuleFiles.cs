@@ -27,11 +27,14 @@ internal static class ModuleFiles
         return full;
     }
 
-    /// <summary>Reads, validates and verifies a service: manifest keys, assemblies, runner types and methods.</summary>
-    public static ServiceDefinition LoadService(string? service)
+    /// <summary>
+    /// Reads, validates and verifies a service: manifest keys, its Project built (each line of the build to
+    /// <paramref name="buildOutput"/>), assemblies, runner types and methods.
+    /// </summary>
+    public static ServiceDefinition LoadService(string? service, Action<string>? buildOutput = null)
     {
         var path = ResolveManifest(service);
-        var definition = ServiceManifest.Parse(PowerShellValues.ReadDataFile(path), path);
+        var definition = ServiceProjectBuilder.Build(ServiceManifest.Parse(PowerShellValues.ReadDataFile(path), path), buildOutput);
         ServiceAssemblyInspector.Verify(definition);
         return definition;
     }

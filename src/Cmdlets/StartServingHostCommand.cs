@@ -58,6 +58,14 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     [Parameter][ValidateNotNullOrEmpty] public string[]? ReloadExclude { get; set; }
 
     private readonly CancellationTokenSource _cancel = new();
+    private int _firstLoad = 1;
+
+    /// <summary>A line of a Project's build, as the start's progress.</summary>
+    private void WriteBuildProgress(string line)
+    {
+        if (line.Trim().Length > 0)
+            WriteProgress(new ProgressRecord(2, "Building the service's project", line.Trim()));
+    }
 
     protected override void StopProcessing() => _cancel.Cancel();
 
@@ -71,7 +79,9 @@ public sealed class StartServingHostCommand : PlanningCommandBase
             var launch = HostLaunch.Prepare(new HostRequest
             {
                 Name = Name,
-                LoadService = () => ModuleFiles.LoadService(servicePath),
+                // The first load is Prepare's, on this thread: a Project's build shows as progress. A reload's runs on
+                // the watcher's thread, where nothing may be written; its build errors come back as ReloadFailed.
+                LoadService = () => ModuleFiles.LoadService(servicePath, Interlocked.Exchange(ref _firstLoad, 0) == 1 ? WriteBuildProgress : null),
                 Platform = PlatformSource.Resolve(null),
                 PlanOptions = BuildOptions(),
                 Options = new HostOptions

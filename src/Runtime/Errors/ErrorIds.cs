@@ -26,6 +26,10 @@ public static class ErrorIds
     public const string InvalidServiceManifest = nameof(InvalidServiceManifest);
     /// <summary>The service manifest names an assembly that does not exist or cannot be read.</summary>
     public const string ServiceAssemblyNotFound = nameof(ServiceAssemblyNotFound);
+    /// <summary>The manifest's Project did not build (the compiler's first errors are in the message), or dotnet could not be run.</summary>
+    public const string ServiceBuildFailed = nameof(ServiceBuildFailed);
+    /// <summary>New-ServingService: the directory already holds the service's files or another manifest.</summary>
+    public const string ServiceExists = nameof(ServiceExists);
     /// <summary>The service manifest names a runner type or method the assemblies do not define.</summary>
     public const string RunnerTypeNotFound = nameof(RunnerTypeNotFound);
     /// <summary>Two APIs claim the same route.</summary>

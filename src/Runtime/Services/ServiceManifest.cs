@@ -11,7 +11,7 @@ namespace Serving.Runtime.Services;
 /// </summary>
 public static class ServiceManifest
 {
-    private static readonly string[] TopKeys = { "Name", "Assemblies", "Runners", "Apis", "Description", "Version" };
+    private static readonly string[] TopKeys = { "Name", "Assemblies", "Project", "Runners", "Apis", "Description", "Version" };
     private static readonly string[] RunnerKeys = { "Name", "Type", "Workers", "Environment", "WorkerEnvironment" };
     private static readonly string[] ApiKeys = { "Route", "Runner", "Method", "Input", "Output", "MaxBatchSize", "MaxLatencyMs" };
 
@@ -38,14 +38,16 @@ public static class ServiceManifest
         if (!NamePattern.IsMatch(name))
             throw Bad(full, $"Name '{name}' is not valid: use lower-case letters, digits, '-' and '_' (at most 63).");
 
+        var project = Project(data, dir, full);
         var assemblies = new List<string>();
-        foreach (var item in List(data, "Assemblies", full, "the manifest", required: true))
+        foreach (var item in List(data, "Assemblies", full, "the manifest", required: project is null))
         {
             var rel = item?.ToString() ?? "";
             if (rel.Length == 0) throw Bad(full, "Assemblies has an empty entry.");
             assemblies.Add(Path.GetFullPath(Path.Combine(dir, rel)));
         }
-        if (assemblies.Count == 0) throw Bad(full, "Assemblies is empty: name the .dll files that hold the runner types.");
+        if (assemblies.Count == 0 && project is null)
+            throw Bad(full, "Assemblies is empty: name the .dll files that hold the runner types, or the runner project (Project = 'MyRunners.csproj').");
 
         var runners = new List<RunnerDefinition>();
         var runnerNames = new HashSet<string>(StringComparer.Ordinal);
@@ -126,10 +128,26 @@ public static class ServiceManifest
             Name = name,
             ManifestPath = full,
             Directory = dir,
+            Project = project,
             Assemblies = assemblies.ToArray(),
             Runners = runners.ToArray(),
             Apis = apis.ToArray(),
         };
+    }
+
+    /// <summary>The optional <c>Project</c>: a .csproj (or .fsproj, .vbproj) next to the manifest or below it, that exists.</summary>
+    private static string? Project(IDictionary data, string dir, string file)
+    {
+        if (!data.Contains("Project")) return null;
+        if (data["Project"] is not string rel || rel.Trim().Length == 0)
+            throw Bad(file, "Project must be the path of a project file, e.g. Project = 'src/MyRunners.csproj'.");
+        var path = Path.GetFullPath(Path.Combine(dir, rel.Trim()));
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension is not (".csproj" or ".fsproj" or ".vbproj"))
+            throw Bad(file, $"Project '{rel}' is not a project file (.csproj, .fsproj or .vbproj).");
+        if (!File.Exists(path))
+            throw Bad(file, $"Project '{rel}' does not exist (looked for '{path}').");
+        return path;
     }
 
     private static ServingException Bad(string file, string message) =>
