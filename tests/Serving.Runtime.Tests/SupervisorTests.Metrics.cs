@@ -39,5 +39,7 @@ public sealed partial class SupervisorTests
         Assert.Contains("serving_host_generation 4\n", text);
         Assert.Contains("serving_worker_up{worker=\"api-1\",role=\"api\"} 0\n", text);
         Assert.Contains("serving_worker_restarts_total{worker=\"api-1\",role=\"api\"} 3\n", text);
+        Assert.Contains("serving_worker_state{worker=\"api-1\",role=\"api\",state=\"backoff\"} 1\n", text);
+        Assert.Contains("serving_worker_state{worker=\"api-1\",role=\"api\",state=\"running\"} 0\n", text);
     }
 }

@@ -21,6 +21,12 @@ public static class HostMetricsText
         Family(text, "serving_worker_up", "gauge", "1 while a worker runs and serves, else 0, by worker and role.");
         foreach (var worker in host.Workers)
             text.Append(CultureInfo.InvariantCulture, $"serving_worker_up{{{Labels(worker)}}} {(worker.State == WorkerState.Running ? 1 : 0)}\n");
+        Family(text, "serving_worker_state", "gauge",
+            "1 for the state each worker is in (starting, running, backoff, exited, failed, stopping, stopped), 0 for the others.");
+        foreach (var worker in host.Workers)
+            foreach (var state in Enum.GetValues<WorkerState>())
+                text.Append(CultureInfo.InvariantCulture,
+                    $"serving_worker_state{{{Labels(worker)},state=\"{Lower(state)}\"}} {(worker.State == state ? 1 : 0)}\n");
         Family(text, "serving_worker_restarts_total", "counter",
             "Times a worker's process was started again after the first (respawns after a crash, and restarts), by worker and role.");
         foreach (var worker in host.Workers)
