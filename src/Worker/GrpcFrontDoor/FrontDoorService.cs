@@ -47,61 +47,24 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
     public override async Task<CallReply> Call(CallRequest request, ServerCallContext context)
     {
         var (api, metrics) = await FindAsync(request.Api, context).ConfigureAwait(false);
-        var start = metrics.Begin();
-        var status = StatusCode.OK;
-        long bytesOut = 0;
+        var outcome = new CallOutcome(metrics.Begin());
         try
         {
-            var output = await api.CallAsync(Input(request), context).ConfigureAwait(false);
-            bytesOut = output.Length;
-            return Reply(api.OutputKind, output);
-        }
-        catch (RpcException ex)
-        {
-            status = ex.StatusCode;
-            if (ex.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded))
-                await SendHeadersAsync(context).ConfigureAwait(false);
-            throw;
-        }
-        catch
-        {
-            status = StatusCode.Unknown;
-            throw;
+            return Reply(api.OutputKind, await InvokeAsync(api, request, context, outcome).ConfigureAwait(false));
         }
         finally
         {
-            metrics.End(start, status);
-            _accessLog?.Write("Call", api.Route, ApiMetrics.GrpcStatusName(status), "grpc", start, request.CalculateSize(), bytesOut,
-                context.GetHttpContext().TraceIdentifier);
+            Finish("Call", api, metrics, outcome, request, context);
         }
     }
 
     public override async Task CallStream(CallRequest request, IServerStreamWriter<CallReply> responseStream, ServerCallContext context)
     {
         var (api, metrics) = await FindAsync(request.Api, context).ConfigureAwait(false);
-        var start = metrics.Begin();
-        var status = StatusCode.OK;
-        long bytesOut = 0;
+        var outcome = new CallOutcome(metrics.Begin());
         try
         {
-            ByteString output;
-            try
-            {
-                output = await api.CallAsync(Input(request), context).ConfigureAwait(false);
-            }
-            catch (RpcException ex)
-            {
-                status = ex.StatusCode;
-                if (ex.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded))
-                    await SendHeadersAsync(context).ConfigureAwait(false);
-                throw;
-            }
-            catch
-            {
-                status = StatusCode.Unknown;
-                throw;
-            }
-            bytesOut = output.Length;
+            var output = await InvokeAsync(api, request, context, outcome).ConfigureAwait(false);
             try
             {
                 await WriteAsync(api.OutputKind, output, responseStream).ConfigureAwait(false);
@@ -109,15 +72,52 @@ internal sealed class FrontDoorService : ServingGrpc.ServingBase
             catch (Exception ex) when (context.CancellationToken.IsCancellationRequested && ex is OperationCanceledException or InvalidOperationException or IOException)
             {
                 // The client went away mid-stream: nothing to report.
-                status = StatusCode.Cancelled;
+                outcome.Status = StatusCode.Cancelled;
             }
         }
         finally
         {
-            metrics.End(start, status);
-            _accessLog?.Write("CallStream", api.Route, ApiMetrics.GrpcStatusName(status), "grpc", start, request.CalculateSize(), bytesOut,
-                context.GetHttpContext().TraceIdentifier);
+            Finish("CallStream", api, metrics, outcome, request, context);
         }
+    }
+
+    /// <summary>How a call went, for its metrics and access-log line.</summary>
+    private sealed class CallOutcome(long start)
+    {
+        public long Start { get; } = start;
+        public StatusCode Status { get; set; } = StatusCode.OK;
+        public long BytesOut { get; set; }
+    }
+
+    /// <summary>The API's output; a failure sets the call's status (and sends the headers first, but for a cancelled or late call) and propagates.</summary>
+    private static async Task<ByteString> InvokeAsync(FrontDoorApi api, CallRequest request, ServerCallContext context, CallOutcome outcome)
+    {
+        try
+        {
+            var output = await api.CallAsync(Input(request), context).ConfigureAwait(false);
+            outcome.BytesOut = output.Length;
+            return output;
+        }
+        catch (RpcException ex)
+        {
+            outcome.Status = ex.StatusCode;
+            if (ex.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded))
+                await SendHeadersAsync(context).ConfigureAwait(false);
+            throw;
+        }
+        catch
+        {
+            outcome.Status = StatusCode.Unknown;
+            throw;
+        }
+    }
+
+    /// <summary>Counts the call (serving_request_total, …_duration_seconds, …_in_progress) and writes its access-log line.</summary>
+    private void Finish(string method, FrontDoorApi api, ApiMetrics metrics, CallOutcome outcome, CallRequest request, ServerCallContext context)
+    {
+        metrics.End(outcome.Start, outcome.Status);
+        _accessLog?.Write(method, api.Route, ApiMetrics.GrpcStatusName(outcome.Status), "grpc", outcome.Start, request.CalculateSize(), outcome.BytesOut,
+            context.GetHttpContext().TraceIdentifier);
     }
 
     private static async Task WriteAsync(PayloadKind kind, ByteString output, IServerStreamWriter<CallReply> responseStream)
