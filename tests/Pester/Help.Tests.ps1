@@ -178,3 +178,87 @@ Describe 'The help generator (tools/New-ServingHelp.ps1)' {
         (Get-FileHash $run.Help).Hash | Should -Be (Get-FileHash $staged).Hash -Because 'a failed generation writes no help: the copy keeps the help it had'
     }
 }
+
+Describe 'about_Serving' {
+    BeforeAll {
+        $script:About = Get-Content -Raw (Join-Path (Get-Module Serving).ModuleBase 'en-US/about_Serving.help.txt')
+
+        function Get-AboutSection([string] $Title) {
+            <# .SYNOPSIS The text of one section of about_Serving: from its title line to the next title. #>
+            $m = [regex]::Match($About, "(?ms)^$([regex]::Escape($Title))\r?\n(.*?)(?=^[A-Z][A-Z ,]+\r?$)")
+            if (-not $m.Success) { throw "about_Serving has no section $Title." }
+            return $m.Groups[1].Value
+        }
+
+        function Get-AboutCode([string] $Section) {
+            <# .SYNOPSIS The code blocks of a section: runs of lines indented 8 spaces, dedented. #>
+            $blocks = [System.Collections.Generic.List[string]]::new()
+            $current = [System.Collections.Generic.List[string]]::new()
+            foreach ($line in ($Section -split '\r?\n') + '    end') {
+                if ($line -match '^ {8}' -or ($current.Count -and -not $line.Trim())) { $current.Add($line) }
+                elseif ($current.Count) {
+                    $blocks.Add((($current | ForEach-Object { if ($_.Length -ge 8) { $_.Substring(8) } else { '' } }) -join "`n").Trim())
+                    $current.Clear()
+                }
+            }
+            return $blocks
+        }
+    }
+
+    It 'has sections on installing, writing, testing and deploying a service, linking the docs that exist' {
+        foreach ($title in 'INSTALLING', 'WRITING A SERVICE', 'TESTING A SERVICE', 'DEPLOYING A SERVICE') { Get-AboutSection $title | Should -Not -BeNullOrEmpty }
+        (Get-Help about_Serving | Out-String) | Should -Match 'DEPLOYING A SERVICE'
+        $deploying = Get-AboutSection 'DEPLOYING A SERVICE'
+        $deploying | Should -Match 'docs/deploy\.md'
+        $deploying | Should -Match 'docs/metrics\.md'
+        foreach ($doc in [regex]::Matches($About, 'docs/[a-z-]+\.md').Value | Sort-Object -Unique) { Join-Path $RepoRoot $doc | Should -Exist }
+        foreach ($path in 'deploy/Dockerfile', 'deploy/kubernetes') { Join-Path $RepoRoot $path | Should -Exist }
+    }
+
+    It 'installs with the lines it shows, which are the README''s' {
+        $install = @(Get-AboutCode (Get-AboutSection 'INSTALLING'))[0] -split "`n" | ForEach-Object Trim | Where-Object { $_ -like '*-PSResource*' }
+        $install.Count | Should -Be 2
+        $readme = Get-Content -Raw (Join-Path $RepoRoot 'README.md')
+        foreach ($line in $install) { $readme | Should -Match ([regex]::Escape($line)) }
+    }
+
+    It 'has a service that builds, plans and passes its own Pester example, as written' {
+        $code = Get-AboutCode (Get-AboutSection 'WRITING A SERVICE')
+        $csproj = $code | Where-Object { $_ -like '<Project*' }
+        $runner = $code | Where-Object { $_ -like 'using Serving.Abstractions;*' }
+        $manifest = $code | Where-Object { $_ -like '@{*' }
+        $tests = (Get-AboutCode (Get-AboutSection 'TESTING A SERVICE')) | Where-Object { $_ -like 'Describe *' }
+        foreach ($block in $csproj, $runner, $manifest, $tests) { @($block).Count | Should -Be 1 }
+
+        $work = Join-Path $TestDrive 'about'
+        $svc = New-Item -ItemType Directory -Force (Join-Path $work 'mysvc')
+        Set-Content (Join-Path $svc 'MyRunners.csproj') ($csproj -replace 'MODULEBASE', (Get-Module Serving).ModuleBase)
+        Set-Content (Join-Path $svc 'TextRunner.cs') $runner
+        Set-Content (Join-Path $svc 'service.psd1') $manifest
+        Set-Content (Join-Path $work 'MySvc.Tests.ps1') $tests
+        $build = & dotnet build (Join-Path $svc 'MyRunners.csproj') -c Release --nologo -v q -nodeReuse:false -p:UseSharedCompilation=false 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($build -join "`n")
+
+        # The Pester example, in a child pwsh that finds the module by name, as an installed one is found.
+        $pester = (Get-Module Pester).Path -replace 'psm1$', 'psd1'
+        $modules = Split-Path (Get-Module Serving).ModuleBase
+        $p = Start-ChildPwsh -RedirectError -Script @"
+`$env:PSModulePath = '$modules' + [IO.Path]::PathSeparator + `$env:PSModulePath
+Set-Location '$work'
+Import-Module '$pester'
+Get-ServingPlan -Service ./mysvc -WarningAction Ignore | Out-Null
+`$r = Invoke-Pester ./MySvc.Tests.ps1 -PassThru -Output None
+'RESULT:' + (@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount; Module = (Get-Module Serving).ModuleBase; Jobs = @(Get-Job).Count } | ConvertTo-Json -Compress)
+"@
+        $err = $p.StandardError.ReadToEndAsync()
+        $out = $p.StandardOutput.ReadToEnd()
+        if (-not $p.WaitForExit(120000)) { $p.Kill($true) }
+        $line = ($out -split "\r?\n") | Where-Object { $_ -like 'RESULT:*' } | Select-Object -Last 1
+        $line | Should -Not -BeNullOrEmpty -Because "the child wrote: $out $($err.Result)"
+        $result = $line.Substring(7) | ConvertFrom-Json
+        $result.Passed | Should -Be 1
+        $result.Failed | Should -Be 0
+        $result.Module | Should -Be (Get-Module Serving).ModuleBase
+        $result.Jobs | Should -Be 0 -Because 'AfterAll removed the host''s job'
+    }
+}
