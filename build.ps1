@@ -1,9 +1,11 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    The front door of the Serving build: Build, Test, Run, Train, Bench.
+    The front door of the Serving build: Build, Package, Test, Run, Train, Bench.
 .DESCRIPTION
     Build  stages a loadable module into out/Serving/ from an explicit list of files.
+    Package builds, then packs out/Serving/ into out/Serving.<version>.nupkg (tools/New-ServingPackage.ps1),
+           which Install-PSResource installs from a folder repository (see README.md, "Install").
     Test   builds, runs every xunit project and every Pester suite, and ends with one line
            "Tests: N passed, N failed, N skipped"; exits non-zero on any failure.
     Run    builds, imports the staged module in a child pwsh and does the project's main job.
@@ -16,7 +18,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Run', 'Train', 'Bench')]
+    [ValidateSet('Build', 'Package', 'Test', 'Run', 'Train', 'Bench')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -129,6 +131,14 @@ function Invoke-Build {
     Write-Host "Staged module: $ModuleDir (version $version)"
 }
 
+function Invoke-Package {
+    <# .SYNOPSIS Builds, then packs the staged module into out/Serving.<version>.nupkg in a child pwsh. #>
+    Invoke-Build
+    Get-ChildItem $OutDir -Filter 'Serving.*.nupkg' | Remove-Item -Force
+    $code = Invoke-ChildPwsh (Join-Path $Root 'tools/New-ServingPackage.ps1') @('-ModuleDirectory', $ModuleDir, '-OutputDirectory', $OutDir)
+    if ($code -ne 0) { throw "Packing the module failed (exit code $code)." }
+}
+
 function Get-TrxCounts {
     <# .SYNOPSIS Reads passed/failed/skipped from a VSTest .trx file. #>
     param([string] $Path)
@@ -237,6 +247,7 @@ Push-Location $Root
 try {
     switch ($Task) {
         'Build' { Invoke-Build }
+        'Package' { Invoke-Package }
         'Test' { Invoke-Test }
         'Run' { Invoke-Run }
         'Train' { Invoke-Train }

@@ -22,6 +22,15 @@ with curl --http2-prior-knowledge or grpcurl -plaintext ADDRESS:PORT.
         Name = 'Host names to get; wildcards are allowed. All hosts when omitted. A name without wildcards that matches nothing is an error (HostNotFound).'
         Id   = 'Host ids to get (the Id property).'
     }
+    Defaults    = @{
+        Name = @{ Text = 'Every host of this session' }
+    }
+    Inputs      = @{
+        'String[]' = 'Objects with a Name property (for example HostInfo or the host''s job), whose Name binds to -Name by property name.'
+    }
+    Outputs     = @{
+        HostInfo = 'One snapshot per host: name, state, URL, transport, generation, uptime, its workers (pid, state, restarts) and runners (calls, batches).'
+    }
     Examples    = @(
         @{ Code = 'Get-ServingHost | Format-List'; Remarks = 'Every host with its workers: pid, state, restarts.' }
         @{ Code = '(Get-ServingHost demo).Workers | Format-Table'; Remarks = 'The workers of the host named demo.' }

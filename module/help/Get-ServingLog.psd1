@@ -24,6 +24,18 @@ Without -Name, -Id or -InputObject: every host of this session.
         Worker      = 'Only lines of the workers with these names (api-1, echo-2, reloader); wildcards are allowed (echo-*).'
         Level       = 'Only lines at this level or above: Trace, Debug, Information, Warning, Error or Critical. Default: every line.'
     }
+    Defaults    = @{
+        Name   = @{ Text = 'Every host of this session' }
+        Tail   = @{ Text = 'Every line kept (the latest 10,000)' }
+        Worker = @{ Text = 'Every worker, and the supervisor''s lines' }
+        Level  = 'Trace'
+    }
+    Inputs      = @{
+        'PSObject[]' = 'Hosts (HostInfo from Get-ServingHost) or the jobs Start-ServingHost returned (ServingHostJob), bound to -InputObject.'
+    }
+    Outputs     = @{
+        WorkerLogEntry = 'One log line: Time, Level, Worker, Message, and Host, Pid, Stream, Event, Exception and Fields.'
+    }
     Examples    = @(
         @{ Code = 'Get-ServingLog demo -Tail 20'; Remarks = 'The last 20 lines of the host named demo, of all its workers, in time order.' }
         @{ Code = 'Get-ServingLog -Level Warning -Worker echo-*'; Remarks = 'Warnings and errors of the echo runner''s workers, in every host of this session.' }

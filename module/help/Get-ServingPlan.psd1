@@ -23,6 +23,23 @@ naming the container evidence they follow.
         Platform        = 'Plan for this platform (from Get-ServingPlatform, e.g. with -Assume) instead of this machine. Accepts pipeline input.'
         Assume          = 'Plan for assumed platform facts; the same keys as Get-ServingPlatform -Assume.'
     }
+    Defaults    = @{
+        Service         = @{ Text = 'The embedded demo service' }
+        Protocol        = 'Http'
+        Transport       = 'Auto'
+        Respawn         = 'Auto'
+        ApiWorkers      = @{ Text = 'The processor count, capped by a cgroup CPU quota' }
+        Port            = 3000
+        MetricsPort     = @{ Text = 'None: /metrics on the API port only' }
+        HostAddress     = @{ Text = '127.0.0.1, or 0.0.0.0 inside a container' }
+        SocketDirectory = @{ Text = 'The temp directory' }
+    }
+    Inputs      = @{
+        PlatformInfo = 'A platform from Get-ServingPlatform (for example with -Assume), bound to -Platform: the plan is made for it instead of this machine.'
+    }
+    Outputs     = @{
+        HostPlan = 'The plan: protocol, mode, API worker count, address and port, respawn, runner transport, socket directory, one endpoint per runner, and the Explanations of the choices.'
+    }
     Examples    = @(
         @{ Code = 'Get-ServingPlan | Format-List'; Remarks = 'The plan for the demo service on this machine.' }
         @{ Code = "Get-ServingPlan -Assume @{ OS = 'Windows' } -Protocol Grpc"; Remarks = 'Fails with GrpcRequiresReusePort: add -Development to serve gRPC from one process on Windows.' }

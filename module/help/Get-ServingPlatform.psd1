@@ -30,6 +30,12 @@ give is absent. An unknown key, or a file the probe does not read, is an error (
 that lists the valid ones.
 '@
     }
+    Defaults    = @{
+        Assume = @{ Text = 'None: this machine is probed' }
+    }
+    Outputs     = @{
+        PlatformInfo = 'The facts found (OS, kernel, WSL, container evidence, processor count, CPU quota) and the decisions taken on them (runner transport, production gRPC, respawn).'
+    }
     Examples    = @(
         @{ Code = 'Get-ServingPlatform | Format-List'; Remarks = 'Shows every fact and decision for this machine.' }
         @{ Code = "Get-ServingPlatform -Assume @{ OS = 'Linux'; KernelRelease = '5.15.90.1-microsoft-standard-WSL2' }"; Remarks = 'What the host does under WSL 2: runners over TCP on 127.0.0.1.' }

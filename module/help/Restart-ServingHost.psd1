@@ -24,6 +24,16 @@ Stop-Job on one worker's child job restarts that worker the same way.
         Timeout     = 'Seconds each replaced process may drain before it is killed. Default 30.'
         PassThru    = 'Write each restarted host''s HostInfo.'
     }
+    Defaults    = @{
+        Runner  = @{ Text = 'Every worker: each runner''s workers, then the API workers' }
+        Timeout = 30
+    }
+    Inputs      = @{
+        'PSObject[]' = 'Hosts (HostInfo from Get-ServingHost) or the jobs Start-ServingHost returned (ServingHostJob), bound to -InputObject.'
+    }
+    Outputs     = @{
+        HostInfo = 'With -PassThru, each restarted host''s snapshot. Nothing otherwise.'
+    }
     Examples    = @(
         @{ Code = 'Restart-ServingHost -Name demo'; Remarks = 'Restarts every worker of the host named demo, one at a time, with no failed request.' }
         @{ Code = 'Get-ServingHost | Restart-ServingHost -Runner classifier -PassThru'; Remarks = 'Restarts the classifier runner''s workers of every host of this session and shows the hosts afterwards.' }

@@ -22,6 +22,17 @@ and the manifest's Workers set them for the next start.
         Timeout       = 'Seconds a removed worker may drain before it is killed. Default 30.'
         PassThru      = 'Write each scaled host''s HostInfo.'
     }
+    Defaults    = @{
+        ApiWorkers    = @{ Text = 'Unchanged' }
+        RunnerWorkers = @{ Text = 'Unchanged' }
+        Timeout       = 30
+    }
+    Inputs      = @{
+        'PSObject[]' = 'Hosts (HostInfo from Get-ServingHost) or the jobs Start-ServingHost returned (ServingHostJob), bound to -InputObject.'
+    }
+    Outputs     = @{
+        HostInfo = 'With -PassThru, each scaled host''s snapshot. Nothing otherwise.'
+    }
     Examples    = @(
         @{ Code = 'Set-ServingHost -Name demo -ApiWorkers 4'; Remarks = 'Runs four API workers on the host named demo.' }
         @{ Code = 'Set-ServingHost -Name demo -RunnerWorkers @{ classifier = 3 } -PassThru | Select-Object -ExpandProperty Runners'; Remarks = 'Runs three classifier workers and shows the runners afterwards.' }

@@ -56,6 +56,31 @@ Restart-ServingHost replaces the workers the same way without reading the servic
         LogLevel        = 'The lowest level logged: Trace, Debug, Information (default), Warning, Error or Critical. Workers write nothing below it (the frameworks'' own lines only from Warning up) and the supervisor keeps none of its notes below it.'
         AccessLog       = 'One log line per API request, after its answer: method, route, status, duration, bytes in and out, the generation and the request id (the X-Request-Id response header; a client''s own X-Request-Id is adopted when it is a plain token). In -LogFormat Json these are the line''s fields (Method, Route, Status, Protocol, DurationMs, BytesIn, BytesOut, Generation, RequestId). gRPC calls are logged with the gRPC method and status name. Probes and /metrics scrapes are not logged. Default: off.'
     }
+    Defaults    = @{
+        Service              = @{ Text = 'The embedded demo service' }
+        Protocol             = 'Http'
+        Transport            = 'Auto'
+        Respawn              = 'Auto'
+        ApiWorkers           = @{ Text = 'The processor count, capped by a cgroup CPU quota' }
+        Port                 = 3000
+        MetricsPort          = @{ Text = 'None: /metrics on the API port only' }
+        HostAddress          = @{ Text = '127.0.0.1, or 0.0.0.0 inside a container' }
+        SocketDirectory      = @{ Text = 'The temp directory' }
+        Name                 = @{ Text = 'The service name (demo, demo-2, ...)' }
+        StartTimeout         = 60
+        RequestTimeout       = 60
+        StopTimeout          = 30
+        MaxMessageSize       = @{ Text = 'None beyond the 32 MiB request body limit' }
+        MaxConcurrentStreams = 100
+        LogFormat            = 'Text'
+        LogLevel             = 'Information'
+        ReloadInclude        = @{ Text = 'Every file' }
+        ReloadExclude        = @{ Text = 'None beyond obj/, .git/, editor swap and backup files and .servingignore' }
+    }
+    Outputs     = @{
+        ServingHostJob = 'Without -Wait: the host''s job, once the host is ready (Receive-Job, Wait-Job, Stop-Job and Get-ServingHost work with it).'
+        String         = 'With -Wait: the host''s log lines, one string each, until the host stops.'
+    }
     Examples    = @(
         @{ Code = @'
 $h = Start-ServingHost -Port 3000

@@ -13,6 +13,15 @@ host exists, its socket directory is removed and its port is free. The host's jo
         Force       = 'Kill the workers at once, without draining.'
         PassThru    = 'Write each stopped host''s final HostInfo.'
     }
+    Defaults    = @{
+        Timeout = 30
+    }
+    Inputs      = @{
+        'PSObject[]' = 'Hosts (HostInfo from Get-ServingHost) or the jobs Start-ServingHost returned (ServingHostJob), bound to -InputObject.'
+    }
+    Outputs     = @{
+        HostInfo = 'With -PassThru, each stopped host''s final snapshot. Nothing otherwise.'
+    }
     Examples    = @(
         @{ Code = 'Get-ServingHost | Stop-ServingHost'; Remarks = 'Stops every host of this session.' }
         @{ Code = 'Stop-ServingHost -Name demo -Timeout 5 -PassThru'; Remarks = 'Stops the host named demo, draining for at most 5 seconds, and shows its final state.' }

@@ -34,6 +34,16 @@ Scripts use Get-ServingHost (Uptime, JobId, Workers, Runners) and the hosts' /me
         InputObject     = 'Hosts from Get-ServingHost, or jobs from Start-ServingHost. Accepts pipeline input.'
         RefreshInterval = 'Seconds between refreshes, from 0.2 to 3600. Default 1. Rates, error shares and latencies are over this interval.'
     }
+    Defaults    = @{
+        Name            = @{ Text = 'Every host of this session' }
+        RefreshInterval = 1
+    }
+    Inputs      = @{
+        'PSObject[]' = 'Hosts (HostInfo from Get-ServingHost) or the jobs Start-ServingHost returned (ServingHostJob), bound to -InputObject.'
+    }
+    Outputs     = @{
+        None = 'Nothing: the view is drawn on the console until q or Ctrl+C.'
+    }
     Examples    = @(
         @{ Code = 'Watch-ServingHost'; Remarks = 'Watches every host of this session until q or Ctrl+C.' }
         @{ Code = '$h = Start-ServingHost -ApiWorkers 4; $h | Watch-ServingHost -RefreshInterval 2'; Remarks = 'Starts a host and watches it, refreshing every 2 seconds; q leaves the view and the host keeps serving.' }

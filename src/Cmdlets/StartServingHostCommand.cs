@@ -52,10 +52,10 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     [Parameter] public SwitchParameter Reload { get; set; }
 
     /// <summary>With -Reload: only changes to files matching these patterns reload (relative to the service directory). Default: every file.</summary>
-    [Parameter][ValidateNotNullOrEmpty] public string[]? ReloadInclude { get; set; }
+    [Parameter][SupportsWildcards][ValidateNotNullOrEmpty] public string[]? ReloadInclude { get; set; }
 
     /// <summary>With -Reload: changes to files matching these patterns never reload, on top of the defaults and .servingignore.</summary>
-    [Parameter][ValidateNotNullOrEmpty] public string[]? ReloadExclude { get; set; }
+    [Parameter][SupportsWildcards][ValidateNotNullOrEmpty] public string[]? ReloadExclude { get; set; }
 
     private readonly CancellationTokenSource _cancel = new();
     private int _firstLoad = 1;
