@@ -19,6 +19,13 @@ refused (ServiceExists). The created files are written to the pipeline as FileIn
         Runner = 'The runner''s name (same rules as -Name). Default: model. Its class is <Runner>Runner in the namespace <Name>.Runners.'
         Force  = 'Overwrite the service''s files where they exist.'
     }
+    Defaults    = @{
+        Name   = @{ Text = 'the directory''s name, lower-cased' }
+        Runner = 'model'
+    }
+    Outputs     = @{
+        FileInfo = 'Each file written: the manifest, the project, the runner''s source, the Pester test and .servingignore.'
+    }
     Examples    = @(
         @{ Code = "New-ServingService ./mysvc; Start-ServingHost -Service ./mysvc"; Remarks = 'Creates the service, then builds and serves it: Invoke-RestMethod http://127.0.0.1:3000/predict -Method Post -Body ''{"values":[1,2,3]}'' answers {"sum":6,"mean":2}.' }
         @{ Code = "New-ServingService ./fraud -Runner scorer; Invoke-Pester ./fraud/tests"; Remarks = 'A service named fraud with a runner scorer (class Fraud.Runners.ScorerRunner), tested with its own Pester test.' }
