@@ -19,6 +19,8 @@
         'Set-ServingHost'
         'Get-ServingLog'
         'Watch-ServingHost'
+        'Invoke-ServingApi'
+        'Use-ServingHost'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
