@@ -83,6 +83,9 @@ public sealed class UseServingHostCommand : PSCmdlet
                     Development = Development,
                     ApiWorkers = ApiWorkers,
                     Port = MyInvocation.BoundParameters.ContainsKey(nameof(Port)) ? Port : FreePort(Protocol),
+                    // The block is the client, on this machine: loopback, also in a container (where the platform
+                    // rule would listen on every interface for a published port).
+                    HostAddress = "127.0.0.1",
                 },
                 Options = new HostOptions
                 {
