@@ -58,7 +58,7 @@ $h = Start-ServingHost -Protocol Grpc -Port 50051 -Name grpc
 $h | Invoke-ServingApi -Route /classify -Body @{ features = 5.1, 3.5, 1.4, 0.2 }
 '@; Remarks = 'The same call to a gRPC host: serving.v1.Serving/Call over h2c, no gRPC assembly loaded.' }
         @{ Code = @'
-Invoke-ServingApi -Name demo -Route /classify -Body '{"features":[1]}' -ErrorAction SilentlyContinue -ErrorVariable e
+Invoke-ServingApi -Name demo -Route /classify -Body @{ features = 1 } -ErrorAction SilentlyContinue -ErrorVariable e
 $e[0].FullyQualifiedErrorId   # InvalidInput,Serving.Cmdlets.InvokeServingApiCommand
 $e[0].TargetObject.RequestId  # the id to look for in Get-ServingLog
 '@; Remarks = 'A bad input is an error record carrying the host''s errorId and request id.' }

@@ -55,7 +55,11 @@ public sealed class InvokeServingApiCommand : PSCmdlet
 
     private readonly CancellationTokenSource _cancel = new();
 
-    protected override void StopProcessing() => _cancel.Cancel();
+    protected override void StopProcessing()
+    {
+        // A pipeline stopped after this command ended still calls StopProcessing: nothing is left to cancel.
+        try { _cancel.Cancel(); } catch (ObjectDisposedException) { }
+    }
 
     protected override void EndProcessing() => _cancel.Dispose();
 
