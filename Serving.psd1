@@ -20,6 +20,8 @@
         'Get-ServingLog'
         'Watch-ServingHost'
         'New-ServingService'
+        'Invoke-ServingApi'
+        'Use-ServingHost'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -11,8 +11,10 @@ workers a runner had before a respawn, so they never go backwards.
 
 For scripts: Uptime is how long the host had been up when the object was made (a TimeSpan; until it
 stopped, for a stopped host; null before it started), and each worker has one too while a process
-of it runs. JobId is the Id of the host's job in this session (Get-Job -Id, Receive-Job -Id), null
-for a host run with -Wait. HttpVersion is the HTTP version its port speaks: 1.1 for an HTTP host,
+of it runs. Id is also the Id of the host's job (the job is made first and the host takes its Id), so
+Get-Job -Id, Receive-Job -Id, Wait-Job -Id and Stop-Job -Id take it. JobId is kept for scripts that
+read it: it equals Id while the job is in this session's job repository, and is null once the job was
+removed (Remove-Job). HttpVersion is the HTTP version its port speaks: 1.1 for an HTTP host,
 2.0 for a gRPC host. A gRPC host's Url is http://ADDRESS:PORT like an HTTP host's (the address
 HttpClient and GrpcChannel.ForAddress take), but the port answers only HTTP/2 with prior knowledge
 (h2c), /metrics and the probes included: the views show its URL followed by "(HTTP/2)"; call it
@@ -20,7 +22,7 @@ with curl --http2-prior-knowledge or grpcurl -plaintext ADDRESS:PORT.
 '@
     Parameters  = @{
         Name = 'Host names to get; wildcards are allowed. All hosts when omitted. A name without wildcards that matches nothing is an error (HostNotFound).'
-        Id   = 'Host ids to get (the Id property).'
+        Id   = 'Host ids to get: the Id property, which is also the host''s job Id.'
     }
     Defaults    = @{
         Name = @{ Text = 'Every host of this session' }

@@ -44,6 +44,24 @@ internal static class HostSelection
         _ => null,
     };
 
+    /// <summary>
+    /// The session's one live host, for a cmdlet given no host: null when none is live; several is a HostAmbiguous
+    /// error listing each (name, id, url) and how to choose, for the caller to throw.
+    /// </summary>
+    public static ServingHost? OnlyLive(string command, out ErrorRecord? ambiguous)
+    {
+        ambiguous = null;
+        var live = HostRegistry.Live();
+        if (live.Count <= 1) return live.FirstOrDefault();
+        var list = string.Join(", ", live.Select(h => $"'{h.Name}' (Id {h.Id}, {h.Url})"));
+        var first = live[0];
+        ambiguous = ErrorRecords.From(ErrorIds.HostAmbiguous, ErrorCategory.InvalidArgument,
+            $"{command} was given no host, and {live.Count} are running in this session: {list}. Choose one with " +
+            $"-Name (e.g. {command} -Name {first.Name}), -Id (-Id {first.Id}) or by piping it (Get-ServingHost {first.Name} | {command}).",
+            live.Select(h => h.Name).ToArray());
+        return null;
+    }
+
     public static ErrorRecord NotFound(string what) => ErrorRecords.From(ErrorIds.HostNotFound, ErrorCategory.ObjectNotFound,
         $"No serving host {what} exists in this session. Get-ServingHost lists them.", what);
 }

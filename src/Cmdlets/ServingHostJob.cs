@@ -7,6 +7,8 @@ namespace Serving.Cmdlets;
 /// A running host as a PowerShell job: Get-Job finds it, Receive-Job gives its workers' log lines
 /// (one child job per worker), Wait-Job waits until the host ends, Stop-Job stops it gracefully.
 /// The job's state follows the supervisor's events; nothing else sets it.
+/// The job is made before its host, which takes the job's Id (<see cref="HostLaunch.StartAsync"/>): one number
+/// names both, so Get-ServingHost's Id works with Stop-Job -Id, Receive-Job -Id and Wait-Job -Id.
 /// </summary>
 public sealed class ServingHostJob : Job2
 {
@@ -15,11 +17,23 @@ public sealed class ServingHostJob : Job2
 
     private readonly Dictionary<string, ServingWorkerJob> _workers = new(StringComparer.Ordinal);
     private bool _stopRequested;
+    private ServingHost? _host;
 
-    internal ServingHostJob(ServingHost host, string command) : base(command, host.Name)
+    /// <summary>A job for the host about to start as <paramref name="name"/>; PowerShell gives it its Id here.</summary>
+    internal ServingHostJob(string command, string name) : base(command, name)
     {
-        Host = host;
         PSJobTypeName = "ServingHost";
+    }
+
+    /// <summary>
+    /// Binds the job to its host, created with this job's Id, before any worker starts: each worker's child job
+    /// has its first lines.
+    /// </summary>
+    internal void Attach(ServingHost host)
+    {
+        if (_host is not null) throw new InvalidOperationException("The job already has its host.");
+        if (host.Id != Id) throw new InvalidOperationException($"Host id {host.Id} is not the job's id {Id}.");
+        _host = host;
         host.Log += OnLog;
         host.WorkerChanged += OnWorkerChanged;
         host.StateChanged += OnHostStateChanged;
@@ -32,8 +46,8 @@ public sealed class ServingHostJob : Job2
         if (Error.IsOpen) Error.Add(ErrorRecords.From(error));
     }
 
-    /// <summary>The supervisor behind this job.</summary>
-    public ServingHost Host { get; }
+    /// <summary>The supervisor behind this job; the job is in no repository before it has one.</summary>
+    public ServingHost Host => _host ?? throw new InvalidOperationException("The job's host has not been created yet.");
 
     public override string StatusMessage
     {
@@ -145,7 +159,7 @@ public sealed class ServingHostJob : Job2
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && _host is not null)
         {
             Host.Log -= OnLog;
             Host.WorkerChanged -= OnWorkerChanged;

@@ -71,8 +71,6 @@ public sealed class StartServingHostCommand : PlanningCommandBase
 
     protected override void EndProcessing()
     {
-        ServingHostJob? job = null;
-        var inRepository = false;
         try
         {
             var servicePath = Service is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Service);
@@ -98,19 +96,15 @@ public sealed class StartServingHostCommand : PlanningCommandBase
                 Reload = Reload,
                 ReloadInclude = ReloadInclude,
                 ReloadExclude = ReloadExclude,
-                Launcher = ProcessWorkerLauncher.Locate(Path.Combine(ModuleFiles.ModuleBase, "worker")),
+                Launcher = HostJobStarter.WorkerLauncher(),
             });
             WritePlanMessages(launch.Plan, launch.Warnings);
             if (!ShouldProcess(launch.Summary, $"Start serving host '{launch.Name}' of service '{launch.Plan.Service}'"))
                 return;
 
             var command = MyInvocation.Line.Trim() is { Length: > 0 } line ? line : "Start-ServingHost";
-            // The job attaches before any worker starts, so each worker's child job has its first lines.
-            ProgressPump.Run(this, 1, $"Starting serving host '{launch.Name}'",
-                progress => launch.StartAsync(host => job = new ServingHostJob(host, command), progress, _cancel.Token));
-            job!.MarkRunning();
-            JobRepository.Add(job);
-            inRepository = true;
+            // A start that fails or is cancelled (Ctrl+C) has stopped everything it started, its job included.
+            var job = HostJobStarter.Start(this, launch, command, _cancel.Token);
             if (!Wait)
             {
                 WriteObject(job);
@@ -123,11 +117,13 @@ public sealed class StartServingHostCommand : PlanningCommandBase
                 ThrowTerminatingError(ErrorRecords.From(ErrorIds.HostFailed, ErrorCategory.InvalidResult,
                     $"Host '{final.Name}' failed: {final.Reason}", final.Name));
         }
-        catch (Exception e) when (e is ServingException or OperationCanceledException)
+        catch (ServingException e)
         {
-            // A start that failed or was cancelled (Ctrl+C) has stopped everything it started; its job goes too.
-            if (!inRepository) job?.Dispose();
-            if (e is ServingException error) ThrowTerminatingError(ErrorRecords.From(error));
+            ThrowTerminatingError(ErrorRecords.From(e));
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C during the start: the start cleaned up; the pipeline is stopping.
         }
     }
 

@@ -12,6 +12,25 @@ function Remove-AllServingHosts {
     foreach ($p in Get-WorkerPids) { & kill -9 $p 2>$null }
 }
 
+function Assert-NothingLeft {
+    <# .SYNOPSIS No host, no ServingHost job and no worker process of this session is left (workers polled until gone). #>
+    @(Get-ServingHost) | Should -BeNullOrEmpty -Because 'no host is left in the session'
+    @(Get-Job | Where-Object PSJobTypeName -EQ 'ServingHost') | Should -BeNullOrEmpty -Because 'no job is left'
+    Wait-Until { @(Get-WorkerPids).Count -eq 0 } -TimeoutSeconds 10 -What 'every worker process to exit'
+}
+
+function Get-ErrorRecords {
+    <# .SYNOPSIS The error records a block writes or throws, collected instead of failing the caller. #>
+    param([Parameter(Mandatory, Position = 0)] [scriptblock] $ScriptBlock)
+    $ErrorActionPreference = 'Continue'
+    $errors = [System.Collections.Generic.List[System.Management.Automation.ErrorRecord]]::new()
+    try {
+        & $ScriptBlock 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $errors.Add($_) } }
+    }
+    catch { $errors.Add($_) }
+    return , $errors.ToArray()
+}
+
 function Wait-Until {
     <# .SYNOPSIS Polls a condition until it holds; fails the test with -What after the deadline. #>
     param([Parameter(Mandatory, Position = 0)] [scriptblock] $Condition, [double] $TimeoutSeconds = 10, [string] $What = 'the condition')

@@ -5,7 +5,7 @@ Describe 'The Serving module' {
         $m = Get-Module Serving
         $m.CompatiblePSEditions | Should -Be @('Core')
         $m.PowerShellVersion | Should -Be ([version]'7.4')
-        $m.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Get-ServingHost', 'Get-ServingLog', 'Get-ServingPlan', 'Get-ServingPlatform', 'New-ServingService', 'Restart-ServingHost', 'Set-ServingHost', 'Start-ServingHost', 'Stop-ServingHost', 'Watch-ServingHost')
+        $m.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Get-ServingHost', 'Get-ServingLog', 'Get-ServingPlan', 'Get-ServingPlatform', 'Invoke-ServingApi', 'New-ServingService', 'Restart-ServingHost', 'Set-ServingHost', 'Start-ServingHost', 'Stop-ServingHost', 'Use-ServingHost', 'Watch-ServingHost')
         $m.ExportedFunctions.Count | Should -Be 0
     }
 
@@ -25,7 +25,7 @@ Describe 'The Serving module' {
     It 'Get-Help <Name> has a synopsis, a description, examples and help for every parameter' -TestCases @(
         @{ Name = 'Get-ServingPlatform' }, @{ Name = 'Get-ServingPlan' }, @{ Name = 'Start-ServingHost' },
         @{ Name = 'Get-ServingHost' }, @{ Name = 'Stop-ServingHost' }, @{ Name = 'Restart-ServingHost' }, @{ Name = 'Set-ServingHost' },
-        @{ Name = 'Get-ServingLog' }, @{ Name = 'Watch-ServingHost' }, @{ Name = 'New-ServingService' }
+        @{ Name = 'Get-ServingLog' }, @{ Name = 'Watch-ServingHost' }, @{ Name = 'New-ServingService' }, @{ Name = 'Invoke-ServingApi' }, @{ Name = 'Use-ServingHost' }
     ) {
         param($Name)
         $help = Get-Help $Name -Full

@@ -73,7 +73,8 @@ public sealed class HostLaunchTests : IDisposable
         var launch = HostLaunch.Prepare(Request(name: "launch-start"));
         var firstLines = new List<string>();
         var startedWhenAttached = -1;
-        var host = await launch.StartAsync(h =>
+        var id = TestHostIds.Next();
+        var host = await launch.StartAsync(id, h =>
         {
             startedWhenAttached = _launcher.Started.Count;
             h.Log += e => { lock (firstLines) firstLines.Add(e.Message); };
@@ -82,6 +83,9 @@ public sealed class HostLaunchTests : IDisposable
 
         Assert.Equal(0, startedWhenAttached);
         Assert.Equal(HostState.Running, host.State);
+        // The caller's id (Start-ServingHost gives its job's): one number for the host and its job.
+        Assert.Equal(id, host.Id);
+        Assert.Equal(id, host.Snapshot().Id);
         Assert.Contains(host, HostRegistry.All());
         lock (firstLines) Assert.Contains("first line of echo-1", firstLines);
         // The host's own options: the launch's name, its probe, no reloading.
@@ -94,7 +98,7 @@ public sealed class HostLaunchTests : IDisposable
         _launcher.OnStart = p => { if (p.Spec.Name == "classifier-1") p.Exit(3); };
         var launch = HostLaunch.Prepare(Request(name: "launch-fails"));
         ServingHost? attached = null;
-        await Assert.ThrowsAsync<ServingException>(() => launch.StartAsync(h => attached = h, null, CancellationToken.None));
+        await Assert.ThrowsAsync<ServingException>(() => launch.StartAsync(TestHostIds.Next(), h => attached = h, null, CancellationToken.None));
         Assert.NotNull(attached);
         _hosts.Add(attached!);
         Assert.DoesNotContain(attached!, HostRegistry.All());
@@ -106,7 +110,7 @@ public sealed class HostLaunchTests : IDisposable
     public async Task A_reloading_host_plans_each_generation_from_the_service_read_again()
     {
         var launch = HostLaunch.Prepare(Request(reload: true, name: "launch-reload"));
-        var host = await launch.StartAsync(null, null, CancellationToken.None);
+        var host = await launch.StartAsync(TestHostIds.Next(), null, null, CancellationToken.None);
         _hosts.Add(host);
         Assert.Equal(1, _loads);
 

@@ -64,7 +64,7 @@ public sealed class RespawnClockTests : IDisposable
             RespawnPolicy = policy ?? Policy,
             ReadinessProbe = (_, _) => Task.FromResult(true),
             Time = _clock,
-        }, _launcher, HostRegistry.NextId());
+        }, _launcher, TestHostIds.Next());
         _hosts.Add(host);
         host.Log += e => { if (e.Stream == "supervisor") _notes.Enqueue(e.Message); };
         await host.StartAsync(null, CancellationToken.None);

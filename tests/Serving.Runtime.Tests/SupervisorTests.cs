@@ -53,7 +53,7 @@ public sealed partial class SupervisorTests : IDisposable
             Reload = reload,
             LogLevel = logLevel,
             LogCapacity = logCapacity,
-        }, _launcher, HostRegistry.NextId());
+        }, _launcher, TestHostIds.Next());
         _planOptions[host] = options;
         _hosts.Add(host);
         return host;

@@ -60,4 +60,12 @@ public static class ErrorIds
     public const string ReloadFailed = nameof(ReloadFailed);
     /// <summary>Watch-ServingHost was run where it cannot draw a live screen: its output or input is redirected, or the host has no console.</summary>
     public const string WatchRequiresTerminal = nameof(WatchRequiresTerminal);
+    /// <summary>
+    /// Invoke-ServingApi could not call the API (the host unreachable, no answer in time, an answer that is not the
+    /// protocol's), or the host answered an error without an errorId of its own. An error the host reports carries the
+    /// host's errorId instead (InvalidJson, NotFound, RunnerFailed, ...: docs/errors.md).
+    /// </summary>
+    public const string ApiCallFailed = nameof(ApiCallFailed);
+    /// <summary>A cmdlet given no host (Stop-ServingHost, Invoke-ServingApi) found several live hosts in the session and cannot choose.</summary>
+    public const string HostAmbiguous = nameof(HostAmbiguous);
 }

@@ -7,7 +7,12 @@ public sealed class HostInfo
     private readonly DateTimeOffset _takenAt = DateTimeOffset.UtcNow;
 
     public string Name { get; init; } = "";
+    /// <summary>
+    /// The host's number in this session, which is also its job's Id: Get-ServingHost -Id, Stop-Job -Id, Receive-Job -Id
+    /// and Wait-Job -Id all take it.
+    /// </summary>
     public int Id { get; init; }
+    /// <summary>The host's id on this machine (its socket directory's name, SERVING_HOST_ID of its workers).</summary>
     public string HostId { get; init; } = "";
     public HostState State { get; init; }
     public string Service { get; init; } = "";
@@ -45,8 +50,10 @@ public sealed class HostInfo
     public TimeSpan? Uptime => StartedAt is { } started ? (StoppedAt ?? _takenAt) - started : null;
 
     /// <summary>
-    /// The Id of the PowerShell job (ServingHostJob) of this host in the session that asked, for
-    /// Get-Job, Receive-Job and Wait-Job; null when it has none there (a host run with -Wait).
+    /// The Id of the PowerShell job (ServingHostJob) of this host in the session that asked, for Get-Job, Receive-Job
+    /// and Wait-Job. It equals <see cref="Id"/>: the job is made first and the host takes its Id. Null when the job is
+    /// not in that session's job repository (removed with Remove-Job, or asked from another runspace); kept so
+    /// scripts and views that read it go on working.
     /// </summary>
     public int? JobId { get; private set; }
 

@@ -48,12 +48,13 @@ public sealed class HostLaunch
     }
 
     /// <summary>
-    /// Creates the host, hands it to <paramref name="attach"/> before any worker starts (a job subscribing
-    /// to its events sees every worker from its first line), registers it in the session and starts it. When
-    /// the start fails or is cancelled, StartAsync has stopped what it started and the host is unregistered
-    /// again before the exception reaches the caller.
+    /// Creates the host with the Id <paramref name="id"/>, hands it to <paramref name="attach"/> before any worker
+    /// starts (a job subscribing to its events sees every worker from its first line), registers it in the session
+    /// and starts it. When the start fails or is cancelled, StartAsync has stopped what it started and the host is
+    /// unregistered again before the exception reaches the caller. The caller chooses the id: Start-ServingHost
+    /// passes its job's, so one number names the host and its job (Stop-Job -Id, Get-ServingHost -Id).
     /// </summary>
-    public async Task<ServingHost> StartAsync(Action<ServingHost>? attach, IProgress<(int Percent, string Status)>? progress,
+    public async Task<ServingHost> StartAsync(int id, Action<ServingHost>? attach, IProgress<(int Percent, string Status)>? progress,
         CancellationToken cancellationToken)
     {
         var options = _request.Options with
@@ -62,7 +63,7 @@ public sealed class HostLaunch
             ReadinessProbe = _request.ReadinessProbe ?? HostOptions.ProbeFor(Plan.Protocol),
             Reload = _request.Reload ? ReloadOptionsFor(Plan) : null,
         };
-        var host = new ServingHost(Plan, options, _request.Launcher, HostRegistry.NextId());
+        var host = new ServingHost(Plan, options, _request.Launcher, id);
         attach?.Invoke(host);
         HostRegistry.Add(host);
         try

@@ -5,10 +5,7 @@ public static class HostRegistry
 {
     private static readonly object Gate = new();
     private static readonly List<ServingHost> Hosts = new();
-    private static int _nextId;
-
-    public static int NextId() => Interlocked.Increment(ref _nextId);
-
+    /// <summary>Every host of the session, stopped ones included until their job is removed.</summary>
     public static IReadOnlyList<ServingHost> All()
     {
         lock (Gate) return Hosts.ToArray();
@@ -33,6 +30,12 @@ public static class HostRegistry
                 if (!Hosts.Any(h => IsLive(h) && string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase))) return name;
             }
         }
+    }
+
+    /// <summary>The hosts neither stopped nor failed, in the order they started.</summary>
+    public static IReadOnlyList<ServingHost> Live()
+    {
+        lock (Gate) return Hosts.Where(IsLive).ToArray();
     }
 
     public static void Add(ServingHost host)
