@@ -125,31 +125,23 @@ public static class ServiceScaffold
         """;
 
     private static string PesterTest(string name) => $$"""
-        # Pester 5: Invoke-Pester ./tests. Starts the service on a free port, calls it, and always stops it.
+        # Pester 5: Invoke-Pester ./tests. Use-ServingHost builds and starts the service on a free port, runs the
+        # block, and always stops it, also when an assertion fails or the start itself does.
         BeforeAll {
             Import-Module Serving
             $script:ServiceDirectory = Split-Path $PSScriptRoot
         }
 
         Describe '{{name}}' {
-            BeforeAll {
-                $script:job = Start-ServingHost -Service $ServiceDirectory -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -Name '{{name}}-test'
-                $script:url = (Get-ServingHost -Name '{{name}}-test').Url
-            }
-            AfterAll {
-                Get-ServingHost -Name '{{name}}-test' -ErrorAction SilentlyContinue | Stop-ServingHost
-                Get-Job -Name '{{name}}-test' -ErrorAction SilentlyContinue | Remove-Job -Force
-            }
-
-            It 'answers {{SampleMethod}}' {
-                $answer = Invoke-RestMethod -Method Post -Uri "$url/{{SampleMethod}}" -ContentType 'application/json' -Body '{"values":[1,2,3]}'
-                $answer.sum | Should -Be 6
-                $answer.mean | Should -Be 2
-            }
-
-            It 'refuses a bad input with 400' {
-                $response = Invoke-WebRequest -Method Post -Uri "$url/{{SampleMethod}}" -ContentType 'application/json' -Body '{}' -SkipHttpErrorCheck
-                $response.StatusCode | Should -Be 400
+            It 'answers {{SampleMethod}}, and refuses a bad input with InvalidInput' {
+                Use-ServingHost -Service $ServiceDirectory -Name '{{name}}-test' {
+                    param($h)
+                    $answer = $h | Invoke-ServingApi /{{SampleMethod}} @{ values = 1, 2, 3 }
+                    $answer.sum | Should -Be 6
+                    $answer.mean | Should -Be 2
+                    $h | Invoke-ServingApi /{{SampleMethod}} @{} -ErrorVariable problem -ErrorAction SilentlyContinue
+                    $problem[0].FullyQualifiedErrorId | Should -Match '^InvalidInput'
+                }
             }
         }
 
