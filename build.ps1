@@ -88,6 +88,8 @@ function Get-StagedFiles {
         'module/Serving.Format.ps1xml'                          = 'Serving.Format.ps1xml'
         'module/en-US/about_Serving.help.txt'                   = 'en-US/about_Serving.help.txt'
         'module/demo/Demo.psd1'                                 = 'demo/Demo.psd1'
+        'module/demo/DemoOnnx.psd1'                             = 'demo/DemoOnnx.psd1'
+        'module/demo/iris.onnx'                                 = 'demo/iris.onnx'
         'module/proto/serving.proto'                            = 'proto/serving.proto'
         "src/Demo/$bin/net8.0/Serving.Demo.dll"                 = 'demo/Serving.Demo.dll'
         "src/Abstractions/$bin/net8.0/Serving.Abstractions.dll" = 'lib/Serving.Abstractions.dll'
@@ -218,7 +220,8 @@ function Invoke-Run {
 function Invoke-Train {
     <# .SYNOPSIS Retrains the demo classifier from data/iris.csv and rewrites its committed weights. #>
     Invoke-Dotnet run --project (Join-Path $Root 'tools/TrainIris') -c $Configuration -- `
-        --data (Join-Path $Root 'data/iris.csv') --out (Join-Path $Root 'src/Demo/IrisModel.Weights.g.cs')
+        --data (Join-Path $Root 'data/iris.csv') --out (Join-Path $Root 'src/Demo/IrisModel.Weights.g.cs') `
+        --onnx (Join-Path $Root 'module/demo/iris.onnx')
 }
 
 function Invoke-Bench {
