@@ -46,6 +46,9 @@ Describe 'A host serving an ONNX model with no code' {
         $bare = Invoke-RestMethod "$($info.Url)/predict" -Method Post -Body '[6.7,3.0,5.2,2.3]' -ContentType 'application/json'
         $bare.label | Should -Be 2
 
+        # The manifest's checks read the model without OnnxRuntime: it never loads into pwsh.
+        [AppDomain]::CurrentDomain.GetAssemblies().GetName().Name | Should -Not -Contain 'Microsoft.ML.OnnxRuntime'
+
         # The same answers as the demo's compiled classifier (Demo.psd1), on every row of data/iris.csv.
         $demo = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1
         $demoUrl = (Get-ServingHost -Name $demo.Name).Url
@@ -87,6 +90,22 @@ Describe 'A host serving an ONNX model with no code' {
         ($codes | Where-Object { $_ -eq 200 }).Count | Should -Be 4
         ($codes | Where-Object { $_ -eq 400 }).Count | Should -Be 4
         (Get-ServingHost -Name $job.Name).Workers | ForEach-Object { $_.State | Should -Be 'Running'; $_.Restarts | Should -Be 0 }
+    }
+
+    It 'serves an ONNX runner next to a compiled one, in -Development mode too' {
+        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        $null = New-Item -ItemType Directory $dir
+        Copy-Item $IrisModel (Join-Path $dir 'iris.onnx')
+        $path = Join-Path $dir 'mixed.psd1'
+        $assembly = Join-Path $DemoDirectory 'Serving.Demo.dll'
+        Set-Content -LiteralPath $path -Value "@{ Name = 'mixed'; Assemblies = @('$assembly'); Runners = @(@{ Name = 'classifier'; Type = 'Serving.Demo.IrisClassifierRunner' }, @{ Name = 'iris'; Onnx = 'iris.onnx' }); Apis = @(@{ Route = '/classify'; Runner = 'classifier'; Method = 'classify' }, @{ Route = '/predict'; Runner = 'iris'; Method = 'predict'; MaxBatchSize = 8 }) }"
+        foreach ($development in $false, $true) {
+            $job = Start-ServingHost -Service $path -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -Development:$development
+            $url = (Get-ServingHost -Name $job.Name).Url
+            (Invoke-RestMethod "$url/classify" -Method Post -Body '[6.7,3.0,5.2,2.3]' -ContentType 'application/json').label | Should -Be 'virginica'
+            (Invoke-RestMethod "$url/predict" -Method Post -Body '[6.7,3.0,5.2,2.3]' -ContentType 'application/json').label | Should -Be 2
+            Stop-ServingHost -Name $job.Name -Timeout 5
+        }
     }
 
     It 'refuses <Why> before any process starts' -ForEach @(
