@@ -155,7 +155,7 @@ internal static class OnnxJsonCodec
 
     private static string Describe(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.Array => "an array (too deep for the shape " + "of this input)",
+        JsonValueKind.Array => "an array",
         JsonValueKind.Object => "an object",
         JsonValueKind.String => "a string",
         JsonValueKind.Number => "the number " + value.GetRawText(),

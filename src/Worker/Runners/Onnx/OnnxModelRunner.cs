@@ -65,6 +65,12 @@ internal sealed class OnnxModelRunner : Runner
         {
             throw new ServiceLoadException($"runner '{runnerName}': OnnxRuntime cannot load '{path}': {ex.Message}", ex);
         }
+        catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            // The native library is missing for this platform (OnnxRuntime ships linux, win and osx-arm64 natives).
+            throw new ServiceLoadException($"runner '{runnerName}': OnnxRuntime's native library cannot be loaded on this platform " +
+                $"({System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier}): {ex.Message}", ex);
+        }
         finally
         {
             options.Dispose();
