@@ -7,7 +7,7 @@
     Test   builds, runs every xunit project and every Pester suite, and ends with one line
            "Tests: N passed, N failed, N skipped"; exits non-zero on any failure.
     Run    builds, imports the staged module in a child pwsh and does the project's main job.
-    Train  retrains the demo classifier from data/iris.csv and regenerates its weights.
+    Train  retrains the demo classifier from data/iris.csv and regenerates its weights (C# and module/demo/iris.onnx).
     Bench  builds, then measures development and production hosts side by side with wrk and h2load
            (bench/Invoke-Bench.ps1; see docs/benchmarks.md): a Markdown table of issue 14's goals on
            the console, every raw measurement in bench/results/<time>.json. About 5 minutes.
@@ -218,7 +218,7 @@ function Invoke-Run {
 }
 
 function Invoke-Train {
-    <# .SYNOPSIS Retrains the demo classifier from data/iris.csv and rewrites its committed weights. #>
+    <# .SYNOPSIS Retrains the demo classifier from data/iris.csv and rewrites its committed weights and iris.onnx. #>
     Invoke-Dotnet run --project (Join-Path $Root 'tools/TrainIris') -c $Configuration -- `
         --data (Join-Path $Root 'data/iris.csv') --out (Join-Path $Root 'src/Demo/IrisModel.Weights.g.cs') `
         --onnx (Join-Path $Root 'module/demo/iris.onnx')

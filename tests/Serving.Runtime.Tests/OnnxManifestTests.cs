@@ -86,6 +86,15 @@ public sealed class OnnxManifestTests : IDisposable
         Assert.Contains("no graph", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_field_longer_than_its_message_is_malformed_not_truncated()
+    {
+        // ir_version 8; graph of 4 bytes whose input claims 10: the file has them, the graph does not.
+        byte[] bytes = [0x08, 0x08, 0x3A, 0x04, 0x5A, 0x0A, 0x00, 0x00, .. new byte[12]];
+        var e = Assert.Throws<OnnxFormatException>(() => OnnxModelReader.Read(new MemoryStream(bytes)));
+        Assert.Contains("runs past the end of its message", e.Message, StringComparison.Ordinal);
+    }
+
     private Hashtable Manifest(Hashtable runner, Hashtable? api = null) => new()
     {
         ["Name"] = "onnx",
