@@ -9,7 +9,7 @@
     Test   builds, runs every xunit project and every Pester suite, and ends with one line
            "Tests: N passed, N failed, N skipped"; exits non-zero on any failure.
     Run    builds, imports the staged module in a child pwsh and does the project's main job.
-    Train  retrains the demo classifier from data/iris.csv and regenerates its weights.
+    Train  retrains the demo classifier from data/iris.csv and regenerates its weights (C# and module/demo/iris.onnx).
     Bench  builds, then measures development and production hosts side by side with wrk and h2load
            (bench/Invoke-Bench.ps1; see docs/benchmarks.md): a Markdown table of issue 14's goals on
            the console, every raw measurement in bench/results/<time>.json. About 5 minutes.
@@ -90,6 +90,8 @@ function Get-StagedFiles {
         'module/Serving.Format.ps1xml'                          = 'Serving.Format.ps1xml'
         'module/en-US/about_Serving.help.txt'                   = 'en-US/about_Serving.help.txt'
         'module/demo/Demo.psd1'                                 = 'demo/Demo.psd1'
+        'module/demo/DemoOnnx.psd1'                             = 'demo/DemoOnnx.psd1'
+        'module/demo/iris.onnx'                                 = 'demo/iris.onnx'
         'module/proto/serving.proto'                            = 'proto/serving.proto'
         "src/Demo/$bin/net8.0/Serving.Demo.dll"                 = 'demo/Serving.Demo.dll'
         "src/Abstractions/$bin/net8.0/Serving.Abstractions.dll" = 'lib/Serving.Abstractions.dll'
@@ -226,9 +228,10 @@ function Invoke-Run {
 }
 
 function Invoke-Train {
-    <# .SYNOPSIS Retrains the demo classifier from data/iris.csv and rewrites its committed weights. #>
+    <# .SYNOPSIS Retrains the demo classifier from data/iris.csv and rewrites its committed weights and iris.onnx. #>
     Invoke-Dotnet run --project (Join-Path $Root 'tools/TrainIris') -c $Configuration -- `
-        --data (Join-Path $Root 'data/iris.csv') --out (Join-Path $Root 'src/Demo/IrisModel.Weights.g.cs')
+        --data (Join-Path $Root 'data/iris.csv') --out (Join-Path $Root 'src/Demo/IrisModel.Weights.g.cs') `
+        --onnx (Join-Path $Root 'module/demo/iris.onnx')
 }
 
 function Invoke-Bench {

@@ -143,6 +143,46 @@ public sealed class HostJsonRoundTripTests : IDisposable
     }
 
     [Fact]
+    public void Onnx_runners_read_back_their_model_and_intra_op_threads()
+    {
+        var directory = Path.Combine(_temp, "onnx service");
+        var service = new Supervisor.Services.ServiceDefinition
+        {
+            Name = "onnx-round-trip",
+            ManifestPath = Path.Combine(directory, "serving.psd1"),
+            Directory = directory,
+            Runners = new[]
+            {
+                new Supervisor.Services.RunnerDefinition { Name = "iris", Onnx = Path.Combine(directory, "models", "iris ünï.onnx"), Workers = 2, IntraOpThreads = 3 },
+                // No IntraOpThreads: OnnxRuntime's default, which host.json leaves out.
+                new Supervisor.Services.RunnerDefinition { Name = "plain", Onnx = Path.Combine(directory, "plain.onnx") },
+            },
+            Apis = new[]
+            {
+                new Supervisor.Services.ApiDefinition { Route = "/iris", Runner = "iris", Method = "predict", MaxBatchSize = 16 },
+                new Supervisor.Services.ApiDefinition { Route = "/plain", Runner = "plain", Method = "predict" },
+            },
+        };
+        var plan = Plan(service, new Supervisor.Planning.PlanOptions
+        {
+            Port = 0, HostAddress = "127.0.0.1", ApiWorkers = 1, Transport = Supervisor.Platform.TransportChoice.Uds,
+        });
+        var options = new Supervisor.Supervision.HostOptions { Name = "onnx-host" };
+        var endpoints = EndpointsOf(plan);
+
+        var read = WriteAndLoad(plan, "onnx-host", endpoints, NoScaling, "", options);
+
+        AssertReadAsWritten(read, plan, "onnx-host", endpoints, NoScaling, "", options);
+        var iris = read.FindRunner("iris")!;
+        Assert.True(iris.IsOnnx);
+        Assert.Null(iris.Type);
+        Assert.Equal(Path.Combine(directory, "models", "iris ünï.onnx"), iris.Onnx);
+        Assert.Equal(3, iris.IntraOpThreads);
+        Assert.Null(read.FindRunner("plain")!.IntraOpThreads);
+        Assert.Empty(read.Service!.Assemblies!);
+    }
+
+    [Fact]
     public void Tcp_endpoints_and_the_secret_are_read_back()
     {
         var plan = Plan(TwoRunners(), new Supervisor.Planning.PlanOptions
@@ -340,7 +380,10 @@ public sealed class HostJsonRoundTripTests : IDisposable
         Assert.Equal(service.Runners.Select(r => r.Name), read.Service.Runners!.Select(r => r.Name));
         foreach (var (written, got) in service.Runners.Zip(read.Service.Runners!))
         {
-            Assert.Equal(written.Type, got.Type);
+            Assert.Equal(written.Type, got.Type ?? "");
+            Assert.Equal(written.Onnx, got.Onnx ?? "");
+            Assert.Equal(written.IsOnnx, got.IsOnnx);
+            Assert.Equal(written.IntraOpThreads, got.IntraOpThreads);
             Assert.Equal(runnerWorkers.TryGetValue(written.Name, out var workers) ? workers : written.Workers, got.Workers);
             Assert.NotNull(got.Environment);
             Assert.Equal(Entries(written.Environment), Entries(got.Environment));

@@ -1,9 +1,10 @@
 using System.Globalization;
 using Serving.Tools.TrainIris;
 
-// Usage: dotnet run --project tools/TrainIris -- --data data/iris.csv --out src/Demo/IrisModel.Weights.g.cs [--loo]
+// Usage: dotnet run --project tools/TrainIris -- --data data/iris.csv --out src/Demo/IrisModel.Weights.g.cs [--onnx module/demo/iris.onnx] [--loo]
 string? dataPath = null;
 string? outPath = null;
+string? onnxPath = null;
 bool leaveOneOut = false;
 for (int i = 0; i < args.Length; i++)
 {
@@ -15,18 +16,21 @@ for (int i = 0; i < args.Length; i++)
         case "--out" when i + 1 < args.Length:
             outPath = args[++i];
             break;
+        case "--onnx" when i + 1 < args.Length:
+            onnxPath = args[++i];
+            break;
         case "--loo":
             leaveOneOut = true;
             break;
         default:
             Console.Error.WriteLine($"Unexpected argument '{args[i]}'.");
-            Console.Error.WriteLine("Usage: TrainIris --data <iris.csv> [--out <IrisModel.Weights.g.cs>] [--loo]");
+            Console.Error.WriteLine("Usage: TrainIris --data <iris.csv> [--out <IrisModel.Weights.g.cs>] [--onnx <iris.onnx>] [--loo]");
             return 2;
     }
 }
 if (dataPath is null)
 {
-    Console.Error.WriteLine("Usage: TrainIris --data <iris.csv> [--out <IrisModel.Weights.g.cs>] [--loo]");
+    Console.Error.WriteLine("Usage: TrainIris --data <iris.csv> [--out <IrisModel.Weights.g.cs>] [--onnx <iris.onnx>] [--loo]");
     return 2;
 }
 
@@ -57,6 +61,12 @@ if (outPath is not null)
     string text = WeightsFileWriter.Render(model, options, training, cv, Folds);
     bool changed = WeightsFileWriter.Write(outPath, text);
     Console.WriteLine(changed ? $"Wrote {outPath}." : $"{outPath} is already up to date.");
+}
+if (onnxPath is not null)
+{
+    // The same weights as an ONNX model, for the demo's no-code ONNX runner (module/demo/DemoOnnx.psd1).
+    bool changed = OnnxModelWriter.Write(onnxPath, OnnxModelWriter.Render(model));
+    Console.WriteLine(changed ? $"Wrote {onnxPath}." : $"{onnxPath} is already up to date.");
 }
 return 0;
 

@@ -4,8 +4,17 @@ namespace Serving.Runtime.Services;
 public sealed class RunnerDefinition
 {
     public string Name { get; init; } = "";
-    /// <summary>The full name of a class deriving from Serving.Abstractions.Runner.</summary>
+    /// <summary>The full name of a class deriving from Serving.Abstractions.Runner; "" for an ONNX runner.</summary>
     public string Type { get; init; } = "";
+    /// <summary>
+    /// The absolute path of the ONNX model a no-code runner serves (the manifest's <c>Onnx</c>, relative to
+    /// the manifest); "" for a runner with a <see cref="Type"/>. Exactly one of the two is set.
+    /// </summary>
+    public string Onnx { get; init; } = "";
+    /// <summary>OnnxRuntime's threads within one operator, per worker (ONNX runners only); null: OnnxRuntime's default (one per core).</summary>
+    public int? IntraOpThreads { get; init; }
+    /// <summary>True for a no-code ONNX runner (<see cref="Onnx"/> set).</summary>
+    public bool IsOnnx => Onnx.Length > 0;
     public int Workers { get; init; } = 1;
     /// <summary>Environment for every worker of this runner.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();

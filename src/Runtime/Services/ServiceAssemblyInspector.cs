@@ -36,6 +36,12 @@ public static class ServiceAssemblyInspector
 
         foreach (var runner in service.Runners)
         {
+            // A no-code runner: its model stands where a type would.
+            if (runner.IsOnnx)
+            {
+                Onnx.OnnxRunnerInspector.Verify(service, runner);
+                continue;
+            }
             if (!types.TryGetValue(runner.Type, out var methods))
                 throw new ServingException(ErrorIds.RunnerTypeNotFound, ServingErrorKind.ObjectNotFound,
                     $"{service.ManifestPath}: runner '{runner.Name}' names the type '{runner.Type}', which no assembly in Assemblies defines " +

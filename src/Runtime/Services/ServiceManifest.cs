@@ -12,7 +12,7 @@ namespace Serving.Runtime.Services;
 public static class ServiceManifest
 {
     private static readonly string[] TopKeys = { "Name", "Assemblies", "Project", "Runners", "Apis", "Description", "Version" };
-    private static readonly string[] RunnerKeys = { "Name", "Type", "Workers", "Environment", "WorkerEnvironment" };
+    private static readonly string[] RunnerKeys = { "Name", "Type", "Onnx", "Workers", "IntraOpThreads", "Environment", "WorkerEnvironment" };
     private static readonly string[] ApiKeys = { "Route", "Runner", "Method", "Input", "Output", "MaxBatchSize", "MaxLatencyMs" };
 
     /// <summary>The bounds of an API's MaxBatchSize (1 turns batching off for the API), as [RunnerMethod]'s.</summary>
@@ -40,14 +40,13 @@ public static class ServiceManifest
 
         var project = Project(data, dir, full);
         var assemblies = new List<string>();
-        foreach (var item in List(data, "Assemblies", full, "the manifest", required: project is null))
+        // Not needed with a Project (its build adds the assembly), nor for ONNX runners only: checked below, once the runners are known.
+        foreach (var item in List(data, "Assemblies", full, "the manifest", required: false))
         {
             var rel = item?.ToString() ?? "";
             if (rel.Length == 0) throw Bad(full, "Assemblies has an empty entry.");
             assemblies.Add(Path.GetFullPath(Path.Combine(dir, rel)));
         }
-        if (assemblies.Count == 0 && project is null)
-            throw Bad(full, "Assemblies is empty: name the .dll files that hold the runner types, or the runner project (Project = 'MyRunners.csproj').");
 
         var runners = new List<RunnerDefinition>();
         var runnerNames = new HashSet<string>(StringComparer.Ordinal);
@@ -63,7 +62,14 @@ public static class ServiceManifest
             if (!NamePattern.IsMatch(rname))
                 throw Bad(full, $"{where}: the name is not valid: use lower-case letters, digits, '-' and '_' (at most 63).");
             if (!runnerNames.Add(rname)) throw Bad(full, $"{where} is declared twice.");
-            var type = RequiredString(r, "Type", full, where);
+            var (type, onnx) = TypeOrOnnx(r, dir, full, where);
+            int? intraOpThreads = null;
+            if (Get(r, "IntraOpThreads") is not null)
+            {
+                if (onnx.Length == 0)
+                    throw Bad(full, $"{where}: IntraOpThreads applies to ONNX runners only (Onnx = '...'); remove it.");
+                intraOpThreads = OptionalInt(r, "IntraOpThreads", 1, OnnxRunnerContract.MaxIntraOpThreads, full, where, "OnnxRuntime's threads per operator, per worker");
+            }
             var workers = r.Contains("Workers") ? Int(r["Workers"], full, where + " Workers") : 1;
             if (workers < 1 || workers > 256) throw Bad(full, $"{where}: Workers must be between 1 and 256; got {workers}.");
             var env = Map(r, "Environment", full, where);
@@ -80,9 +86,13 @@ public static class ServiceManifest
                 if (perWorker.Count > workers)
                     throw Bad(full, $"{where}: WorkerEnvironment has {perWorker.Count} entries but the runner has {workers} workers.");
             }
-            runners.Add(new RunnerDefinition { Name = rname, Type = type, Workers = workers, Environment = env, WorkerEnvironment = perWorker });
+            runners.Add(new RunnerDefinition { Name = rname, Type = type, Onnx = onnx, IntraOpThreads = intraOpThreads, Workers = workers, Environment = env, WorkerEnvironment = perWorker });
         }
         if (runners.Count == 0) throw Bad(full, "Runners is empty: a service needs at least one runner.");
+        if (assemblies.Count == 0 && project is null && runners.Exists(r => !r.IsOnnx))
+            throw Bad(full, Get(data, "Assemblies") is null
+                ? "the manifest needs Assemblies: name the .dll files that hold the runner types, or the runner project (Project = 'src/MyRunners.csproj')."
+                : "Assemblies is empty: name the .dll files that hold the runner types, or the runner project (Project = 'src/MyRunners.csproj').");
 
         var apis = new List<ApiDefinition>();
         var routes = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
@@ -148,6 +158,21 @@ public static class ServiceManifest
         if (!File.Exists(path))
             throw Bad(file, $"Project '{rel}' does not exist (looked for '{path}').");
         return path;
+    }
+
+    /// <summary>A runner's Type, or its Onnx model's absolute path: exactly one of the two.</summary>
+    private static (string Type, string Onnx) TypeOrOnnx(IDictionary r, string dir, string file, string where)
+    {
+        var hasType = Get(r, "Type") is not null;
+        var hasOnnx = Get(r, "Onnx") is not null;
+        if (hasType && hasOnnx)
+            throw Bad(file, $"{where} sets both Type and Onnx: a runner is either a class (Type = 'Namespace.Class') or an ONNX model (Onnx = 'models/model.onnx'), not both.");
+        if (!hasType && !hasOnnx)
+            throw Bad(file, $"{where} needs Type (a runner class, e.g. Type = 'MyService.MyRunner') or Onnx (a model file relative to the manifest, e.g. Onnx = 'models/model.onnx').");
+        if (hasType)
+            return (RequiredString(r, "Type", file, where), "");
+        var rel = RequiredString(r, "Onnx", file, where);
+        return ("", Path.GetFullPath(Path.Combine(dir, rel)));
     }
 
     private static ServingException Bad(string file, string message) =>

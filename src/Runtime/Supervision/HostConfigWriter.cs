@@ -36,7 +36,16 @@ internal static class HostConfigWriter
             {
                 w.WriteStartObject();
                 w.WriteString("name", r.Name);
-                w.WriteString("type", r.Type);
+                // Exactly one of the two: a runner class, or the model a no-code ONNX runner serves.
+                if (r.IsOnnx)
+                {
+                    w.WriteString("onnx", r.Onnx);
+                    if (r.IntraOpThreads is { } intraOpThreads) w.WriteNumber("intraOpThreads", intraOpThreads);
+                }
+                else
+                {
+                    w.WriteString("type", r.Type);
+                }
                 w.WriteNumber("workers", runnerWorkers.TryGetValue(r.Name, out var workers) ? workers : r.Workers);
                 w.WriteStartObject("environment");
                 foreach (var (k, v) in r.Environment) w.WriteString(k, v);

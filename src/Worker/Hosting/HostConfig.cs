@@ -122,6 +122,10 @@ internal sealed class HostConfig
                 throw new ConfigException($"host.json: runner '{runner.Name}' is listed twice");
             if (runner.Workers < 1)
                 runner.Workers = 1;
+            if (runner.IsOnnx && !string.IsNullOrEmpty(runner.Type))
+                throw new ConfigException($"host.json: runner '{runner.Name}' has both 'type' and 'onnx'");
+            if (runner.IntraOpThreads is < 1 or > OnnxRunnerContract.MaxIntraOpThreads)
+                throw new ConfigException($"host.json: runner '{runner.Name}': 'intraOpThreads' must be between 1 and {OnnxRunnerContract.MaxIntraOpThreads}");
         }
 
         var routes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -191,6 +195,15 @@ internal sealed class RunnerConfig
 {
     public string Name { get; set; } = "";
     public string? Type { get; set; }
+
+    /// <summary>The absolute path of the model a no-code ONNX runner serves (instead of <see cref="Type"/>).</summary>
+    public string? Onnx { get; set; }
+
+    /// <summary>Optional, ONNX runners: OnnxRuntime's intra-op threads per worker (null: OnnxRuntime's default).</summary>
+    public int? IntraOpThreads { get; set; }
+
+    /// <summary>A no-code ONNX runner (<see cref="Onnx"/> set).</summary>
+    [JsonIgnore] public bool IsOnnx => !string.IsNullOrEmpty(Onnx);
     public int Workers { get; set; } = 1;
     public Dictionary<string, string>? Environment { get; set; }
     public List<Dictionary<string, string>>? WorkerEnvironment { get; set; }

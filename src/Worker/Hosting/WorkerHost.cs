@@ -33,7 +33,8 @@ internal static class WorkerHost
     public static async Task<int> RunRunnerAsync(WorkerArguments args, HostConfig config, Lifeline lifeline)
     {
         var runnerConfig = config.FindRunner(args.RunnerName!)!;
-        var runner = LoadedRunner.Create(runnerConfig, LoadedRunner.LoadAssemblies(config));
+        // An ONNX runner's worker loads no service code, only its model.
+        var runner = LoadedRunner.Create(runnerConfig, runnerConfig.IsOnnx ? [] : LoadedRunner.LoadAssemblies(config));
         runner.CheckApis(config);
         if (!await InitializeAsync(runner, runnerConfig, args.Index, runnerConfig.Workers, config, lifeline).ConfigureAwait(false))
             return 0;

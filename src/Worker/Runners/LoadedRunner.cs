@@ -20,7 +20,12 @@ internal sealed class LoadedRunner(string name, Runner instance, FrozenDictionar
     {
         var service = config.Service!;
         if (service.Assemblies!.Count == 0)
+        {
+            // A service of ONNX runners only has no code to load.
+            if (service.Runners!.TrueForAll(r => r.IsOnnx))
+                return [];
             throw new ServiceLoadException("host.json lists no service assemblies");
+        }
         var context = new ServiceLoadContext(service.Name ?? config.HostName ?? "service");
         var assemblies = new Assembly[service.Assemblies.Count];
         for (var i = 0; i < assemblies.Length; i++)
@@ -46,6 +51,11 @@ internal sealed class LoadedRunner(string name, Runner instance, FrozenDictionar
     /// <summary>Finds, creates and binds the runner <paramref name="config"/> names.</summary>
     public static LoadedRunner Create(RunnerConfig config, Assembly[] assemblies)
     {
+        if (config.IsOnnx)
+        {
+            var model = Onnx.OnnxModelRunner.Load(config.Name, config.Onnx!, config.IntraOpThreads);
+            return new LoadedRunner(config.Name, model, model.Bind(config.Name));
+        }
         if (string.IsNullOrWhiteSpace(config.Type))
             throw new ServiceLoadException($"runner '{config.Name}' has no 'type' in host.json");
 
@@ -137,7 +147,9 @@ internal sealed class LoadedRunner(string name, Runner instance, FrozenDictionar
             {
                 var keys = api.MaxBatchSize is not null && api.MaxLatencyMs is not null ? "MaxBatchSize and MaxLatencyMs"
                     : api.MaxBatchSize is not null ? "MaxBatchSize" : "MaxLatencyMs";
-                throw new ServiceLoadException($"API '{api.Route}' sets {keys}, but method '{method.Name}' of runner '{Name}' is not batchable; " +
+                throw new ServiceLoadException(Instance is Onnx.OnnxModelRunner
+                    ? $"API '{api.Route}' sets {keys}, but the ONNX model of runner '{Name}' has no dynamic first axis on every input and output, so it is not batched; remove the setting from the manifest"
+                    : $"API '{api.Route}' sets {keys}, but method '{method.Name}' of runner '{Name}' is not batchable; " +
                     "mark it [RunnerMethod(Batchable = true)] (taking and returning lists) or remove the setting from the manifest");
             }
         }
