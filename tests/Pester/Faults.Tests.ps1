@@ -190,7 +190,7 @@ while (`$true) { Start-Sleep -Seconds 1 }
             $result = Complete-Load $load
             Add-FaultResult 'kill -9 supervisor' -Load $result -Note ("workers gone in {0:0.0} s; after that every connect is refused" -f $gone)
             Wait-Until -TimeoutSeconds 5 -What 'the port is free' { Test-PortFree $port }
-            $result.Succeeded | Should -BeGreaterThan 0
+            $result.Succeeded | Should -BeGreaterThan 0 -Because "requests before the kill are answered (statuses: $(Format-Statuses $result); resets $($result.Reset))"
         }
         finally {
             if (-not $child.HasExited) { $child.Kill($true) }
