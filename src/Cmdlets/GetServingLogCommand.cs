@@ -54,29 +54,8 @@ public sealed class GetServingLogCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        List<string> unmatched = new();
-        IEnumerable<ServingHost> hosts = ParameterSetName switch
-        {
-            IdSet => HostSelection.ById(Id, out unmatched),
-            InputSet => FromPipeline(),
-            _ => HostSelection.ByName(Name, out unmatched),
-        };
-        foreach (var host in hosts)
+        foreach (var host in HostSelection.Select(this, ParameterSetName, Name, Id, InputObject))
             if (!_hosts.Contains(host)) _hosts.Add(host);
-        foreach (var missing in unmatched)
-            WriteError(HostSelection.NotFound(ParameterSetName == IdSet ? $"with id {missing}" : $"named '{missing}'"));
-    }
-
-    private IEnumerable<ServingHost> FromPipeline()
-    {
-        foreach (var item in InputObject)
-        {
-            if (HostSelection.FromObject(item) is { } host)
-                yield return host;
-            else
-                WriteError(ErrorRecords.From(ErrorIds.HostNotFound, ErrorCategory.InvalidArgument,
-                    $"'{item}' is not a serving host: pipe objects from Get-ServingHost or Start-ServingHost.", item));
-        }
     }
 
     protected override void EndProcessing()

@@ -35,6 +35,42 @@ internal static class HostSelection
         return found;
     }
 
+    /// <summary>
+    /// The hosts a cmdlet's selection parameters name: <paramref name="ids"/> in the "Id" parameter set, the piped
+    /// <paramref name="items"/> in "InputObject", else <paramref name="names"/> (wildcards; none: every host). A name
+    /// or id that matches no host, and a piped object that is not one, is a non-terminating error written to
+    /// <paramref name="cmdlet"/>, after which <paramref name="onMissing"/> is called. Piped objects are resolved as
+    /// they are enumerated.
+    /// </summary>
+    public static IEnumerable<ServingHost> Select(Cmdlet cmdlet, string parameterSet, string[]? names, int[] ids, PSObject[] items,
+        Action? onMissing = null)
+    {
+        if (parameterSet == "InputObject") return FromObjects(cmdlet, items, onMissing);
+        List<string> unmatched;
+        var hosts = parameterSet == "Id" ? ById(ids, out unmatched) : ByName(names, out unmatched);
+        foreach (var missing in unmatched)
+        {
+            cmdlet.WriteError(NotFound(parameterSet == "Id" ? $"with id {missing}" : $"named '{missing}'"));
+            onMissing?.Invoke();
+        }
+        return hosts;
+    }
+
+    private static IEnumerable<ServingHost> FromObjects(Cmdlet cmdlet, PSObject[] items, Action? onMissing)
+    {
+        foreach (var item in items)
+        {
+            if (FromObject(item) is { } host)
+            {
+                yield return host;
+                continue;
+            }
+            cmdlet.WriteError(ErrorRecords.From(ErrorIds.HostNotFound, ErrorCategory.InvalidArgument,
+                $"'{item}' is not a serving host: pipe objects from Get-ServingHost or Start-ServingHost.", item));
+            onMissing?.Invoke();
+        }
+    }
+
     /// <summary>A HostInfo, a ServingHostJob or a ServingHost from the pipeline.</summary>
     public static ServingHost? FromObject(object? value) => (value is PSObject p ? p.BaseObject : value) switch
     {

@@ -34,33 +34,8 @@ public abstract class HostTargetCommandBase : PSCmdlet
 
     protected override void StopProcessing() => _cancel.Cancel();
 
-    /// <summary>The hosts this record names; a name or id that matches none is a non-terminating error.</summary>
-    protected IEnumerable<ServingHost> SelectHosts()
-    {
-        List<string> unmatched = new();
-        IEnumerable<ServingHost> hosts = ParameterSetName switch
-        {
-            IdSet => HostSelection.ById(Id, out unmatched),
-            InputSet => Resolve(InputObject),
-            _ => HostSelection.ByName(Name, out unmatched),
-        };
-        foreach (var missing in unmatched)
-            WriteError(HostSelection.NotFound(ParameterSetName == IdSet ? $"with id {missing}" : $"named '{missing}'"));
-        return hosts;
-    }
-
-    private IEnumerable<ServingHost> Resolve(PSObject[] items)
-    {
-        foreach (var item in items)
-        {
-            var host = HostSelection.FromObject(item);
-            if (host is null)
-                WriteError(ErrorRecords.From(ErrorIds.HostNotFound, ErrorCategory.InvalidArgument,
-                    $"'{item}' is not a serving host: pipe objects from Get-ServingHost or Start-ServingHost.", item));
-            else
-                yield return host;
-        }
-    }
+    /// <summary>The hosts this record names; a name, id or piped object that matches none is a non-terminating error.</summary>
+    protected IEnumerable<ServingHost> SelectHosts() => HostSelection.Select(this, ParameterSetName, Name, Id, InputObject);
 
     /// <summary>
     /// Runs a host operation while this thread writes its progress (<see cref="ProgressPump"/>); a failure

@@ -52,19 +52,7 @@ public sealed class WatchServingHostCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        List<string> unmatched = new();
-        IEnumerable<ServingHost> hosts = ParameterSetName switch
-        {
-            IdSet => HostSelection.ById(Id, out unmatched),
-            InputSet => FromPipeline(InputObject),
-            _ => HostSelection.ByName(Name, out unmatched),
-        };
-        foreach (var missing in unmatched)
-        {
-            _selectionFailed = true;
-            WriteError(HostSelection.NotFound(ParameterSetName == IdSet ? $"with id {missing}" : $"named '{missing}'"));
-        }
-        foreach (var host in hosts)
+        foreach (var host in HostSelection.Select(this, ParameterSetName, Name, Id, InputObject, () => _selectionFailed = true))
             if (!_hosts.Contains(host)) _hosts.Add(host);
     }
 
@@ -155,20 +143,4 @@ public sealed class WatchServingHostCommand : PSCmdlet
     }
 
     private static (int Width, int Height) WindowSize() => (Math.Max(Console.WindowWidth, 1), Math.Max(Console.WindowHeight, 1));
-
-    private IEnumerable<ServingHost> FromPipeline(PSObject[] items)
-    {
-        foreach (var item in items)
-        {
-            var host = HostSelection.FromObject(item);
-            if (host is not null)
-            {
-                yield return host;
-                continue;
-            }
-            _selectionFailed = true;
-            WriteError(ErrorRecords.From(ErrorIds.HostNotFound, ErrorCategory.InvalidArgument,
-                $"'{item}' is not a serving host: pipe objects from Get-ServingHost or Start-ServingHost.", item));
-        }
-    }
 }
