@@ -11,4 +11,7 @@ public static class MetricsFiles
 
     /// <summary>The supervisor's metrics in the Prometheus text format, replaced whole when they change.</summary>
     public const string HostFileName = "host.prom";
+
+    /// <summary>A label value as the Prometheus text format wants it: backslash, quote and newline escaped.</summary>
+    public static string EscapeLabelValue(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
 }

@@ -31,7 +31,7 @@ public static class HostListeners
         try
         {
             if (address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
-            if (reservation) EnableReusePort(socket);
+            if (reservation) ReusePort.Enable(socket);
             socket.Bind(new IPEndPoint(address, port));
             if (!reservation) socket.Listen(Backlog);
             return new Listener(socket, FormatEndpoint((IPEndPoint)socket.LocalEndPoint!), null);
@@ -52,17 +52,6 @@ public static class HostListeners
                 "or choose another -Port.", where, e);
         return new ServingException(ErrorIds.BindFailed, ServingErrorKind.ResourceUnavailable,
             $"Cannot listen on {where}: {e.Message} ({e.SocketErrorCode}). Check -HostAddress names an address of this machine.", where, e);
-    }
-
-    /// <summary>Sets SO_REUSEPORT (the constants differ: Linux SOL_SOCKET=1/15, BSD and macOS 0xffff/0x200).</summary>
-    public static void EnableReusePort(Socket socket)
-    {
-        if (OperatingSystem.IsLinux())
-            socket.SetRawSocketOption(1, 15, BitConverter.GetBytes(1));
-        else if (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
-            socket.SetRawSocketOption(0xffff, 0x200, BitConverter.GetBytes(1));
-        else
-            throw new PlatformNotSupportedException("SO_REUSEPORT is not available on this platform.");
     }
 
     /// <summary>Binds a runner's Unix socket (mode 0600), removing a stale socket file a dead host left behind.</summary>

@@ -15,7 +15,7 @@ public static class HostMetricsText
         var text = new StringBuilder(1024);
         Family(text, "serving_host_info", "gauge", "The host, as labels: name, service, protocol and mode (always 1).");
         text.Append(CultureInfo.InvariantCulture,
-            $"serving_host_info{{host=\"{Escape(host.Name)}\",service=\"{Escape(host.Service)}\",protocol=\"{Lower(host.Protocol)}\",mode=\"{Lower(host.Mode)}\"}} 1\n");
+            $"serving_host_info{{host=\"{MetricsFiles.EscapeLabelValue(host.Name)}\",service=\"{MetricsFiles.EscapeLabelValue(host.Service)}\",protocol=\"{Lower(host.Protocol)}\",mode=\"{Lower(host.Mode)}\"}} 1\n");
         Family(text, "serving_host_generation", "gauge", "The generation of workers serving now: 1 at start, one more for each reload.");
         text.Append(CultureInfo.InvariantCulture, $"serving_host_generation {host.Generation}\n");
         Family(text, "serving_worker_up", "gauge", "1 while a worker runs and serves, else 0, by worker and role.");
@@ -38,10 +38,7 @@ public static class HostMetricsText
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
 
     private static string Labels(WorkerInfo worker) =>
-        $"worker=\"{Escape(worker.Name)}\",role=\"{Lower(worker.Role)}\"";
+        $"worker=\"{MetricsFiles.EscapeLabelValue(worker.Name)}\",role=\"{Lower(worker.Role)}\"";
 
     private static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
-
-    /// <summary>A label value as the text format wants it: backslash, quote and newline escaped.</summary>
-    public static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
 }

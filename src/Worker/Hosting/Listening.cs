@@ -72,7 +72,7 @@ internal static class Listening
     }
 
     /// <summary>Whether the metrics port is bound with SO_REUSEPORT (shared by every API worker): not on Windows, where only api-1 binds it.</summary>
-    private static bool SharesMetricsPort => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD();
+    private static bool SharesMetricsPort => ReusePort.IsAvailable;
 
     /// <summary>
     /// <c>--listen http://IP:PORT --reuse-port true</c>: a TCP socket of this worker's own with
@@ -89,26 +89,20 @@ internal static class Listening
         {
             if (ip.Address.Equals(IPAddress.IPv6Any))
                 socket.DualMode = true;
-            EnableReusePort(socket);
+            ReusePort.Enable(socket);
             socket.Bind(ip);
             return socket;
+        }
+        catch (PlatformNotSupportedException ex)
+        {
+            socket.Dispose();
+            throw new ListenException(ex.Message);
         }
         catch (SocketException ex)
         {
             socket.Dispose();
             throw new ListenException($"bind with SO_REUSEPORT failed: {ex.Message} ({ex.SocketErrorCode})");
         }
-    }
-
-    /// <summary>Sets SO_REUSEPORT (Linux SOL_SOCKET=1 / SO_REUSEPORT=15; macOS and FreeBSD 0xffff / 0x200).</summary>
-    private static void EnableReusePort(Socket socket)
-    {
-        if (OperatingSystem.IsLinux())
-            socket.SetRawSocketOption(1, 15, BitConverter.GetBytes(1));
-        else if (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
-            socket.SetRawSocketOption(0xffff, 0x200, BitConverter.GetBytes(1));
-        else
-            throw new ListenException("SO_REUSEPORT is not available on this platform");
     }
 
     /// <summary>

@@ -106,7 +106,7 @@ internal sealed class WorkerArguments
         {
             if (parsedListen?.Kind != ListenKind.Http)
                 throw new ConfigException("--reuse-port true is only valid with --listen http://IP:PORT (not with --listen-fd, unix: or tcp:)");
-            if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
+            if (!Serving.Shared.ReusePort.IsAvailable)
                 throw new ConfigException("--reuse-port true needs SO_REUSEPORT (Linux, macOS or FreeBSD)");
         }
 

@@ -21,7 +21,7 @@ internal sealed class ApiMetrics
     public ApiMetrics(MetricSegment? segment, string route, string protocol)
     {
         _segment = segment;
-        _labels = $"api=\"{MetricsExporter.Escape(route)}\",protocol=\"{protocol}\"";
+        _labels = $"api=\"{MetricsFiles.EscapeLabelValue(route)}\",protocol=\"{protocol}\"";
         if (segment is null)
             return;
         _inProgress = segment.Cell(MetricFamilies.RequestsInProgress, MetricSegmentLayout.ValueBucket, _labels);

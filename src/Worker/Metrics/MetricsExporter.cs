@@ -136,9 +136,6 @@ internal sealed class MetricsExporter : IDisposable
         }
     }
 
-    /// <summary>Escapes a label value for the text format (backslash, quote, newline).</summary>
-    public static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
-
     public void Dispose()
     {
         lock (_gate)

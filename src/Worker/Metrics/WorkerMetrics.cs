@@ -46,7 +46,7 @@ internal sealed class WorkerMetrics : IDisposable
 
     public BatchMetrics Batches(string runner) => new(_segment, RunnerLabel(runner));
 
-    private static string RunnerLabel(string runner) => $"runner=\"{MetricsExporter.Escape(runner)}\"";
+    private static string RunnerLabel(string runner) => $"runner=\"{MetricsFiles.EscapeLabelValue(runner)}\"";
 
     public void Dispose()
     {
