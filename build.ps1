@@ -144,18 +144,25 @@ function Invoke-Package {
 function Get-TrxCounts {
     <# .SYNOPSIS Reads passed/failed/skipped from a VSTest .trx file. #>
     param([string] $Path)
-    $counters = ([xml](Get-Content -Raw $Path)).TestRun.ResultSummary.Counters
+    $run = ([xml](Get-Content -Raw $Path)).TestRun
+    $counters = $run.ResultSummary.Counters
     $failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    $failedNames = @($run.Results.UnitTestResult | Where-Object outcome -NE 'Passed' | Where-Object outcome -NE 'NotExecuted' |
+            ForEach-Object {
+                $message = [string]$_.Output.ErrorInfo.Message
+                '{0}: {1}' -f $_.testName, (($message -split "`n" | Select-Object -First 3) -join ' / ')
+            })
     [pscustomobject]@{
-        Passed  = [int]$counters.passed
-        Failed  = $failed
-        Skipped = [int]$counters.total - [int]$counters.passed - $failed
+        Passed      = [int]$counters.passed
+        Failed      = $failed
+        Skipped     = [int]$counters.total - [int]$counters.passed - $failed
+        FailedNames = $failedNames
     }
 }
 
 function Invoke-UnitTests {
     <# .SYNOPSIS Runs every xunit project under tests/ and returns the summed counts. #>
-    $total = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0 }
+    $total = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0; FailedNames = [System.Collections.Generic.List[string]]::new() }
     $projects = Get-ChildItem (Join-Path $Root 'tests') -Recurse -Filter '*.Tests.csproj'
     foreach ($project in $projects) {
         $trx = "$($project.BaseName).trx"
@@ -167,12 +174,14 @@ function Invoke-UnitTests {
         if (-not (Test-Path $trxPath)) {
             Write-Host "xunit: $($project.BaseName) produced no results (exit $exit): counted as one failure."
             $total.Failed++
+            $total.FailedNames.Add("$($project.BaseName): produced no results (exit $exit)")
             continue
         }
         $counts = Get-TrxCounts $trxPath
         if ($exit -ne 0 -and $counts.Failed -eq 0) { $counts.Failed = 1 }
         Write-Host ('xunit: {0}: {1} passed, {2} failed, {3} skipped' -f $project.BaseName, $counts.Passed, $counts.Failed, $counts.Skipped)
         $total.Passed += $counts.Passed; $total.Failed += $counts.Failed; $total.Skipped += $counts.Skipped
+        foreach ($name in $counts.FailedNames) { $total.FailedNames.Add("$($project.BaseName): $name") }
     }
     return $total
 }
@@ -198,7 +207,7 @@ function Invoke-PesterTests {
     $code = Invoke-ChildPwsh (Join-Path $Root 'tests/Pester/Invoke-ServingPester.ps1') $arguments
     if (-not (Test-Path $summary)) {
         Write-Host "Pester produced no summary (exit $code): counted as one failure."
-        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; FailedNames = @("Pester: produced no summary (exit $code)") }
     }
     $counts = Get-Content -Raw $summary | ConvertFrom-Json
     Write-Host ('pester: {0} passed, {1} failed, {2} skipped' -f $counts.Passed, $counts.Failed, $counts.Skipped)
@@ -210,11 +219,18 @@ function Invoke-Test {
     Invoke-Build
     $null = New-Item -ItemType Directory -Force $ResultsDir
     $passed = 0; $failed = 0; $skipped = 0
+    $failedNames = [System.Collections.Generic.List[string]]::new()
     foreach ($counts in @(
             $(if (-not $SkipUnit) { Invoke-UnitTests })
             $(if (-not $SkipPester) { Invoke-PesterTests }))) {
         if ($null -eq $counts) { continue }
         $passed += $counts.Passed; $failed += $counts.Failed; $skipped += $counts.Skipped
+        foreach ($name in @($counts.FailedNames)) { if ($name) { $failedNames.Add([string]$name) } }
+    }
+    # Repeated here so that the last lines of a CI log say which tests failed, not only how many.
+    if ($failedNames.Count -gt 0) {
+        Write-Host 'Failed tests:'
+        foreach ($name in $failedNames) { Write-Host "  $($name -replace '\s+', ' ')" }
     }
     Write-Host "Tests: $passed passed, $failed failed, $skipped skipped"
     if ($failed -gt 0 -or $passed -eq 0) { exit 1 }

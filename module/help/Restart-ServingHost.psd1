@@ -14,6 +14,10 @@ on (Failed), is started again at once. A development-mode host restarts its one 
 way. On Windows, where a new process cannot share the socket of the running one, each worker
 drains first and is started again after.
 
+Given no -Name, -Id or input, it restarts the session's only running host. With several running it
+restarts none: a HostAmbiguous error lists them and says how to choose; with none running it is a
+HostNotFound error.
+
 Stop-Job on one worker's child job restarts that worker the same way.
 '@
     Parameters  = @{
@@ -35,6 +39,7 @@ Stop-Job on one worker's child job restarts that worker the same way.
         HostInfo = 'With -PassThru, each restarted host''s snapshot. Nothing otherwise.'
     }
     Examples    = @(
+        @{ Code = 'Restart-ServingHost'; Remarks = 'Restarts the session''s only running host; with several running, the error lists them.' }
         @{ Code = 'Restart-ServingHost -Name demo'; Remarks = 'Restarts every worker of the host named demo, one at a time, with no failed request.' }
         @{ Code = 'Get-ServingHost | Restart-ServingHost -Runner classifier -PassThru'; Remarks = 'Restarts the classifier runner''s workers of every host of this session and shows the hosts afterwards.' }
     )

@@ -12,6 +12,10 @@ development-mode host (one process, nothing to scale) is a HostNotScalable error
 fails to start is removed again and the host keeps the workers it had. The counts last as long as
 the host, reloads (-Reload) included: a reload keeps them and says so; Start-ServingHost -ApiWorkers
 and the manifest's Workers set them for the next start.
+
+Given no -Name, -Id or input, it scales the session's only running host. With several running it
+scales none: a HostAmbiguous error lists them and says how to choose; with none running it is a
+HostNotFound error.
 '@
     Parameters  = @{
         Name          = 'Names of the hosts to scale; wildcards are allowed.'
@@ -34,6 +38,7 @@ and the manifest's Workers set them for the next start.
         HostInfo = 'With -PassThru, each scaled host''s snapshot. Nothing otherwise.'
     }
     Examples    = @(
+        @{ Code = 'Set-ServingHost -ApiWorkers 4'; Remarks = 'Runs four API workers on the session''s only running host.' }
         @{ Code = 'Set-ServingHost -Name demo -ApiWorkers 4'; Remarks = 'Runs four API workers on the host named demo.' }
         @{ Code = 'Set-ServingHost -Name demo -RunnerWorkers @{ classifier = 3 } -PassThru | Select-Object -ExpandProperty Runners'; Remarks = 'Runs three classifier workers and shows the runners afterwards.' }
     )

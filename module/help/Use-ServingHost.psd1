@@ -6,6 +6,8 @@ for gRPC, a port the OS just gave out), runs the script block with the host's Ho
 argument (param($h): $h.Url, $h.Id, $h.Protocol, ...; pipe it to Invoke-ServingApi), then stops the
 host, drains it for up to -StopTimeout seconds, and removes its job. Made for tests: in Pester,
 Use-ServingHost inside an It, or Start-ServingHost in BeforeAll with Stop-ServingHost in AfterAll.
+Each object the block outputs goes to the next command in the pipeline as it is written, while the
+host is still up.
 
 The host is stopped and removed whatever happens: when the block ends, when it throws (the error
 propagates to the caller unchanged, after the host is gone), and on Ctrl+C (stopped at once). When the

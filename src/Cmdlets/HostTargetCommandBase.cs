@@ -3,11 +3,17 @@ using System.Management.Automation;
 namespace Serving.Cmdlets;
 
 /// <summary>
-/// A cmdlet that acts on live hosts named by -Name (wildcards), -Id, or piped in (-InputObject):
-/// Stop-, Restart- and Set-ServingHost select them the same way and report the same errors.
+/// A cmdlet that acts on live hosts named by -Name (wildcards), -Id, or piped in (-InputObject), or, given
+/// none of them, on the session's only live host: Stop-, Restart- and Set-ServingHost select them the same
+/// way and report the same errors.
 /// </summary>
 public abstract class HostTargetCommandBase : PSCmdlet
 {
+    /// <summary>
+    /// No -Name, -Id or input: the session's only live host. A set no parameter declares (each derived cmdlet
+    /// makes it its default), so PowerShell never prompts for the mandatory -Name of the other set.
+    /// </summary>
+    protected const string OnlyLiveHostSet = "OnlyLiveHost";
     protected const string NameSet = "Name";
     protected const string IdSet = "Id";
     protected const string InputSet = "InputObject";
@@ -34,8 +40,27 @@ public abstract class HostTargetCommandBase : PSCmdlet
 
     protected override void StopProcessing() => _cancel.Cancel();
 
-    /// <summary>The hosts this record names; a name, id or piped object that matches none is a non-terminating error.</summary>
-    protected IEnumerable<ServingHost> SelectHosts() => HostSelection.Select(this, ParameterSetName, Name, Id, InputObject);
+    /// <summary>
+    /// The hosts this record names; a name, id or piped object that matches none is a non-terminating error.
+    /// Given no host, the session's only live host: several are a terminating HostAmbiguous error listing them
+    /// (acting on one at random, or on all, is not what a bare command should guess); none is nothing to do
+    /// when <paramref name="noneIsError"/> is false (a cleanup, said with -Verbose), else a HostNotFound error.
+    /// </summary>
+    protected IEnumerable<ServingHost> SelectHosts(bool noneIsError = true)
+    {
+        if (ParameterSetName != OnlyLiveHostSet)
+            return HostSelection.Select(this, ParameterSetName, Name, Id, InputObject);
+
+        var command = MyInvocation.MyCommand.Name;
+        var host = HostSelection.OnlyLive(command, out var ambiguous);
+        if (ambiguous is not null) ThrowTerminatingError(ambiguous);
+        if (host is not null) return new[] { host };
+        if (noneIsError)
+            ThrowTerminatingError(ErrorRecords.From(ErrorIds.HostNotFound, ErrorCategory.ObjectNotFound,
+                $"{command} was given no host, and none is running in this session. Start one with Start-ServingHost.", command));
+        WriteVerbose($"No serving host is running in this session: {command} has nothing to do.");
+        return Array.Empty<ServingHost>();
+    }
 
     /// <summary>
     /// Runs a host operation while this thread writes its progress (<see cref="ProgressPump"/>); a failure

@@ -5,7 +5,7 @@ namespace Serving.Cmdlets;
 /// <summary>
 /// <para type="synopsis">Restarts a serving host's workers one at a time, each new process ready before the old one drains: no request fails.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Restart, "ServingHost", SupportsShouldProcess = true, DefaultParameterSetName = "Name")]
+[Cmdlet(VerbsLifecycle.Restart, "ServingHost", SupportsShouldProcess = true, DefaultParameterSetName = OnlyLiveHostSet)]
 [OutputType(typeof(HostInfo))]
 public sealed class RestartServingHostCommand : HostTargetCommandBase
 {

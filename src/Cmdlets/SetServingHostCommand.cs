@@ -7,7 +7,7 @@ namespace Serving.Cmdlets;
 /// <summary>
 /// <para type="synopsis">Scales a running serving host: more or fewer API workers or runner workers, with no failed request.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "ServingHost", SupportsShouldProcess = true, DefaultParameterSetName = "Name")]
+[Cmdlet(VerbsCommon.Set, "ServingHost", SupportsShouldProcess = true, DefaultParameterSetName = OnlyLiveHostSet)]
 [OutputType(typeof(HostInfo))]
 public sealed class SetServingHostCommand : HostTargetCommandBase
 {

@@ -53,9 +53,15 @@ public sealed class UseServingHostCommand : PSCmdlet
         var job = Start();
         try
         {
-            // On the pipeline thread, in the caller's scope: the block's output is written when it ends, and an
-            // error it throws propagates as it is, after the finally below removed the host.
-            foreach (var item in ScriptBlock.Invoke(HostSnapshots.Take(job.Host, JobRepository))) WriteObject(item);
+            // On the pipeline thread, in the block's own scope: a steppable pipeline begun with this cmdlet writes
+            // each object the block outputs to the next command at once (a long block shows progress as it goes,
+            // and a downstream command runs while the host is up); an error it throws propagates as it is, after
+            // the finally below removed the host.
+            // The call is one command, made for each use (a script block takes the session state it first runs in);
+            // its parameters are named so that no variable of the caller's is shadowed for the block.
+            using var block = ScriptBlock.Create("param($__ServingUseBlock, $__ServingUseHost) & $__ServingUseBlock $__ServingUseHost").GetSteppablePipeline(CommandOrigin.Internal, new object[] { ScriptBlock, HostSnapshots.Take(job.Host, JobRepository) });
+            block.Begin(this);
+            block.End();
         }
         finally
         {

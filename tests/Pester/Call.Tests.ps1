@@ -1,6 +1,6 @@
 # Testing and calling a service from PowerShell: Invoke-ServingApi over HTTP and over hand-framed gRPC (h2c, no
 # gRPC assembly in pwsh), Use-ServingHost (the host always stopped and removed), one id for a host and its job,
-# and Stop-ServingHost with no argument.
+# and Stop-, Restart- and Set-ServingHost with no argument.
 
 BeforeAll {
     . $PSScriptRoot/Common.ps1
@@ -126,6 +126,13 @@ Describe 'Calling and testing a service' {
                 ($h | Invoke-ServingApi /classify $Setosa).label
             }
             $out | Should -Be @('Running', 'setosa')
+            # Each object reaches the next command as the block writes it, not when the block ends.
+            $downstream = [System.Collections.Generic.List[string]]::new()
+            Use-ServingHost -Name use-stream { param($h) 'first'; "seen $($downstream.Count)" } | ForEach-Object { $downstream.Add($_) }
+            $downstream | Should -Be @('first', 'seen 1')
+            # The caller's variables are the block's, none shadowed by the call.
+            $block = 'mine'; $value = 'also mine'
+            Use-ServingHost -Name use-scope { param($h) "$block, $value" } | Should -Be 'mine, also mine'
             $seen.Host.Url | Should -Match '^http://127\.0\.0\.1:\d+$'
             $seen.Host.Name | Should -Be 'use-ok'
             $seen.Host.JobId | Should -Be $seen.Host.Id
@@ -219,6 +226,24 @@ Describe 'Calling and testing a service' {
             (Get-ServingHost pick-b | Stop-ServingHost -Timeout 5 -PassThru).Name | Should -Be 'pick-b'
             $b.State | Should -Be 'Stopped'
             $a.State | Should -Be 'Running'
+        }
+
+        It 'Restart-ServingHost and Set-ServingHost act on the only running host too: none is HostNotFound, several HostAmbiguous' {
+            Get-ErrorId { Restart-ServingHost } | Should -Be 'HostNotFound,Serving.Cmdlets.RestartServingHostCommand'
+            Get-ErrorId { Set-ServingHost -ApiWorkers 2 } | Should -Be 'HostNotFound,Serving.Cmdlets.SetServingHostCommand'
+
+            $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -Name only-bare
+            $restarted = Restart-ServingHost -Runner echo -Timeout 5 -PassThru
+            $restarted.Name | Should -Be 'only-bare'
+            ($restarted.Workers | Where-Object Name -EQ 'echo-1').Restarts | Should -Be 1
+            $scaled = Set-ServingHost -ApiWorkers 2 -Timeout 5 -PassThru
+            @($scaled.Workers | Where-Object Role -EQ 'Api').Count | Should -Be 2
+            (Invoke-ServingApi /classify $Setosa).label | Should -Be 'setosa'
+
+            $null = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 1 -Name only-other
+            Get-ErrorId { Restart-ServingHost } | Should -Be 'HostAmbiguous,Serving.Cmdlets.RestartServingHostCommand'
+            Get-ErrorId { Set-ServingHost -ApiWorkers 1 } | Should -Be 'HostAmbiguous,Serving.Cmdlets.SetServingHostCommand'
+            @((Get-ServingHost only-bare).Workers | Where-Object Role -EQ 'Api').Count | Should -Be 2
         }
     }
 }

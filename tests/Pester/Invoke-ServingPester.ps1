@@ -29,5 +29,10 @@ $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContai
     Passed  = $result.PassedCount
     Failed  = $failed
     Skipped = $result.SkippedCount + $result.NotRunCount
+    # Named again at the end of the build's output, where a CI log's tail shows them.
+    FailedNames = @(
+        $result.Failed | ForEach-Object { '{0}: {1}' -f $_.ExpandedPath, (($_.ErrorRecord | Select-Object -First 1) -as [string]) }
+        $result.FailedBlocks | ForEach-Object { '{0} (block): {1}' -f $_.ExpandedPath, (($_.ErrorRecord | Select-Object -First 1) -as [string]) }
+        $result.FailedContainers | ForEach-Object { '{0} (file): {1}' -f $_.Item, (($_.ErrorRecord | Select-Object -First 1) -as [string]) })
 } | ConvertTo-Json | Set-Content -LiteralPath $SummaryPath
 exit ([int]($failed -gt 0))

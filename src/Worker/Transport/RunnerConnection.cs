@@ -1,10 +1,5 @@
-using System.Buffers;
-using System.Buffers.Binary;
-using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Serving.Worker.Batching;
-using Serving.Worker.Hosting;
 
 namespace Serving.Worker.Transport;
 
@@ -16,8 +11,9 @@ namespace Serving.Worker.Transport;
 /// A reply completes its caller's task on this connection's read loop (no thread hop): the caller's
 /// continuation — writing the HTTP response — runs there until its first real wait. Deadlines are
 /// enforced by <see cref="RunnerClient"/>'s sweep (<see cref="ExpireOverdue"/>), not a timer per call.
+/// Connecting is in <c>RunnerConnection.Connecting.cs</c>, the read loop in <c>RunnerConnection.Replies.cs</c>.
 /// </remarks>
-internal sealed class RunnerConnection
+internal sealed partial class RunnerConnection
 {
     private readonly Socket _socket;
     private readonly SocketFrameSender _sender;
@@ -49,77 +45,6 @@ internal sealed class RunnerConnection
     public bool IsUsable => !_goingAway && Volatile.Read(ref _closedReason) is null;
 
     public bool IsClosed => Volatile.Read(ref _closedReason) is not null;
-
-    /// <summary>Connects, says hello (with the secret on Tcp) and waits for the welcome.</summary>
-    public static async Task<RunnerConnection> ConnectAsync(RunnerEndpointConfig endpoint, string? secret, long maxReply, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        Socket socket;
-        EndPoint target;
-        if (endpoint.TransportKind == RunnerTransport.Uds)
-        {
-            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            target = new UnixDomainSocketEndPoint(endpoint.Address!);
-        }
-        else
-        {
-            var ip = IPEndPoint.Parse(endpoint.Address!);
-            socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            target = ip;
-        }
-
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        RunnerConnection? connection = null;
-        try
-        {
-            await socket.ConnectAsync(target, deadline.Token).ConfigureAwait(false);
-            connection = new RunnerConnection(socket, maxReply);
-            var writer = connection._sender.Enter();
-            try
-            {
-                RunnerFrames.WriteHello(writer, endpoint.TransportKind == RunnerTransport.Tcp ? secret ?? "" : null);
-            }
-            finally
-            {
-                connection._sender.Exit();
-            }
-            await connection.ReadWelcomeAsync(deadline.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or RunnerConnectException or ProtocolViolationException)
-        {
-            socket.Dispose();
-            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
-                throw;
-            throw ex switch
-            {
-                RunnerConnectException refused => refused,
-                OperationCanceledException => new RunnerConnectException($"no welcome from {endpoint.Address} within {timeout.TotalSeconds:0.#} s"),
-                SocketException socketError => new RunnerConnectException($"cannot connect to {endpoint.Address}: {socketError.SocketErrorCode}", ex),
-                _ => new RunnerConnectException($"cannot connect to {endpoint.Address}: {ex.Message}", ex),
-            };
-        }
-        _ = connection.ReadLoopAsync();
-        return connection;
-    }
-
-    private async Task ReadWelcomeAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            if (_reader.TryTake(64 * 1024, out var type, out _, out var payload))
-            {
-                if (type == FrameType.Error)
-                    throw new RunnerConnectException("the runner refused the connection: " + Encoding.UTF8.GetString(payload.Span));
-                if (type != FrameType.Welcome || payload.Length < 6)
-                    throw new RunnerConnectException($"the runner answered the hello with frame type {(byte)type}");
-                Worker = Encoding.UTF8.GetString(payload.Span[6..]);
-                _reader.Release();
-                return;
-            }
-            if (!await _reader.ReceiveAsync(cancellationToken).ConfigureAwait(false))
-                throw new RunnerConnectException("the runner closed the connection before its welcome");
-        }
-    }
 
     /// <summary>
     /// Sends one call; the task completes with the runner's reply, or with Unreachable / TimedOut / Cancelled.
@@ -283,123 +208,6 @@ internal sealed class RunnerConnection
             _sender.Exit();
         }
     }
-
-    private async Task ReadLoopAsync()
-    {
-        var reason = "the runner closed the connection";
-        try
-        {
-            while (true)
-            {
-                while (_reader.TryTake(_maxReply, out var type, out var id, out var payload))
-                {
-                    if (type == FrameType.Error)
-                    {
-                        reason = "the runner closed the connection: " + Encoding.UTF8.GetString(payload.Span);
-                        return;
-                    }
-                    Dispatch(type, id, payload);
-                }
-                _reader.Release();
-                if (!await _reader.ReceiveAsync().ConfigureAwait(false))
-                    return;
-            }
-        }
-        catch (ProtocolViolationException ex)
-        {
-            reason = ex.Message;
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
-        {
-            reason = "the connection to the runner was lost: " + ex.Message;
-        }
-        finally
-        {
-            Close(reason);
-        }
-    }
-
-    private void Dispatch(FrameType type, uint id, ReadOnlyMemory<byte> payload)
-    {
-        switch (type)
-        {
-            case FrameType.Reply:
-            {
-                // Read before the call leaves the table: a malformed reply fails the connection, which answers it.
-                var reply = ReadReply(payload.Span);
-                PendingCall? call;
-                bool idle;
-                lock (_lock)
-                {
-                    _calls.Remove(id, out call);
-                    // A worker that answers Stopping is draining, whether or not its GoAway was read yet: the
-                    // caller's retry must go on a new connection (to a live worker), not back on this one.
-                    if (reply.Status == ItemStatus.Stopping)
-                        _goingAway = true;
-                    idle = _closedReason is null && EndingAndIdle;
-                }
-                if (call is null)
-                {
-                    reply.Release(); // cancelled or timed out meanwhile
-                    if (idle)
-                        Close(EndingReason);
-                    return;
-                }
-                // The runner cancels a call when its timeout passes, maybe before this side's sweep: a timeout all the same.
-                if (reply.Status == ItemStatus.Cancelled && Environment.TickCount64 >= call.Deadline)
-                    reply = RunnerReply.Error(ItemStatus.TimedOut, "the runner did not answer in time");
-                call.Finish(reply);
-                if (idle)
-                    Close(EndingReason);
-                return;
-            }
-            case FrameType.Pong:
-            {
-                TaskCompletionSource<bool>? ping;
-                lock (_lock)
-                    _pings.Remove(id, out ping);
-                ping?.TrySetResult(payload.Length > 0 && payload.Span[0] == 1);
-                return;
-            }
-            case FrameType.GoAway:
-            {
-                bool idle;
-                lock (_lock)
-                {
-                    _goingAway = true;
-                    idle = _closedReason is null && EndingAndIdle;
-                }
-                if (idle)
-                    Close(EndingReason);
-                return;
-            }
-            default:
-                throw new ProtocolViolationException($"unexpected frame type {(byte)type} from the runner");
-        }
-    }
-
-    private static RunnerReply ReadReply(ReadOnlySpan<byte> payload)
-    {
-        if (payload.IsEmpty)
-            throw new ProtocolViolationException("an empty reply frame");
-        var status = (ItemStatus)payload[0];
-        if (status == ItemStatus.Ok)
-        {
-            var length = payload.Length - 1;
-            if (length == 0)
-                return RunnerReply.Ok(null, 0);
-            var buffer = ArrayPool<byte>.Shared.Rent(length);
-            payload[1..].CopyTo(buffer);
-            return RunnerReply.Ok(buffer, length);
-        }
-        if (payload.Length < 5)
-            throw new ProtocolViolationException("a reply frame is too short");
-        var retryAfter = TimeSpan.FromMilliseconds(BinaryPrimitives.ReadUInt32LittleEndian(payload[1..]));
-        return RunnerReply.Error(status, Encoding.UTF8.GetString(payload[5..]), retryAfter);
-    }
-
-    private static RunnerReply Lost(string reason) =>
-        RunnerReply.Error(ItemStatus.Unreachable, reason, TimeSpan.FromSeconds(1));
 
     /// <summary>Closes the connection: calls still waiting are answered Unreachable with <paramref name="reason"/>.</summary>
     public void Close(string reason)
