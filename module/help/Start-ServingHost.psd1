@@ -25,7 +25,8 @@ sockets and the same API port - and switches to it only once every new worker is
 generation then drains. A manifest that does not load, or a worker that exits or is not ready in
 time, leaves the serving generation as it was and puts a ReloadFailed error in the job's error
 stream (the console, under -Wait). Reload lines go to Receive-Job (child job 'reloader') and the
-console on every OS; Get-ServingHost shows the Generation. Changes under obj/, .git/, editor swap
+console on every OS, a manifest Project's rebuild among them (the dotnet build command, its output,
+and what it built in how long); Get-ServingHost shows the Generation. Changes under obj/, .git/, editor swap
 and backup files never reload; -ReloadInclude, -ReloadExclude and a .servingignore file in the
 service directory (gitignore patterns, ! re-includes) choose more. A service directory that
 cannot be watched (on Linux, usually an inotify limit) fails the start with ReloadFailed.

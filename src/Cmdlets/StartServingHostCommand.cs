@@ -58,9 +58,8 @@ public sealed class StartServingHostCommand : PlanningCommandBase
     [Parameter][SupportsWildcards][ValidateNotNullOrEmpty] public string[]? ReloadExclude { get; set; }
 
     private readonly CancellationTokenSource _cancel = new();
-    private int _firstLoad = 1;
 
-    /// <summary>A line of a Project's build, as the start's progress.</summary>
+    /// <summary>A line of a Project's first build, as the start's progress (a reload's build lines are the reloader's).</summary>
     private void WriteBuildProgress(string line)
     {
         if (line.Trim().Length > 0)
@@ -79,7 +78,7 @@ public sealed class StartServingHostCommand : PlanningCommandBase
                 Name = Name,
                 // The first load is Prepare's, on this thread: a Project's build shows as progress. A reload's runs on
                 // the watcher's thread, where nothing may be written; its build errors come back as ReloadFailed.
-                LoadService = () => ModuleFiles.LoadService(servicePath, Interlocked.Exchange(ref _firstLoad, 0) == 1 ? WriteBuildProgress : null),
+                LoadService = buildOutput => ModuleFiles.LoadService(servicePath, buildOutput ?? WriteBuildProgress),
                 Platform = PlatformSource.Resolve(null),
                 PlanOptions = BuildOptions(),
                 Options = new HostOptions

@@ -81,7 +81,7 @@ public sealed class UseServingHostCommand : PSCmdlet
             var launch = HostLaunch.Prepare(new HostRequest
             {
                 Name = Name,
-                LoadService = () => ModuleFiles.LoadService(servicePath),
+                LoadService = buildOutput => ModuleFiles.LoadService(servicePath, buildOutput),
                 Platform = PlatformSource.Resolve(null),
                 PlanOptions = new PlanOptions
                 {

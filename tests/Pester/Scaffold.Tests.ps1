@@ -69,6 +69,10 @@ Describe 'New-ServingService and Project builds' {
             (Invoke-RestMethod -Method Post -Uri "$url/predict" -ContentType 'application/json' -Body '{"values":[1,2,6]}').mean -eq 6
         }
         (Get-ServingHost -Name $job.Name).Generation | Should -Be 2
+        # The rebuild shows in the reloader's lines: the command, dotnet build's own lines, what it built and how long it took.
+        $reloader = @(Get-ServingLog -Name $job.Name -Worker reloader | ForEach-Object Message)
+        ($reloader -match '^reloader: build: dotnet build .*[/\\]Live\.Runners\.csproj -c Release$') | Should -Not -BeNullOrEmpty
+        ($reloader -match '^reloader: build: built .*[/\\]Live\.Runners\.dll in \d+\.\d s$') | Should -Not -BeNullOrEmpty
 
         Add-Content $source 'this is not C#'
         Wait-Until -TimeoutSeconds 90 -What 'the failed build reported' { $job.Error.Count -ge 1 }

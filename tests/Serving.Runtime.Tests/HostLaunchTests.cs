@@ -26,7 +26,7 @@ public sealed class HostLaunchTests : IDisposable
     private HostRequest Request(bool reload = false, string[]? include = null, string[]? exclude = null, string? name = null) => new()
     {
         Name = name,
-        LoadService = () =>
+        LoadService = _ =>
         {
             Interlocked.Increment(ref _loads);
             return new ServiceDefinition { Name = "demo", Directory = _temp, Runners = Facts.Demo.Runners, Apis = Facts.Demo.Apis };

@@ -149,9 +149,11 @@ public sealed partial class SupervisorTests
         var failures = new List<ServingException>();
         host = NewHost(serviceDirectory: directory, reload: new ReloadOptions
         {
-            Replan = () =>
+            Replan = buildOutput =>
             {
                 Interlocked.Increment(ref replans);
+                buildOutput("  demo -> /svc/bin/demo.dll");
+                buildOutput("");
                 if (broken) throw new ServingException(ErrorIds.InvalidServiceManifest, ServingErrorKind.InvalidData, "the manifest is not valid");
                 return Replan(host!, Service(directory: directory));
             },
@@ -159,12 +161,17 @@ public sealed partial class SupervisorTests
             Quiet = TimeSpan.FromMilliseconds(100),
         });
         host.ReloadFailed += e => { lock (failures) failures.Add(e); };
+        var log = new List<string>();
+        host.Log += e => { lock (log) log.Add(e.Message); };
         await host.StartAsync(null, CancellationToken.None);
 
         // A burst of writes: one generation.
         for (var i = 0; i < 5; i++) File.WriteAllText(Path.Combine(directory, "demo.psd1"), "@{ } # " + i);
         await Poll.Until(() => host.Generation == 2, "generation 2");
         Assert.Equal(1, replans);
+        // What the replan's build wrote is the reloader's, trimmed; blank lines are dropped.
+        lock (log)
+            Assert.Equal(["reloader: build: demo -> /svc/bin/demo.dll"], log.Where(l => l.StartsWith("reloader: build:", StringComparison.Ordinal)));
 
         // Excluded files: none.
         Directory.CreateDirectory(Path.Combine(directory, "scratch"));
@@ -187,7 +194,7 @@ public sealed partial class SupervisorTests
     public async Task A_service_directory_that_cannot_be_watched_fails_the_start_with_nothing_left_running()
     {
         var missing = Path.Combine(_temp, "no-such-service");
-        var host = NewHost(serviceDirectory: missing, reload: new ReloadOptions { Replan = () => throw new InvalidOperationException("not reached") });
+        var host = NewHost(serviceDirectory: missing, reload: new ReloadOptions { Replan = _ => throw new InvalidOperationException("not reached") });
         var e = await Assert.ThrowsAsync<ServingException>(() => host.StartAsync(null, CancellationToken.None));
         Assert.Equal(ErrorIds.ReloadFailed, e.ErrorId);
         Assert.Contains("-Reload cannot watch the service directory", e.Message);
@@ -203,7 +210,7 @@ public sealed partial class SupervisorTests
         ServingHost? host = null;
         host = NewHost(serviceDirectory: directory, reload: new ReloadOptions
         {
-            Replan = () => Replan(host!, Service(directory: directory)),
+            Replan = _ => Replan(host!, Service(directory: directory)),
             Quiet = TimeSpan.FromMilliseconds(50),
         });
         _launcher.AutoReady = _ => false;

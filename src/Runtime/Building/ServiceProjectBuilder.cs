@@ -23,8 +23,8 @@ public static class ServiceProjectBuilder
     private static readonly Regex ErrorLine = new(@":\s*error\s+[A-Z]+\d+\s*:", RegexOptions.CultureInvariant);
 
     /// <summary>
-    /// Builds <paramref name="service"/>'s project when it has one (else returns it as it is), writing each line of
-    /// the build's output to <paramref name="output"/>. Throws <see cref="ServingException"/>
+    /// Builds <paramref name="service"/>'s project when it has one (else returns it as it is), writing the command,
+    /// each line of the build's output and, when it built, the assembly and the time it took to <paramref name="output"/>. Throws <see cref="ServingException"/>
     /// (<see cref="ErrorIds.ServiceBuildFailed"/>) with the compiler's first errors when it does not build.
     /// </summary>
     public static ServiceDefinition Build(ServiceDefinition service, Action<string>? output = null, TimeSpan? timeout = null)
@@ -33,6 +33,8 @@ public static class ServiceProjectBuilder
         var projectDirectory = Path.GetDirectoryName(project)!;
         var builds = Path.Combine(projectDirectory, "obj", "serving");
         var outputDirectory = Path.Combine(builds, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fffffff", System.Globalization.CultureInfo.InvariantCulture));
+        output?.Invoke($"dotnet build {project} -c Release");
+        var clock = Stopwatch.StartNew();
         var lines = Run(project, outputDirectory, output, timeout ?? TimeSpan.FromMinutes(5), out var exitCode);
         if (exitCode != 0)
         {
@@ -47,6 +49,7 @@ public static class ServiceProjectBuilder
                 $"The service's project '{project}' built, but '{assembly}' is not there: is it a class library, and is its AssemblyName set in the project file itself?",
                 project);
         DeleteOldBuilds(builds, outputDirectory);
+        output?.Invoke(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"built {assembly} in {clock.Elapsed.TotalSeconds:0.0} s"));
         return service with { Assemblies = [assembly, .. service.Assemblies] };
     }
 

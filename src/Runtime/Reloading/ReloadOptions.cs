@@ -5,10 +5,11 @@ public sealed class ReloadOptions
 {
     /// <summary>
     /// Plans the next generation from the service as it is on disk now (the manifest read again, its
-    /// assemblies checked). Throws <see cref="ServingException"/> for a broken service: the serving
-    /// generation goes on and the error is reported.
+    /// assemblies checked, its project built). Its argument takes each line of that build's output, which
+    /// the host writes as reloader lines. Throws <see cref="ServingException"/> for a broken service: the
+    /// serving generation goes on and the error is reported.
     /// </summary>
-    public required Func<HostPlan> Replan { get; init; }
+    public required Func<Action<string>, HostPlan> Replan { get; init; }
 
     /// <summary>Patterns of files (relative to the service directory) whose change reloads; null: <see cref="ReloadFilter.DefaultInclude"/>.</summary>
     public IReadOnlyList<string>? Include { get; init; }

@@ -37,7 +37,7 @@ public sealed class HostLaunch
     /// </summary>
     public static HostLaunch Prepare(HostRequest request)
     {
-        var plan = HostPlanner.Plan(request.Platform, request.LoadService(), request.PlanOptions);
+        var plan = HostPlanner.Plan(request.Platform, request.LoadService(null), request.PlanOptions);
         var name = HostRegistry.ChooseName(request.Name, plan.Service);
         var warnings = plan.Warnings.ToList();
         if (request.Reload)
@@ -89,7 +89,7 @@ public sealed class HostLaunch
         var load = _request.LoadService;
         return new ReloadOptions
         {
-            Replan = () => HostPlanner.Plan(platform, load(), options),
+            Replan = buildOutput => HostPlanner.Plan(platform, load(buildOutput), options),
             Include = _request.ReloadInclude,
             Exclude = _request.ReloadExclude,
         };

@@ -10,10 +10,12 @@ public sealed record HostRequest
     public string? Name { get; init; }
 
     /// <summary>
-    /// Reads and verifies the service (its manifest, assemblies, runner types and methods). Called once to
-    /// plan the first generation, and again for each reload: a reload reads the service as it is on disk then.
+    /// Reads and verifies the service (its manifest, assemblies, runner types and methods), building its project
+    /// when it names one. Called once to plan the first generation (with null: the caller shows that build its
+    /// own way), and again for each reload with where the build's lines go (the reloader's lines): a reload
+    /// reads the service as it is on disk then.
     /// </summary>
-    public required Func<ServiceDefinition> LoadService { get; init; }
+    public required Func<Action<string>?, ServiceDefinition> LoadService { get; init; }
 
     /// <summary>The platform the host runs on (probed, or assumed by Get-ServingPlan's -Assume and by tests).</summary>
     public required PlatformInfo Platform { get; init; }

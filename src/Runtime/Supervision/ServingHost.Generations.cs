@@ -255,7 +255,10 @@ public sealed partial class ServingHost
         HostPlan next;
         try
         {
-            next = _options.Reload!.Replan();
+            next = _options.Reload!.Replan(line =>
+            {
+                if (!string.IsNullOrWhiteSpace(line)) Reload("build: " + line.Trim());
+            });
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
