@@ -35,7 +35,6 @@ internal static class ModuleFiles
     {
         var path = ResolveManifest(service);
         var definition = ServiceProjectBuilder.Build(ServiceManifest.Parse(PowerShellValues.ReadDataFile(path), path), buildOutput);
-        ServiceAssemblyInspector.Verify(definition);
-        return definition;
+        return ServiceAssemblyInspector.Verify(definition);
     }
 }

@@ -406,6 +406,9 @@ Describe 'Runners of a running host' {
     It 'Get-ServingHost shows each runner''s workers, calls and batches, and the totals survive a respawn' {
         $job = Start-ServingHost -Port 0 -HostAddress 127.0.0.1 -ApiWorkers 2 -Respawn Always
         $info = Get-ServingHost -Name $job.Name
+        # Known from the service's assembly from the start, before any worker reports.
+        ($info.Runners | Where-Object Name -EQ 'classifier').Batchable | Should -BeTrue
+        ($info.Runners | Where-Object Name -EQ 'echo').Batchable | Should -BeFalse
         $body = '{"features":[5.1,3.5,1.4,0.2]}'
         1..40 | ForEach-Object -ThrottleLimit 8 -Parallel {
             $null = Invoke-RestMethod "$($using:info.Url)/classify" -Method Post -Body $using:body -ContentType 'application/json'

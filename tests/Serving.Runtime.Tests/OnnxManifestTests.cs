@@ -117,7 +117,8 @@ public sealed class OnnxManifestTests : IDisposable
         Assert.Equal(1, runner.IntraOpThreads);
         Assert.Equal(2, runner.Workers);
         Assert.Empty(d.Assemblies);
-        ServiceAssemblyInspector.Verify(d);
+        Assert.False(runner.Batchable, "not verified yet");
+        Assert.True(ServiceAssemblyInspector.Verify(d).Runners.Single().Batchable, "the iris model's first axis is open");
     }
 
     public static TheoryData<string, Hashtable, string> BrokenRunners => new()

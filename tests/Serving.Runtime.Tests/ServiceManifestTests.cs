@@ -149,7 +149,9 @@ public sealed class ServiceAssemblyInspectorTests
     [Fact]
     public void Finds_runner_types_and_their_methods_without_loading_the_assembly()
     {
-        ServiceAssemblyInspector.Verify(Service("Serving.Fixture.TextRunner", "reverse"));
+        var verified = ServiceAssemblyInspector.Verify(Service("Serving.Fixture.TextRunner", "reverse"));
+        // Batchable: one of its methods (upperall) takes batches, though this API calls another.
+        Assert.True(verified.Runners.Single().Batchable);
         Assert.DoesNotContain(AppDomain.CurrentDomain.GetAssemblies(), a => a.GetName().Name == "Serving.Fixture.CustomRunner");
     }
 

@@ -108,6 +108,7 @@ public static class HostPlanner
         Workers = transport == RunnerTransport.InProcess ? 0 : runner.Workers,
         Transport = transport,
         Endpoint = endpoint,
+        Batchable = runner.Batchable,
     };
 
     private static RunnerTransport Transport(PlatformInfo platform, PlanOptions options, ServingMode mode, List<string> warnings)

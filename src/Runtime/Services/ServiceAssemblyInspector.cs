@@ -13,7 +13,12 @@ public static class ServiceAssemblyInspector
     private const string RunnerMethodAttribute = "RunnerMethodAttribute";
     private const string AbstractionsNamespace = "Serving.Abstractions";
 
-    public static void Verify(ServiceDefinition service)
+    /// <summary>
+    /// Throws <see cref="ServingException"/> for an assembly missing or unreadable, a runner type or method the
+    /// assemblies do not define, or batching keys on a method that is not batchable. Returns the service with
+    /// each runner's <see cref="RunnerDefinition.Batchable"/> as its type or model says.
+    /// </summary>
+    public static ServiceDefinition Verify(ServiceDefinition service)
     {
         ArgumentNullException.ThrowIfNull(service);
         var types = new Dictionary<string, Dictionary<string, bool>>(StringComparer.Ordinal);
@@ -34,12 +39,14 @@ public static class ServiceAssemblyInspector
             }
         }
 
-        foreach (var runner in service.Runners)
+        var verified = new RunnerDefinition[service.Runners.Length];
+        for (var i = 0; i < verified.Length; i++)
         {
+            var runner = service.Runners[i];
             // A no-code runner: its model stands where a type would.
             if (runner.IsOnnx)
             {
-                Onnx.OnnxRunnerInspector.Verify(service, runner);
+                verified[i] = runner with { Batchable = Onnx.OnnxRunnerInspector.IsBatchable(Onnx.OnnxRunnerInspector.Verify(service, runner)) };
                 continue;
             }
             if (!types.TryGetValue(runner.Type, out var methods))
@@ -61,7 +68,9 @@ public static class ServiceAssemblyInspector
                         $"'{api.Method}' of '{runner.Type}' is not batchable. Mark it [RunnerMethod(Batchable = true)] (taking a list of inputs), or remove the key.",
                         api.Route);
             }
+            verified[i] = runner with { Batchable = methods.ContainsValue(true) };
         }
+        return service with { Runners = verified };
     }
 
     /// <summary>Adds every public non-abstract runner class of the assembly with its [RunnerMethod] names (and whether each is batchable).</summary>

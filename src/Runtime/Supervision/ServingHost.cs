@@ -143,7 +143,8 @@ public sealed partial class ServingHost : IDisposable
             {
                 Name = name,
                 Workers = live,
-                Batchable = total.Batchable,
+                // Known from the service before any worker reports (a report says the same once it comes).
+                Batchable = Plan.Runners[i].Batchable || total.Batchable,
                 Calls = total.Calls,
                 Batches = total.Batches,
                 Items = total.Items,
