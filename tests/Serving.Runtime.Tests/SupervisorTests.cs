@@ -31,7 +31,8 @@ public sealed partial class SupervisorTests : IDisposable
     private ServingHost NewHost(bool respawn = true, bool container = false, int apiWorkers = 2, TransportChoice transport = TransportChoice.Auto,
         TimeSpan? startTimeout = null, int port = 0, TimeSpan? stopTimeout = null, ApiDefinition[]? apis = null, WorkerTuning? tuning = null,
         ServingProtocol protocol = ServingProtocol.Http, bool development = false, bool overlap = true, ReloadOptions? reload = null,
-        string? serviceDirectory = null, LogLevel logLevel = LogLevel.Information, int logCapacity = 10_000)
+        string? serviceDirectory = null, LogLevel logLevel = LogLevel.Information, int logCapacity = 10_000,
+        Func<string, CancellationToken, Task<bool>>? readiness = null)
     {
         var files = container ? new Hashtable { ["/.dockerenv"] = "" } : null;
         var platform = Facts.Info("Linux", files: files, temp: _temp, cpus: 2);
@@ -47,7 +48,7 @@ public sealed partial class SupervisorTests : IDisposable
             StartTimeout = startTimeout ?? TimeSpan.FromSeconds(5),
             StopTimeout = stopTimeout ?? TimeSpan.FromSeconds(5),
             RespawnPolicy = FastPolicy,
-            ReadinessProbe = (_, _) => Task.FromResult(true),
+            ReadinessProbe = readiness ?? ((_, _) => Task.FromResult(true)),
             Tuning = tuning ?? new WorkerTuning(),
             SuccessorsOverlap = overlap,
             Reload = reload,
@@ -307,6 +308,18 @@ public sealed partial class SupervisorTests : IDisposable
         Assert.Contains("api-1", e.Message);
         Assert.All(_launcher.Started, p => Assert.True(p.Exited.IsCompleted));
         Assert.False(Directory.Exists(host.Plan.SocketDirectory));
+    }
+
+    [Fact]
+    public async Task A_probe_that_never_passes_though_every_worker_is_ready_says_what_readyz_answers_and_shows_an_api_worker()
+    {
+        var host = NewHost(startTimeout: TimeSpan.FromMilliseconds(300), readiness: (_, _) => Task.FromResult(false));
+        var e = await Assert.ThrowsAsync<ServingException>(() => host.StartAsync(null, CancellationToken.None));
+        Assert.Equal(ErrorIds.HostStartTimeout, e.ErrorId);
+        // The fake workers never accept on the API socket: the description's own request gets no answer.
+        Assert.Contains("/readyz did not answer 200; /readyz now: no answer (", e.Message);
+        Assert.Contains("Last lines of api-1:", e.Message);
+        Assert.All(_launcher.Started, p => Assert.True(p.Exited.IsCompleted));
     }
 
     [Fact]

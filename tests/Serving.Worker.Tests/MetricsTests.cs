@@ -26,6 +26,18 @@ public sealed class MetricsTests : IDisposable
         return segment;
     }
 
+    [Fact]
+    public void A_worker_that_starts_after_the_state_directory_is_gone_does_not_bring_it_back()
+    {
+        var gone = Path.Combine(_directory, "state-removed");
+        var warnings = new List<string>();
+        using var metrics = WorkerMetrics.Open(Path.Combine(gone, "metrics"), "api-9", export: false, warnings.Add);
+        Assert.Null(metrics.SegmentPath);
+        Assert.False(Directory.Exists(gone));
+        Assert.Contains("metrics are off in api-9", Assert.Single(warnings));
+        Directory.CreateDirectory(_directory); // for Dispose
+    }
+
     private string Render()
     {
         using var exporter = new MetricsExporter(_directory);

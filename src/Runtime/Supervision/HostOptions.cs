@@ -101,6 +101,31 @@ public sealed record HostOptions
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested) { return false; }
     }
 
+    /// <summary>
+    /// What GET {url}/readyz answers, for an error message: "503 {problem body}" (which names each runner's
+    /// state), or why there was no answer. Over h2c for a gRPC host, whose port speaks HTTP/2 only. Never throws.
+    /// </summary>
+    public static async Task<string> DescribeReadinessAsync(string url, ServingProtocol protocol)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url + "/readyz") { Headers = { ConnectionClose = protocol != ServingProtocol.Grpc } };
+            if (protocol == ServingProtocol.Grpc)
+            {
+                request.Version = System.Net.HttpVersion.Version20;
+                request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            }
+            using var response = await ProbeClient.SendAsync(request).ConfigureAwait(false);
+            var body = (await response.Content.ReadAsStringAsync().ConfigureAwait(false)).ReplaceLineEndings(" ").Trim();
+            if (body.Length > 400) body = body[..400] + "…";
+            return $"{(int)response.StatusCode} {body}".Trim();
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
+        {
+            return "no answer (" + (e.InnerException?.Message ?? e.Message) + ")";
+        }
+    }
+
     /// <summary>Log lines kept per worker for error messages and Get-ServingHost diagnostics.</summary>
     public int RecentLines { get; init; } = 40;
 

@@ -78,7 +78,7 @@ public sealed partial class ServingHost
                 var ready = slot.Ready;
                 var done = await Task.WhenAny(ready, failure, Task.Delay(Timeout.Infinite, timeout)).ConfigureAwait(false);
                 if (done == failure) throw StartFailed(await failure.ConfigureAwait(false));
-                if (done != ready) throw StartTimedOut(slot);
+                if (done != ready) throw StartTimedOut(slot, null);
             }
             progress?.Report((80, "Waiting for /readyz"));
             while (true)
@@ -90,7 +90,8 @@ public sealed partial class ServingHost
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !userCancel.IsCancellationRequested)
         {
-            throw StartTimedOut(null);
+            // Every worker said it was ready, yet the probe never passed: say what /readyz answers now.
+            throw StartTimedOut(null, await HostOptions.DescribeReadinessAsync(Url, Plan.Protocol).ConfigureAwait(false));
         }
     }
 
@@ -98,11 +99,16 @@ public sealed partial class ServingHost
         $"Worker {slot.Name} exited with code {slot.LastExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"} while host '{Name}' was starting; " +
         $"nothing was left running. Its last lines:{Environment.NewLine}{Tail(slot)}", slot.Name);
 
-    private ServingException StartTimedOut(WorkerSlot? slot)
+    /// <param name="slot">The worker that did not report ready; null when they all did and the probe never passed.</param>
+    /// <param name="probeAnswer">What /readyz answers now, when the probe never passed.</param>
+    private ServingException StartTimedOut(WorkerSlot? slot, string? probeAnswer)
     {
-        var waiting = slot ?? Workers.FirstOrDefault(s => !s.Ready.IsCompleted) ?? Workers.FirstOrDefault();
+        // The probe is answered by an API worker (the one process in development mode): its lines say why.
+        var waiting = slot ?? Workers.FirstOrDefault(s => !s.Ready.IsCompleted)
+            ?? Workers.FirstOrDefault(s => s.Spec.Role != WorkerRole.Runner) ?? Workers.FirstOrDefault();
         var what = slot != null ? $"worker {slot.Name} did not report ready"
-            : Plan.Protocol == ServingProtocol.Grpc ? $"grpc.health.v1 Check at {Url} did not answer SERVING" : $"{Url}/readyz did not answer 200";
+            : (Plan.Protocol == ServingProtocol.Grpc ? $"grpc.health.v1 Check at {Url} did not answer SERVING" : $"{Url}/readyz did not answer 200") +
+              (probeAnswer is null ? "" : $"; /readyz now: {probeAnswer}");
         return new ServingException(ErrorIds.HostStartTimeout, ServingErrorKind.OperationTimeout,
             $"Host '{Name}' did not become ready within {_options.StartTimeout.TotalSeconds:0.#} s ({what}); nothing was left running. " +
             $"Raise -StartTimeout if the service needs longer to load." +

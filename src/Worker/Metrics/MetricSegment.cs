@@ -37,9 +37,18 @@ internal sealed unsafe class MetricSegment : IDisposable
     /// <summary>Series that did not fit (their changes are dropped; each is counted once).</summary>
     public int Dropped { get; private set; }
 
-    /// <summary>Creates <c>&lt;worker&gt;-&lt;pid&gt;.seg</c> in <paramref name="directory"/> (created if missing).</summary>
+    /// <summary>
+    /// Creates <c>&lt;worker&gt;-&lt;pid&gt;.seg</c> in <paramref name="directory"/>, which is created if missing — but not
+    /// its parent: throws <see cref="DirectoryNotFoundException"/> when that is gone.
+    /// </summary>
     public static MetricSegment Create(string directory, string worker, int capacity = MetricSegmentLayout.DefaultCapacity)
     {
+        // The parent is the host's state directory: the supervisor's, made before any worker starts and removed when
+        // the host stops. A worker that starts as it stops (a successor, a respawn) must not bring it back, or it
+        // would be left in the temp directory with nobody to remove it.
+        var parent = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(directory));
+        if (parent is not null && !Directory.Exists(parent))
+            throw new DirectoryNotFoundException($"the host's state directory '{parent}' is gone (the host is stopping)");
         Directory.CreateDirectory(directory);
         var bytes = MetricSegmentLayout.FileBytes(capacity);
         var (path, stream) = CreateNewFile(directory, $"{worker}-{Environment.ProcessId}");
