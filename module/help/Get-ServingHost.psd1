@@ -4,7 +4,8 @@
 Returns one HostInfo per host started in this session: Name, Id, State (Starting, Running, Degraded,
 Stopping, Stopped, Failed) and, when Degraded, the Reason; Protocol, Url, Transport, SocketDirectory,
 Workers - each with Role, Name, Index, Pid, State, Restarts, Endpoint and StartedAt - and Runners:
-one row per runner with Name, Workers (running), Batchable, Calls, Batches, Items, MeanBatchSize,
+one row per runner with Name, Workers (running), Batchable (from the service's assembly or model, known
+from the start), Calls, Batches, Items, MeanBatchSize,
 P99QueueWaitMs (an upper bound, from merged histograms), Shed (503 Overloaded), TimedOut and
 ReportedAt. Runner workers report once a second while something changes; the totals include the
 workers a runner had before a respawn, so they never go backwards.
