@@ -11,7 +11,8 @@ supervisor read the line), after -Worker and -Level filtered them and -Tail took
 a WorkerLogEntry: Time, Level, Worker, Message, and Host, Pid, Stream, Event, Exception and Fields.
 A line starting with whitespace (an exception's stack in -LogFormat Text) continues the line above it
 and has its level. With -Follow, lines that arrive later are written as they arrive, until Ctrl+C or
-until every selected host has ended (its last lines are written first).
+until every selected host has ended (its last lines are written first); should more lines arrive
+between two reads than a host keeps, a warning says how many were not shown.
 
 Without -Name, -Id or -InputObject: every host of this session.
 '@

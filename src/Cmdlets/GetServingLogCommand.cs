@@ -105,8 +105,18 @@ public sealed class GetServingLogCommand : PSCmdlet
             news.Reset();
             var ended = _hosts.All(h => h.Completion.IsCompleted);
             for (var i = 0; i < _hosts.Count; i++)
-                foreach (var entry in _hosts[i].RecentLog.Read(seen[i], out seen[i]))
+            {
+                var after = seen[i];
+                var entries = _hosts[i].RecentLog.Read(after, out seen[i]);
+                // Lines that came and went out of the host's ring between two reads (a burst of more than it keeps):
+                // said, not silently skipped.
+                var missed = seen[i] - after - entries.Length;
+                if (missed > 0)
+                    WriteWarning($"{missed} lines of host '{_hosts[i].Name}' arrived faster than they could be written here and are not shown " +
+                        $"(the host keeps its last {_hosts[i].RecentLog.Capacity}; Receive-Job has every line).");
+                foreach (var entry in entries)
                     if (Selected(entry)) WriteObject(entry);
+            }
             if (ended) return;
             try
             {

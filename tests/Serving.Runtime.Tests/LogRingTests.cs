@@ -23,8 +23,11 @@ public sealed class LogRingTests
         for (var i = 1; i <= 7; i++) ring.Add(Line(i));
         Assert.Equal(new[] { "line 5", "line 6", "line 7" }, ring.Read(0, out var last).Select(e => e.Message));
         Assert.Equal(7, last);
-        // A reader that saw up to line 2 missed lines 3 and 4: it gets what is kept.
-        Assert.Equal(new[] { "line 5", "line 6", "line 7" }, ring.Read(2, out _).Select(e => e.Message));
+        // A reader that saw up to line 2 missed lines 3 and 4: it gets what is kept, and can count what it missed
+        // (Get-ServingLog -Follow warns with that count).
+        var kept = ring.Read(2, out var newest);
+        Assert.Equal(new[] { "line 5", "line 6", "line 7" }, kept.Select(e => e.Message));
+        Assert.Equal(2, newest - 2 - kept.Length);
     }
 
     [Fact]

@@ -223,6 +223,28 @@ public class RunnerScalingTests
         return new RunnerProxy(Path.Combine(host.Directory, "proxy.sock"), host.SocketPath);
     }
 
+    [Fact]
+    public async Task A_runner_up_heard_while_the_client_is_made_is_never_lost()
+    {
+        // A worker's start: the supervisor says its runners are down (still starting), then up, on the lifeline's
+        // thread, while the worker makes its clients. Whatever the interleaving, the last word wins.
+        for (var i = 0; i < 2000; i++)
+        {
+            using var lifeline = new Lifeline("api-1", ["echo"]);
+            lifeline.OnLine("runner-down echo 1 starting");
+            using var go = new ManualResetEventSlim();
+            var up = Task.Run(() =>
+            {
+                go.Wait();
+                lifeline.OnLine("runner-up echo");
+            });
+            go.Set();
+            using var echo = Client("echo", "/nonexistent/echo.sock", workers: 1, lifeline);
+            await up;
+            Assert.True(echo.Unavailable is null, $"round {i}: the runner stayed down after runner-up ({echo.Unavailable?.Detail})");
+        }
+    }
+
     private static RunnerClient Client(string name, string path, int workers, Lifeline lifeline) =>
         new(name, new RunnerEndpointConfig { Transport = "Uds", Address = path, TransportKind = RunnerTransport.Uds }, workers,
             secret: null, TimeSpan.FromSeconds(30), maxReply: 1 << 20, Tuning, lifeline);

@@ -320,10 +320,21 @@ internal sealed class RunnerClient : IDisposable
     {
         if (!string.Equals(runner, Name, StringComparison.Ordinal))
             return;
-        if (_availability.Down(Name) is { } down)
-            Abort(down);
-        else if (_unavailable is { } current && current.Problem == Problems.RunnerUnavailable)
-            _unavailable = null;
+        // The word is read and applied under one lock: the constructor's call and the lifeline's run at once at
+        // a worker's start (it hears runner-down, then runner-up, while its clients are made), and a "down" read
+        // before an "up" but applied after it would leave the runner down for good, every call answered 503.
+        (RunnerConnection?[] Open, CancellationTokenSource Attempts)? taken = null;
+        Unavailability? down;
+        lock (_lock)
+        {
+            down = _availability.Down(Name);
+            if (down is not null)
+                taken = MarkUnavailable(down);
+            else if (_unavailable is { } current && current.Problem == Problems.RunnerUnavailable)
+                _unavailable = null;
+        }
+        if (taken is { } t)
+            CloseTaken(t.Open, t.Attempts, down!);
         AvailabilityChanged?.Invoke();
     }
 
@@ -334,21 +345,34 @@ internal sealed class RunnerClient : IDisposable
     /// </summary>
     private void Abort(Unavailability why)
     {
-        RunnerConnection?[] open;
-        CancellationTokenSource attempts;
+        (RunnerConnection?[] Open, CancellationTokenSource Attempts)? taken;
         lock (_lock)
-        {
-            if (_unavailable == Unavailability.HostStopping)
-                return; // the drain's end is final
-            _unavailable = why;
-            var slots = _slots;
-            open = [.. slots.Select(s => s.Connection), .. _retiring];
-            foreach (var slot in slots)
-                slot.Connection = null;
-            _retiring = [];
-            attempts = _attempts;
-            _attempts = new CancellationTokenSource();
-        }
+            taken = MarkUnavailable(why);
+        if (taken is { } t)
+            CloseTaken(t.Open, t.Attempts, why);
+    }
+
+    /// <summary>
+    /// Under <c>_lock</c>: sets <see cref="Unavailable"/> and takes the connections and the attempts under way, for
+    /// <see cref="CloseTaken"/> outside the lock; null when the drain's end was already declared (it is final).
+    /// </summary>
+    private (RunnerConnection?[] Open, CancellationTokenSource Attempts)? MarkUnavailable(Unavailability why)
+    {
+        if (_unavailable == Unavailability.HostStopping)
+            return null;
+        _unavailable = why;
+        var slots = _slots;
+        RunnerConnection?[] open = [.. slots.Select(s => s.Connection), .. _retiring];
+        foreach (var slot in slots)
+            slot.Connection = null;
+        _retiring = [];
+        var attempts = _attempts;
+        _attempts = new CancellationTokenSource();
+        return (open, attempts);
+    }
+
+    private static void CloseTaken(RunnerConnection?[] open, CancellationTokenSource attempts, Unavailability why)
+    {
         attempts.Cancel();
         attempts.Dispose();
         foreach (var connection in open)
