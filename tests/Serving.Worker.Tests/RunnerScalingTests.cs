@@ -236,6 +236,12 @@ public class RunnerScalingTests
             var up = Task.Run(() =>
             {
                 go.Wait();
+                // Words keep coming while the client is made; the last one is "up".
+                for (var k = 0; k < 20; k++)
+                {
+                    lifeline.OnLine("runner-up echo");
+                    lifeline.OnLine("runner-down echo 1 starting");
+                }
                 lifeline.OnLine("runner-up echo");
             });
             go.Set();

@@ -282,19 +282,24 @@ internal sealed class RunnerClient : IDisposable
 
     private void OnWorkersChanged(string runner)
     {
-        if (string.Equals(runner, Name, StringComparison.Ordinal) && _availability.Workers(Name) is { } workers)
-            Resize(SlotsFor(workers));
+        if (string.Equals(runner, Name, StringComparison.Ordinal))
+            Resize();
     }
 
     /// <summary>
-    /// Keeps <paramref name="count"/> connection slots. Growing adds empty slots (connected on first use);
-    /// shrinking drops the last ones and retires their connections, so no call in flight fails for it.
+    /// Keeps the connection slots for the runner's worker count as the supervisor last said it. Growing adds
+    /// empty slots (connected on first use); shrinking drops the last ones and retires their connections, so no
+    /// call in flight fails for it.
     /// </summary>
-    private void Resize(int count)
+    private void Resize()
     {
         RunnerConnection[] retired;
         lock (_lock)
         {
+            // The count is read under the lock, like the runner's availability (OnAvailabilityChanged says why).
+            if (_availability.Workers(Name) is not { } workers)
+                return;
+            var count = SlotsFor(workers);
             var slots = _slots;
             if (_disposed || count == slots.Length)
                 return;
