@@ -22,17 +22,18 @@ With -Reload the host watches the service directory (and runner assemblies kept 
 after a burst of changes settles (300 ms; at most 2 s while changes keep coming), starts a new
 generation of workers from the manifest as it is now - next to the serving one, on new runner
 sockets and the same API port - and switches to it only once every new worker is ready; the old
-generation then drains (its API workers one at a time: a client connection already open to one of
-them is answered there until that worker drains, its answers then carrying Connection: close). A
-manifest that does not load, or a worker that exits or is not ready in time, leaves the serving
-generation as it was and puts a ReloadFailed error in the job's error stream (the console, under
--Wait). Reload lines go to Receive-Job (child job 'reloader') and the console on every OS, a
-manifest Project's rebuild among them (the dotnet build command, its output, and what it built in
-how long); Get-ServingHost shows the Generation. Changes under obj/, .git/, editor swap and backup
-files never reload; -ReloadInclude, -ReloadExclude and a .servingignore file in the service
-directory (gitignore patterns, ! re-includes) choose more. A service directory that cannot be
-watched (on Linux, usually an inotify limit) fails the start with ReloadFailed. Restart-ServingHost
-replaces the workers the same way without reading the service again.
+generation then drains: its API workers stop accepting at once, so new connections go to the new
+generation, and drain one at a time (a client connection already open to one of them is answered
+there until that worker drains, its answers then carrying Connection: close). A manifest that does
+not load, or a worker that exits or is not ready in time, leaves the serving generation as it was
+and puts a ReloadFailed error in the job's error stream (the console, under -Wait). Reload lines go
+to Receive-Job (child job 'reloader') and the console on every OS, a manifest Project's rebuild
+among them (the dotnet build command, its output, and what it built in how long); Get-ServingHost
+shows the Generation. Changes under obj/, .git/, editor swap and backup files never reload;
+-ReloadInclude, -ReloadExclude and a .servingignore file in the service directory (gitignore
+patterns, ! re-includes) choose more. A service directory that cannot be watched (on Linux, usually
+an inotify limit) fails the start with ReloadFailed. Restart-ServingHost replaces the workers the
+same way without reading the service again.
 '@
     Parameters  = @{
         Service         = 'The service manifest (.psd1) or the directory holding it. The embedded demo service (POST /echo, POST /classify) when omitted.'

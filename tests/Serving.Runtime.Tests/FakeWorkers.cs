@@ -37,8 +37,10 @@ internal sealed class FakeProcess : IWorkerProcess
     public void SendLine(string line)
     {
         Received.Enqueue(line);
-        if (line.StartsWith("stop", StringComparison.Ordinal)) StopSequence = Interlocked.Increment(ref _sequence);
-        if (line.StartsWith("stop", StringComparison.Ordinal) && !IgnoresStop) Exit(0);
+        // "stop" or "stop SECONDS"; not "stop-accepting", after which a worker goes on serving what it has.
+        var stop = line == "stop" || line.StartsWith("stop ", StringComparison.Ordinal);
+        if (stop) StopSequence = Interlocked.Increment(ref _sequence);
+        if (stop && !IgnoresStop) Exit(0);
     }
 
     public void Kill()

@@ -46,6 +46,15 @@ public sealed partial class SupervisorTests
         // The old API workers were told to drain before the old runners they still called.
         var lastApiStop = first.Where(p => p.Spec.Role == WorkerRole.Api).Max(p => p.StopSequence);
         Assert.True(first.Where(p => p.Spec.Role == WorkerRole.Runner).All(p => p.StopSequence > lastApiStop), "old runners stop after the old API workers");
+        // At the switch every old API worker stops accepting at once (new connections belong to generation 2), and
+        // drains later, in its turn; runners are not told to.
+        Assert.All(first.Where(p => p.Spec.Role == WorkerRole.Api), p =>
+        {
+            var lines = p.Received.ToList();
+            Assert.True(lines.IndexOf("stop-accepting") is >= 0 and var at && at < lines.FindIndex(l => l.StartsWith("stop ", StringComparison.Ordinal)),
+                string.Join(" | ", lines));
+        });
+        Assert.DoesNotContain(first.Where(p => p.Spec.Role == WorkerRole.Runner), p => p.Received.Contains("stop-accepting"));
         Assert.False(File.Exists(first.First(p => p.Spec.Name == "echo-1").Spec.Endpoint), "generation 1's socket is gone");
         lock (log)
         {

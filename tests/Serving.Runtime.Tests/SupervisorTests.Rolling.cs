@@ -201,6 +201,10 @@ public sealed partial class SupervisorTests
         Assert.Equal(HostState.Running, down.State);
         Assert.True(api3.Exited.IsCompleted);
         Assert.Contains(api3.Received, l => l.StartsWith("stop ", StringComparison.Ordinal));
+        // Several removed at once: each stops accepting first, then drains in its turn; the one kept is not told.
+        var api4 = _launcher.Started.Single(p => p.Spec.Name == "api-4");
+        Assert.Equal("stop-accepting", api4.Received.First(l => l.StartsWith("stop", StringComparison.Ordinal)));
+        Assert.DoesNotContain("stop-accepting", _launcher.Live("api-1").Single().Received);
         lock (changes)
             Assert.Contains(changes, w => w.Name == "api-2" && w.State == WorkerState.Stopped);
     }

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Grpc.Core;
 using Serving.Worker.Tests.Infrastructure;
 
@@ -271,6 +273,55 @@ public class FailSafeTests
         }
         await Task.WhenAll(runner.WaitReadyAsync(), api.WaitReadyAsync());
         return (api, runner, port, apiSocket);
+    }
+
+    [Fact]
+    public async Task Stop_accepting_closes_the_workers_copy_of_an_inherited_socket_and_its_open_connections_are_still_served()
+    {
+        using var host = new TestHost();
+        host.WriteConfig();
+        var (api, _, port) = await StartApiAndRunnerAsync(host, inheritSocket: true);
+        using var connection = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await connection.ConnectAsync(IPAddress.Loopback, port);
+        Assert.Equal(("200", "one", false), await PostOnAsync(connection, "one"));
+
+        // Another generation took over: this worker takes no new connection, and serves the one it has as before
+        // (no Connection: close: that is the stop's, later).
+        api.Send("stop-accepting");
+        await api.WaitForLineAsync(l => l.Contains("no longer accepting connections"), TimeSpan.FromSeconds(5), "the worker's word");
+        await TestHost.Eventually(() => Task.FromResult(IsRefused(port)), TimeSpan.FromSeconds(2), "new connections refused");
+        Assert.Equal(("200", "two", false), await PostOnAsync(connection, "two"));
+
+        api.Send("stop 5");
+        await api.WaitForLineAsync(l => l == "@@serving stopping", TimeSpan.FromSeconds(5), "the drain began");
+        Assert.Equal(("200", "three", true), await PostOnAsync(connection, "three"));
+        Assert.Equal(0, await api.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>POST /echo on an open keep-alive connection: the status, the body and whether it said Connection: close.</summary>
+    private static async Task<(string Status, string Body, bool Close)> PostOnAsync(Socket connection, string body)
+    {
+        await connection.SendAsync(Encoding.ASCII.GetBytes(
+            $"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: {body.Length}\r\n\r\n{body}"));
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var text = Encoding.ASCII.GetString(received.ToArray());
+            var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (end >= 0)
+            {
+                var headers = text[..end];
+                var length = int.Parse(Regex.Match(headers, @"(?im)^content-length:\s*(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+                if (received.Count >= end + 4 + length)
+                    return (headers.Split(' ')[1], text.Substring(end + 4, length),
+                        Regex.IsMatch(headers, @"(?im)^connection:\s*close"));
+            }
+            var n = await connection.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+            Assert.True(n > 0, "the connection closed before a whole answer: " + text);
+            received.AddRange(buffer.AsSpan(0, n).ToArray());
+        }
     }
 
     private static bool IsRefused(int port)

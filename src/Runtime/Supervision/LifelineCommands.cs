@@ -15,6 +15,12 @@ internal static class LifelineCommands
     public static string Stop(TimeSpan drain) =>
         "stop " + Math.Max(1, (int)Math.Ceiling(drain.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// <c>stop-accepting</c>: close the listening sockets now and serve only the connections already open, until
+    /// a <c>stop</c> (another generation took over: new connections belong to it).
+    /// </summary>
+    public const string StopAccepting = "stop-accepting";
+
     /// <summary><c>failing REASON</c>: the host is ending; /livez answers 503 with the reason.</summary>
     public static string Failing(string reason) => "failing " + reason.ReplaceLineEndings(" ");
 

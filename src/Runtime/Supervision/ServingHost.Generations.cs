@@ -176,6 +176,10 @@ public sealed partial class ServingHost
             _apiWorkers = next.ApiWorkers;
             _generation = generation;
             _runnerLive.Clear();
+            // New connections belong to the new generation from now on: every old API worker closes its listening
+            // sockets at once, and keeps serving the connections it has until its turn to drain below.
+            foreach (var run in oldApi)
+                if (!run.HasExited) run.Process!.SendLine(LifelineCommands.StopAccepting);
             UpdateState();
             MetricsChanged();
         }

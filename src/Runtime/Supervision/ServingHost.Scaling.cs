@@ -166,12 +166,20 @@ public sealed partial class ServingHost
     /// Drains the slots' processes one slot at a time (up to <paramref name="drain"/> each; zero: all
     /// killed at once) and removes the slots; their counters stay in the runner's totals. One at a time,
     /// like a rolling restart: under wrk, two API workers draining together let a keep-alive connection
-    /// be closed under a request about once in 100,000; one by one, none was seen.
+    /// be closed under a request about once in 100,000; one by one, none was seen. API workers waiting
+    /// for their turn are told to stop accepting first (<c>stop-accepting</c>): they only finish what
+    /// their open connections bring.
     /// </summary>
     private async Task RemoveSlotsAsync(IReadOnlyList<WorkerSlot> slots, TimeSpan drain)
     {
         if (drain > TimeSpan.Zero && slots.Count > 1)
         {
+            // The API workers waiting for their turn take no new connections meanwhile: those go to the workers that stay.
+            using (Gate())
+                foreach (var slot in slots)
+                    if (slot.Spec.Role is WorkerRole.Api or WorkerRole.Dev)
+                        foreach (var run in slot.LiveRuns())
+                            run.Process!.SendLine(LifelineCommands.StopAccepting);
             foreach (var slot in slots)
                 await RemoveSlotsTogetherAsync([slot], drain).ConfigureAwait(false);
             return;

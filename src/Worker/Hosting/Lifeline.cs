@@ -19,6 +19,7 @@ internal sealed class Lifeline : IDisposable
     public static readonly TimeSpan MaxAnswerMargin = TimeSpan.FromMilliseconds(500);
 
     private readonly TaskCompletionSource<TimeSpan> _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stopAccepting = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopToken = new();
     private readonly CancellationTokenSource _drainExpired = new();
     private volatile string? _failing;
@@ -38,6 +39,12 @@ internal sealed class Lifeline : IDisposable
     public Task<TimeSpan> StopRequested => _stop.Task;
 
     public bool IsStopping => _stop.Task.IsCompleted;
+
+    /// <summary>
+    /// Completes once the supervisor said <c>stop-accepting</c>: another generation took over, so this worker
+    /// closes its listening sockets now and serves only the connections it has until its <c>stop</c>.
+    /// </summary>
+    public Task StopAcceptingRequested => _stopAccepting.Task;
 
     /// <summary>Cancelled once a graceful stop was asked for (e.g. to abandon a runner's initialisation).</summary>
     public CancellationToken StopToken => _stopToken.Token;
@@ -139,6 +146,11 @@ internal sealed class Lifeline : IDisposable
         {
             case "stop" when parts.Length <= 2:
                 OnStop(line, parts);
+                return;
+            case "stop-accepting" when parts.Length == 1:
+                if (_stopAccepting.TrySetResult())
+                    LineLoggerProvider.Write(LogLevel.Information,
+                        $"{_workerName}: no longer accepting connections (another generation took over); serving the open ones until told to stop");
                 return;
             case "runner-down" when parts.Length >= 3:
                 OnRunnerDown(line, parts);

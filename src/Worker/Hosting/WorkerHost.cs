@@ -281,11 +281,6 @@ internal static class WorkerHost
         LineLoggerProvider.Write(LogLevel.Information, $"{args.WorkerName} listening on {where}");
         LineLoggerProvider.WriteStdout(ReadyLine);
 
-        var drain = await lifeline.StopRequested.ConfigureAwait(false);
-        LineLoggerProvider.WriteStdout(StoppingLine);
-        onStopping();
-        var watch = Stopwatch.StartNew();
-
         // 1. Stop accepting: the port refuses new connections once every copy of its socket is closed
         //    (the supervisor drops its own when a stop begins), instead of the kernel completing
         //    handshakes nobody will accept and resetting them when the process exits. On sockets this
@@ -293,16 +288,24 @@ internal static class WorkerHost
         //    those under way complete and are accepted before the close, and what still waits in an
         //    accept queue is answered 503 (HTTP/1.1) rather than reset. A shared, inherited socket is
         //    filtered by the supervisor when the whole host stops, before any worker is told to.
+        //    The supervisor may ask for this step alone, before the stop (stop-accepting: a new
+        //    generation took over and new connections belong to it); it is done once either way.
         var listenSockets = app.Services.GetRequiredService<ListenSockets>();
-        if (keepAliveClients)
-            listenSockets.AnswerLateConnection = LateConnectionAnswer.For(args.WorkerName);
-        else if (http2Clients)
-            listenSockets.AnswerLateConnection = LateConnectionAnswer.ForHttp2();
-        if (listenSockets.RefuseNewHandshakes())
+        var stopAcceptingGate = new Lock();
+        Task<Task>? stoppedAccepting = null;
+        Task<Task> StopAcceptingOnce(TimeSpan drain)
         {
-            await Task.Delay(ListenerSynFilter.SettleWithin(drain)).ConfigureAwait(false);
+            lock (stopAcceptingGate)
+                return stoppedAccepting ??= StopAcceptingAsync(listenSockets, drain, keepAliveClients, http2Clients, args.WorkerName);
         }
-        var lateAnswers = listenSockets.StopAcceptingAsync();
+        _ = lifeline.StopAcceptingRequested.ContinueWith(_ => StopAcceptingOnce(Lifeline.DefaultDrain),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        var drain = await lifeline.StopRequested.ConfigureAwait(false);
+        LineLoggerProvider.WriteStdout(StoppingLine);
+        onStopping();
+        var watch = Stopwatch.StartNew();
+        var lateAnswers = await StopAcceptingOnce(drain).ConfigureAwait(false);
 
         // 2. HTTP/1.1: from now on every response says Connection: close (ApiHandler), so a keep-alive
         //    client learns with an answer that the connection ends, rather than having it closed under
@@ -348,6 +351,22 @@ internal static class WorkerHost
         }
         LineLoggerProvider.Write(LogLevel.Information, $"{args.WorkerName} stopped");
         return ExitCodes.Stopped;
+    }
+
+    /// <summary>
+    /// Step 1 of a drain (see <see cref="ServeAsync"/>): refuse new handshakes on the sockets this worker owns alone
+    /// for a moment, then close every listening socket. Returns the answers to connections found waiting in an
+    /// accept queue, which the stop awaits before the process ends.
+    /// </summary>
+    private static async Task<Task> StopAcceptingAsync(ListenSockets listenSockets, TimeSpan drain, bool keepAliveClients, bool http2Clients, string workerName)
+    {
+        if (keepAliveClients)
+            listenSockets.AnswerLateConnection = LateConnectionAnswer.For(workerName);
+        else if (http2Clients)
+            listenSockets.AnswerLateConnection = LateConnectionAnswer.ForHttp2();
+        if (listenSockets.RefuseNewHandshakes())
+            await Task.Delay(ListenerSynFilter.SettleWithin(drain)).ConfigureAwait(false);
+        return listenSockets.StopAcceptingAsync();
     }
 
     private static Exception FindListenFailure(Exception ex)
