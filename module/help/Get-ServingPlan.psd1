@@ -3,7 +3,8 @@
     Description = @'
 Applies the platform rules and your options to a service (the embedded demo service by default) and
 returns the plan: protocol, mode, API worker count, address and port, whether workers respawn, the
-runner transport, the private socket directory and one endpoint per runner. Raises the same errors
+runner transport, the private socket directory and, per runner, its endpoint and whether it takes
+batches (Batchable, read from its assembly or ONNX model). Raises the same errors
 Start-ServingHost would raise (GrpcRequiresReusePort, UnixSocketPathTooLong, UnixSocketsUnsupported,
 InvalidHostAddress, UnsupportedPlatform, InvalidServiceManifest ...) and writes the same warnings.
 With -Verbose it says how the listen address and respawn were chosen (the plan's Explanations),
@@ -38,7 +39,7 @@ naming the container evidence they follow.
         PlatformInfo = 'A platform from Get-ServingPlatform (for example with -Assume), bound to -Platform: the plan is made for it instead of this machine.'
     }
     Outputs     = @{
-        HostPlan = 'The plan: protocol, mode, API worker count, address and port, respawn, runner transport, socket directory, one endpoint per runner, and the Explanations of the choices.'
+        HostPlan = 'The plan: protocol, mode, API worker count, address and port, respawn, runner transport, socket directory, one endpoint per runner (and whether it is Batchable), and the Explanations of the choices.'
     }
     Examples    = @(
         @{ Code = 'Get-ServingPlan | Format-List'; Remarks = 'The plan for the demo service on this machine.' }

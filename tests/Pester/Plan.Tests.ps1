@@ -182,5 +182,11 @@ Describe 'Get-ServingPlan for the demo service' {
         $list = Get-ServingPlan -HostAddress 127.0.0.1 | Format-List | Out-String
         $list | Should -Match 'SocketDirectory'
         $list | Should -Match 'Explanations +: Listen address 127\.0\.0\.1: given by -HostAddress\.'
+        # The demo classifier takes batches (read from its assembly); echo does not.
+        $list | Should -Match 'classifier x1 Uds \S+classifier\.sock \(batchable\)'
+        $list | Should -Not -Match 'echo x1 Uds \S+ \(batchable\)'
+        $runners = (Get-ServingPlan -HostAddress 127.0.0.1).Runners
+        ($runners | Where-Object Name -EQ 'classifier').Batchable | Should -BeTrue
+        ($runners | Format-Table | Out-String) | Should -Match 'Batchable'
     }
 }
