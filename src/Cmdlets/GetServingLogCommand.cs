@@ -7,29 +7,10 @@ namespace Serving.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "ServingLog", DefaultParameterSetName = NameSet)]
 [OutputType(typeof(WorkerLogEntry))]
-public sealed class GetServingLogCommand : PSCmdlet
+public sealed class GetServingLogCommand : HostViewCommandBase
 {
-    private const string NameSet = "Name";
-    private const string IdSet = "Id";
-    private const string InputSet = "InputObject";
-
     /// <summary>How often -Follow looks at the hosts when no line arrives, to notice Ctrl+C and a host's end.</summary>
     private static readonly TimeSpan FollowPoll = TimeSpan.FromMilliseconds(200);
-
-    /// <summary>Host names; wildcards allowed. All hosts when omitted.</summary>
-    [Parameter(ParameterSetName = NameSet, Position = 0)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(HostNameCompleter))]
-    public string[]? Name { get; set; }
-
-    /// <summary>Host ids.</summary>
-    [Parameter(ParameterSetName = IdSet, Mandatory = true)]
-    public int[] Id { get; set; } = Array.Empty<int>();
-
-    /// <summary>Hosts from Get-ServingHost, or the jobs Start-ServingHost returned.</summary>
-    [Parameter(ParameterSetName = InputSet, Mandatory = true, ValueFromPipeline = true)]
-    public PSObject[] InputObject { get; set; } = Array.Empty<PSObject>();
 
     /// <summary>Only the last N lines (after the other filters).</summary>
     [Parameter][ValidateRange(0, int.MaxValue)] public int? Tail { get; set; }
@@ -43,20 +24,10 @@ public sealed class GetServingLogCommand : PSCmdlet
     /// <summary>Only lines at this level or above.</summary>
     [Parameter] public LogLevel Level { get; set; } = LogLevel.Trace;
 
-    private readonly List<ServingHost> _hosts = new();
-    private readonly CancellationTokenSource _cancel = new();
     private WildcardPattern[]? _workers;
 
     protected override void BeginProcessing() =>
         _workers = Worker?.Select(w => WildcardPattern.Get(w, WildcardOptions.IgnoreCase)).ToArray();
-
-    protected override void StopProcessing() => _cancel.Cancel();
-
-    protected override void ProcessRecord()
-    {
-        foreach (var host in HostSelection.Select(this, ParameterSetName, Name, Id, InputObject))
-            if (!_hosts.Contains(host)) _hosts.Add(host);
-    }
 
     protected override void EndProcessing()
     {
@@ -65,14 +36,14 @@ public sealed class GetServingLogCommand : PSCmdlet
             var news = new ManualResetEventSlim(false);
             Action<WorkerLogEntry> wake = _ => news.Set();
             // Subscribed before the first read: a line that arrives in between wakes the first wait instead of being missed.
-            if (Follow) foreach (var host in _hosts) host.Log += wake;
+            if (Follow) foreach (var host in Hosts) host.Log += wake;
             try
             {
-                var seen = new long[_hosts.Count];
+                var seen = new long[Hosts.Count];
                 var lines = new List<(WorkerLogEntry Entry, int Host, long Order)>();
-                for (var i = 0; i < _hosts.Count; i++)
+                for (var i = 0; i < Hosts.Count; i++)
                 {
-                    var entries = _hosts[i].RecentLog.Read(0, out seen[i]);
+                    var entries = Hosts[i].RecentLog.Read(0, out seen[i]);
                     for (var k = 0; k < entries.Length; k++)
                         if (Selected(entries[k])) lines.Add((entries[k], i, k));
                 }
@@ -84,13 +55,13 @@ public sealed class GetServingLogCommand : PSCmdlet
             }
             finally
             {
-                if (Follow) foreach (var host in _hosts) host.Log -= wake;
+                if (Follow) foreach (var host in Hosts) host.Log -= wake;
                 news.Dispose();
             }
         }
         finally
         {
-            _cancel.Dispose();
+            StopSource.Dispose();
         }
     }
 
@@ -100,27 +71,27 @@ public sealed class GetServingLogCommand : PSCmdlet
     /// </summary>
     private void FollowNewLines(long[] seen, ManualResetEventSlim news)
     {
-        while (!_cancel.IsCancellationRequested)
+        while (!StopSource.IsCancellationRequested)
         {
             news.Reset();
-            var ended = _hosts.All(h => h.Completion.IsCompleted);
-            for (var i = 0; i < _hosts.Count; i++)
+            var ended = Hosts.All(h => h.Completion.IsCompleted);
+            for (var i = 0; i < Hosts.Count; i++)
             {
                 var after = seen[i];
-                var entries = _hosts[i].RecentLog.Read(after, out seen[i]);
+                var entries = Hosts[i].RecentLog.Read(after, out seen[i]);
                 // Lines that came and went out of the host's ring between two reads (a burst of more than it keeps):
                 // said, not silently skipped.
                 var missed = seen[i] - after - entries.Length;
                 if (missed > 0)
-                    WriteWarning($"{missed} lines of host '{_hosts[i].Name}' arrived faster than they could be written here and are not shown " +
-                        $"(the host keeps its last {_hosts[i].RecentLog.Capacity}; Receive-Job has every line).");
+                    WriteWarning($"{missed} lines of host '{Hosts[i].Name}' arrived faster than they could be written here and are not shown " +
+                        $"(the host keeps its last {Hosts[i].RecentLog.Capacity}; Receive-Job has every line).");
                 foreach (var entry in entries)
                     if (Selected(entry)) WriteObject(entry);
             }
             if (ended) return;
             try
             {
-                news.Wait(FollowPoll, _cancel.Token);
+                news.Wait(FollowPoll, StopSource.Token);
             }
             catch (OperationCanceledException)
             {

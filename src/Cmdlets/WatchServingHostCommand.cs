@@ -7,35 +7,10 @@ namespace Serving.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsCommon.Watch, "ServingHost", DefaultParameterSetName = NameSet)]
 [OutputType(typeof(void))]
-public sealed class WatchServingHostCommand : PSCmdlet
+public sealed class WatchServingHostCommand : HostViewCommandBase
 {
-    private const string NameSet = "Name";
-    private const string IdSet = "Id";
-    private const string InputSet = "InputObject";
-
-    /// <summary>Host names; wildcards allowed. Every host of the session when omitted.</summary>
-    [Parameter(ParameterSetName = NameSet, Position = 0)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(HostNameCompleter))]
-    public string[]? Name { get; set; }
-
-    /// <summary>Host ids.</summary>
-    [Parameter(ParameterSetName = IdSet, Mandatory = true)]
-    public int[] Id { get; set; } = Array.Empty<int>();
-
-    /// <summary>Hosts from Get-ServingHost, or the jobs Start-ServingHost returned.</summary>
-    [Parameter(ParameterSetName = InputSet, Mandatory = true, ValueFromPipeline = true)]
-    public PSObject[] InputObject { get; set; } = Array.Empty<PSObject>();
-
     /// <summary>Seconds between refreshes. Default 1.</summary>
     [Parameter][ValidateRange(0.2, 3600)] public double RefreshInterval { get; set; } = 1;
-
-    private readonly CancellationTokenSource _cancel = new();
-    private readonly List<ServingHost> _hosts = new();
-    private bool _selectionFailed;
-
-    protected override void StopProcessing() => _cancel.Cancel();
 
     protected override void BeginProcessing()
     {
@@ -50,22 +25,16 @@ public sealed class WatchServingHostCommand : PSCmdlet
                 "(Uptime, Workers, Runners) and the hosts' /metrics instead.", null));
     }
 
-    protected override void ProcessRecord()
-    {
-        foreach (var host in HostSelection.Select(this, ParameterSetName, Name, Id, InputObject, () => _selectionFailed = true))
-            if (!_hosts.Contains(host)) _hosts.Add(host);
-    }
-
     protected override void EndProcessing()
     {
-        if (_hosts.Count == 0)
+        if (Hosts.Count == 0)
         {
-            if (!_selectionFailed)
+            if (!SelectionFailed)
                 WriteError(HostSelection.NotFound("to watch (start one with Start-ServingHost)"));
             return;
         }
         var interval = TimeSpan.FromSeconds(RefreshInterval);
-        var watchers = _hosts.Select(h => new HostWatcher(h, TimeSpan.FromSeconds(Math.Clamp(RefreshInterval, 1, 5)))).ToList();
+        var watchers = Hosts.Select(h => new HostWatcher(h, TimeSpan.FromSeconds(Math.Clamp(RefreshInterval, 1, 5)))).ToList();
         var color = TerminalFrame.ColorAllowed(Environment.GetEnvironmentVariable("NO_COLOR"), Environment.GetEnvironmentVariable("TERM"));
         Write(TerminalFrame.Enter);
         try
@@ -76,16 +45,16 @@ public sealed class WatchServingHostCommand : PSCmdlet
         {
             // Always give the user's screen back: after q, Ctrl+C or an exception alike.
             Write(TerminalFrame.Leave);
-            _cancel.Cancel(); // scrapes still under way end now
+            StopSource.Cancel(); // scrapes still under way end now
             foreach (var w in watchers) w.Dispose();
-            _cancel.Dispose();
+            StopSource.Dispose();
         }
     }
 
     /// <summary>Scrape (thread pool), draw (this thread), wait while reading keys; until q or Ctrl+C.</summary>
     private void Watch(List<HostWatcher> watchers, TimeSpan interval, bool color)
     {
-        var token = _cancel.Token;
+        var token = StopSource.Token;
         while (!token.IsCancellationRequested)
         {
             var tickEnd = DateTime.UtcNow + interval;
@@ -128,7 +97,7 @@ public sealed class WatchServingHostCommand : PSCmdlet
     /// </summary>
     private bool WaitReadingKeys(Func<bool> done, DateTime until, (int Width, int Height)? drawnAt)
     {
-        var token = _cancel.Token;
+        var token = StopSource.Token;
         while (!token.IsCancellationRequested)
         {
             while (Console.KeyAvailable)
