@@ -81,21 +81,28 @@ internal static class HostSelection
     };
 
     /// <summary>
-    /// The session's one live host, for a cmdlet given no host: null when none is live; several is a HostAmbiguous
-    /// error listing each (name, id, url) and how to choose, for the caller to throw.
+    /// The session's one live host, for a cmdlet given no host. Several are a terminating HostAmbiguous error on
+    /// <paramref name="cmdlet"/>, listing each (name, id, url) and how to choose: acting on one at random, or on all,
+    /// is not what a bare command should guess. None is the terminating error <paramref name="none"/> makes, or
+    /// null when it is null (the caller has nothing to do).
     /// </summary>
-    public static ServingHost? OnlyLive(string command, out ErrorRecord? ambiguous)
+    public static ServingHost? OnlyLive(PSCmdlet cmdlet, Func<ErrorRecord>? none)
     {
-        ambiguous = null;
         var live = HostRegistry.Live();
-        if (live.Count <= 1) return live.FirstOrDefault();
+        if (live.Count == 1) return live[0];
+        if (live.Count == 0)
+        {
+            if (none is not null) cmdlet.ThrowTerminatingError(none());
+            return null;
+        }
+        var command = cmdlet.MyInvocation.MyCommand.Name;
         var list = string.Join(", ", live.Select(h => $"'{h.Name}' (Id {h.Id}, {h.Url})"));
         var first = live[0];
-        ambiguous = ErrorRecords.From(ErrorIds.HostAmbiguous, ErrorCategory.InvalidArgument,
+        cmdlet.ThrowTerminatingError(ErrorRecords.From(ErrorIds.HostAmbiguous, ErrorCategory.InvalidArgument,
             $"{command} was given no host, and {live.Count} are running in this session: {list}. Choose one with " +
             $"-Name (e.g. {command} -Name {first.Name}), -Id (-Id {first.Id}) or by piping it (Get-ServingHost {first.Name} | {command}).",
-            live.Select(h => h.Name).ToArray());
-        return null;
+            live.Select(h => h.Name).ToArray()));
+        return null; // not reached: ThrowTerminatingError throws
     }
 
     public static ErrorRecord NotFound(string what) => ErrorRecords.From(ErrorIds.HostNotFound, ErrorCategory.ObjectNotFound,

@@ -42,9 +42,9 @@ public abstract class HostTargetCommandBase : PSCmdlet
 
     /// <summary>
     /// The hosts this record names; a name, id or piped object that matches none is a non-terminating error.
-    /// Given no host, the session's only live host: several are a terminating HostAmbiguous error listing them
-    /// (acting on one at random, or on all, is not what a bare command should guess); none is nothing to do
-    /// when <paramref name="noneIsError"/> is false (a cleanup, said with -Verbose), else a HostNotFound error.
+    /// Given no host, the session's only live host (<see cref="HostSelection.OnlyLive"/>: several are HostAmbiguous);
+    /// none is nothing to do when <paramref name="noneIsError"/> is false (a cleanup, said with -Verbose), else a
+    /// HostNotFound error.
     /// </summary>
     protected IEnumerable<ServingHost> SelectHosts(bool noneIsError = true)
     {
@@ -52,12 +52,11 @@ public abstract class HostTargetCommandBase : PSCmdlet
             return HostSelection.Select(this, ParameterSetName, Name, Id, InputObject);
 
         var command = MyInvocation.MyCommand.Name;
-        var host = HostSelection.OnlyLive(command, out var ambiguous);
-        if (ambiguous is not null) ThrowTerminatingError(ambiguous);
+        var host = HostSelection.OnlyLive(this, noneIsError
+            ? () => ErrorRecords.From(ErrorIds.HostNotFound, ErrorCategory.ObjectNotFound,
+                $"{command} was given no host, and none is running in this session. Start one with Start-ServingHost.", command)
+            : null);
         if (host is not null) return new[] { host };
-        if (noneIsError)
-            ThrowTerminatingError(ErrorRecords.From(ErrorIds.HostNotFound, ErrorCategory.ObjectNotFound,
-                $"{command} was given no host, and none is running in this session. Start one with Start-ServingHost.", command));
         WriteVerbose($"No serving host is running in this session: {command} has nothing to do.");
         return Array.Empty<ServingHost>();
     }

@@ -123,15 +123,9 @@ public sealed class InvokeServingApiCommand : PSCmdlet
         }
     }
 
-    private HostInfo OnlyLiveHost()
-    {
-        var host = HostSelection.OnlyLive("Invoke-ServingApi", out var ambiguous);
-        if (ambiguous is not null) ThrowTerminatingError(ambiguous);
-        if (host is null)
-            ThrowTerminatingError(ErrorRecords.From(ErrorIds.HostNotFound, ErrorCategory.ObjectNotFound,
-                "No serving host is running in this session: start one (Start-ServingHost), or give -Url.", null));
-        return host!.Snapshot();
-    }
+    private HostInfo OnlyLiveHost() =>
+        HostSelection.OnlyLive(this, () => ErrorRecords.From(ErrorIds.HostNotFound, ErrorCategory.ObjectNotFound,
+            "No serving host is running in this session: start one (Start-ServingHost), or give -Url.", null))!.Snapshot();
 
     /// <summary>-Body as a payload: bytes as they are, a string as text, anything else as ConvertTo-Json writes it.</summary>
     private ApiPayload Input() => (Body is PSObject p ? p.BaseObject : Body) switch
