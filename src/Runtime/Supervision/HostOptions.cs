@@ -68,14 +68,9 @@ public sealed record HostOptions
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, url + "/grpc.health.v1.Health/Check")
-            {
-                Content = new ByteArrayContent(new byte[5]), // uncompressed, length 0: HealthCheckRequest { service = "" }
-                // HttpClient's defaults apply to GetAsync and friends, not to a message we build: say h2c here.
-                Version = System.Net.HttpVersion.Version20,
-                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            };
-            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+            var content = new ByteArrayContent(new byte[5]); // uncompressed, length 0: HealthCheckRequest { service = "" }
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+            using var request = H2c(new HttpRequestMessage(HttpMethod.Post, url + "/grpc.health.v1.Health/Check") { Content = content });
             request.Headers.TryAddWithoutValidation("TE", "trailers");
             using var response = await ProbeClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode != System.Net.HttpStatusCode.OK) return false;
@@ -92,8 +87,7 @@ public sealed record HostOptions
     {
         try
         {
-            // Connection: close: an idle keep-alive connection of ours would hold up every drain for its grace period.
-            using var request = new HttpRequestMessage(HttpMethod.Get, url + "/readyz") { Headers = { ConnectionClose = true } };
+            using var request = ReadyzRequest(url, ServingProtocol.Http);
             using var response = await ProbeClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
             return response.StatusCode == System.Net.HttpStatusCode.OK;
         }
@@ -109,12 +103,7 @@ public sealed record HostOptions
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, url + "/readyz") { Headers = { ConnectionClose = protocol != ServingProtocol.Grpc } };
-            if (protocol == ServingProtocol.Grpc)
-            {
-                request.Version = System.Net.HttpVersion.Version20;
-                request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
-            }
+            using var request = ReadyzRequest(url, protocol);
             using var response = await ProbeClient.SendAsync(request).ConfigureAwait(false);
             var body = (await response.Content.ReadAsStringAsync().ConfigureAwait(false)).ReplaceLineEndings(" ").Trim();
             if (body.Length > 400) body = body[..400] + "…";
@@ -124,6 +113,29 @@ public sealed record HostOptions
         {
             return "no answer (" + (e.InnerException?.Message ?? e.Message) + ")";
         }
+    }
+
+    /// <summary>
+    /// GET {url}/readyz as the probes send it: with Connection: close over HTTP/1.1 (an idle keep-alive connection of
+    /// ours would hold up every drain for its grace period), over h2c for a gRPC host.
+    /// </summary>
+    private static HttpRequestMessage ReadyzRequest(string url, ServingProtocol protocol)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url + "/readyz");
+        if (protocol == ServingProtocol.Grpc) return H2c(request);
+        request.Headers.ConnectionClose = true;
+        return request;
+    }
+
+    /// <summary>
+    /// HTTP/2 with prior knowledge, as a gRPC host's port speaks only that. HttpClient's defaults apply to GetAsync
+    /// and friends, not to a message we build: it is said on the message.
+    /// </summary>
+    private static HttpRequestMessage H2c(HttpRequestMessage request)
+    {
+        request.Version = System.Net.HttpVersion.Version20;
+        request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        return request;
     }
 
     /// <summary>Log lines kept per worker for error messages and Get-ServingHost diagnostics.</summary>
