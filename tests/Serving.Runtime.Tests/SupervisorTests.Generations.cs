@@ -112,11 +112,13 @@ public sealed partial class SupervisorTests
         Assert.All(info.Workers, w => Assert.Equal(WorkerState.Running, w.State));
         Assert.Equal(3, info.Runners.Single(r => r.Name == "classifier").Workers);
         Assert.Equal(HostState.Running, info.State);
-        lock (changes)
+        // Events are raised after the supervisor lets go of its lock, possibly by another thread after ReloadAsync returns.
+        await Poll.Until(() =>
         {
-            Assert.Contains(changes, w => w.Name == "echo-2" && w.State == WorkerState.Stopped);
-            Assert.Contains(changes, w => w.Name == "api-2" && w.State == WorkerState.Stopped);
-        }
+            lock (changes)
+                return changes.Any(w => w.Name == "echo-2" && w.State == WorkerState.Stopped) &&
+                       changes.Any(w => w.Name == "api-2" && w.State == WorkerState.Stopped);
+        }, "echo-2 and api-2 Stopped raised");
         Assert.Empty(_launcher.Live("echo-2"));
         Assert.Empty(_launcher.Live("api-2"));
     }

@@ -205,8 +205,8 @@ public sealed partial class SupervisorTests
         var api4 = _launcher.Started.Single(p => p.Spec.Name == "api-4");
         Assert.Equal("stop-accepting", api4.Received.First(l => l.StartsWith("stop", StringComparison.Ordinal)));
         Assert.DoesNotContain("stop-accepting", _launcher.Live("api-1").Single().Received);
-        lock (changes)
-            Assert.Contains(changes, w => w.Name == "api-2" && w.State == WorkerState.Stopped);
+        // Events are raised after the supervisor lets go of its lock, possibly by another thread after ScaleAsync returns.
+        await Poll.Until(() => { lock (changes) return changes.Any(w => w.Name == "api-2" && w.State == WorkerState.Stopped); }, "api-2 Stopped raised");
     }
 
     [Fact]
