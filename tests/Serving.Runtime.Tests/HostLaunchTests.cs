@@ -87,7 +87,8 @@ public sealed class HostLaunchTests : IDisposable
         Assert.Equal(id, host.Id);
         Assert.Equal(id, host.Snapshot().Id);
         Assert.Contains(host, HostRegistry.All());
-        lock (firstLines) Assert.Contains("first line of echo-1", firstLines);
+        // Raised after the supervisor lets go of its lock: perhaps by another thread after StartAsync returns.
+        await Poll.Until(() => { lock (firstLines) return firstLines.Contains("first line of echo-1"); }, "the first line raised");
         // The host's own options: the launch's name, its probe, no reloading.
         Assert.Equal("launch-start", host.Name);
     }

@@ -56,12 +56,14 @@ public sealed partial class SupervisorTests
         });
         Assert.DoesNotContain(first.Where(p => p.Spec.Role == WorkerRole.Runner), p => p.Received.Contains("stop-accepting"));
         Assert.False(File.Exists(first.First(p => p.Spec.Name == "echo-1").Spec.Endpoint), "generation 1's socket is gone");
-        lock (log)
+        // Log events are raised after the lock is let go, possibly on another thread after ReloadAsync returns.
+        await Poll.Until(() =>
         {
-            Assert.Contains(log, l => l == "reloader: generation 2 starting (test)");
-            Assert.Contains(log, l => l == "reloader: generation 2 serving; generation 1 drains");
-            Assert.Contains(log, l => l == "reloader: generation 1 stopped");
-        }
+            lock (log)
+                return log.Contains("reloader: generation 2 starting (test)") &&
+                       log.Contains("reloader: generation 2 serving; generation 1 drains") &&
+                       log.Contains("reloader: generation 1 stopped");
+        }, "the reloader's three lines");
     }
 
     [Fact]
@@ -181,6 +183,7 @@ public sealed partial class SupervisorTests
         await Poll.Until(() => host.Generation == 2, "generation 2");
         Assert.Equal(1, replans);
         // What the replan's build wrote is the reloader's, trimmed; blank lines are dropped.
+        await Poll.Until(() => { lock (log) return log.Any(l => l.StartsWith("reloader: build:", StringComparison.Ordinal)); }, "the build line raised");
         lock (log)
             Assert.Equal(["reloader: build: demo -> /svc/bin/demo.dll"], log.Where(l => l.StartsWith("reloader: build:", StringComparison.Ordinal)));
 
@@ -248,8 +251,8 @@ public sealed partial class SupervisorTests
         var info = host.Snapshot();
         Assert.Equal(new[] { "echo-1", "echo-2", "classifier-1", "classifier-2", "api-1", "api-2", "api-3" }, info.Workers.Select(w => w.Name));
         Assert.All(info.Workers, w => Assert.Equal((2, WorkerState.Running), (w.Generation, w.State)));
-        lock (log)
-            Assert.Contains(log, l => l == "reloader: generation 2 starting (a model file changed); it keeps " +
-                "3 API workers (Set-ServingHost; the plan says 2), 2 'classifier' workers (Set-ServingHost; the manifest says 1)");
+        const string Keeps = "reloader: generation 2 starting (a model file changed); it keeps " +
+            "3 API workers (Set-ServingHost; the plan says 2), 2 'classifier' workers (Set-ServingHost; the manifest says 1)";
+        await Poll.Until(() => { lock (log) return log.Contains(Keeps); }, "the reloader's line raised");
     }
 }
