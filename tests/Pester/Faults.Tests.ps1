@@ -183,6 +183,10 @@ while (`$true) { Start-Sleep -Seconds 1 }
             $pids = (Get-Content $pidFile) -split ',' | ForEach-Object { [int]$_ }
             $load = Start-Load -Url "http://127.0.0.1:$port/echo" -Seconds 4 -Connections 8
             Wait-LoadRunning $load
+            # The host answers under the load before the kill (a slow machine may still be starting wrk's connections).
+            Wait-Until -TimeoutSeconds 10 -What 'an answer under load' {
+                try { (Invoke-WebRequest "http://127.0.0.1:$port/echo" -Method Post -Body 'x' -TimeoutSec 2).StatusCode -eq 200 } catch { $false }
+            }
             & kill -9 $child.Id
             $killed = [DateTime]::UtcNow
             Wait-Until -TimeoutSeconds 5 -What 'every worker exited' { -not ($pids | Where-Object { Test-ProcessAlive $_ }) }
@@ -190,7 +194,7 @@ while (`$true) { Start-Sleep -Seconds 1 }
             $result = Complete-Load $load
             Add-FaultResult 'kill -9 supervisor' -Load $result -Note ("workers gone in {0:0.0} s; after that every connect is refused" -f $gone)
             Wait-Until -TimeoutSeconds 5 -What 'the port is free' { Test-PortFree $port }
-            $result.Succeeded | Should -BeGreaterThan 0 -Because "requests before the kill are answered (statuses: $(Format-Statuses $result); resets $($result.Reset))"
+            $result.Succeeded | Should -BeGreaterThan 0 -Because "requests before the kill are answered (statuses: $(Format-Statuses $result); resets $($result.Reset); refused $($result.Refused); timed out $($result.TimedOut))"
         }
         finally {
             if (-not $child.HasExited) { $child.Kill($true) }
