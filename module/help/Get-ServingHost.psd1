@@ -10,8 +10,9 @@ P99QueueWaitMs (an upper bound, from merged histograms), Shed (503 Overloaded), 
 ReportedAt. Runner workers report once a second while something changes; the totals include the
 workers a runner had before a respawn, so they never go backwards.
 
-For scripts: Uptime is how long the host had been up when the object was made (a TimeSpan; until it
-stopped, for a stopped host; null before it started), and each worker has one too while a process
+For scripts: StartedAt is when the host became ready (every worker of its first generation had
+reported ready), and Uptime is how long it had been up since then when the object was made (a
+TimeSpan; until it stopped, for a stopped host; null before it was ready), and each worker has one too while a process
 of it runs. Id is also the Id of the host's job (the job is made first and the host takes its Id), so
 Get-Job -Id, Receive-Job -Id, Wait-Job -Id and Stop-Job -Id take it. JobId is kept for scripts that
 read it: it equals Id while the job is in this session's job repository, and is null once the job was

@@ -155,13 +155,15 @@ public class BatchQueueTests
         var (runner, api, port) = await host.StartRunnerAndApiAsync();
         using var client = TestHost.Client(port);
 
-        // Batches of two take 400 ms each: of ten calls, the first four finish within the 1 s deadline.
+        // Batches of two take 400 ms each: of ten calls, at most the first six can finish within the 1 s
+        // deadline — usually four; on a busy machine (the calls' own connects and JIT eat into the second)
+        // as few as the first batch's one or two.
         var calls = Enumerable.Range(0, 10).Select(i => client.PostAsync("/slowbatch", TestHost.Body("c" + i))).ToArray();
         var responses = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(10));
         var ok = responses.Count(r => r.StatusCode == HttpStatusCode.OK);
         var timedOut = responses.Count(r => r.StatusCode == HttpStatusCode.GatewayTimeout);
         Assert.Equal(10, ok + timedOut);
-        Assert.InRange(ok, 2, 6);
+        Assert.InRange(ok, 1, 6);
         // Those still queued at their deadline never ran (the API worker's cancel or the deadline took them out of the queue).
         JsonElement stats = default;
         await TestHost.Eventually(() =>

@@ -32,6 +32,7 @@ public sealed class HostInfo
     public WorkerInfo[] Workers { get; init; } = Array.Empty<WorkerInfo>();
     /// <summary>One row per runner: live workers, calls, batches (see <see cref="RunnerInfo"/>).</summary>
     public RunnerInfo[] Runners { get; init; } = Array.Empty<RunnerInfo>();
+    /// <summary>When the host became ready: every worker of its first generation had reported ready. Null before.</summary>
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? StoppedAt { get; init; }
     /// <summary>Why the host is Degraded or Failed, in a sentence; empty otherwise.</summary>
@@ -46,7 +47,7 @@ public sealed class HostInfo
     /// </summary>
     public Version HttpVersion => Protocol == ServingProtocol.Grpc ? new Version(2, 0) : new Version(1, 1);
 
-    /// <summary>How long the host had been up when the snapshot was taken (until it stopped, if it has); null before it started.</summary>
+    /// <summary>How long the host had been up (since it became ready) when the snapshot was taken (until it stopped, if it has); null before it was ready.</summary>
     public TimeSpan? Uptime => StartedAt is { } started ? (StoppedAt ?? _takenAt) - started : null;
 
     /// <summary>
