@@ -47,6 +47,8 @@ $ns = @{
 
 function Get-TypeName([type] $type) {
     if ($type -eq [System.Management.Automation.SwitchParameter]) { return 'SwitchParameter' }
+    # An optional value (int?) reads as what it holds, not Nullable`1, as PowerShell's own syntax shows it.
+    if ([System.Nullable]::GetUnderlyingType($type) -is [type]) { return [System.Nullable]::GetUnderlyingType($type).Name }
     return $type.Name
 }
 
@@ -73,7 +75,7 @@ function Get-ParameterFacts($cmd, [string] $name) {
         Switch    = $p.SwitchParameter
         # Required when mandatory in every set it belongs to (an -Id of the Id set is required there).
         Mandatory = $attributes.Count -gt 0 -and -not ($attributes | Where-Object { -not $_.Mandatory })
-        Position  = $(if ($positions.Count) { [string]($positions[0] + 1) } else { 'named' })
+        Position  = $(if ($positions.Count) { [string]$positions[0] } else { 'named' })
         Pipeline  = $(if ($pipeline) { "True ($($pipeline -join ', '))" } else { 'False' })
         Globbing  = [bool]($p.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] })
         Aliases   = $(if ($aliases) { $aliases -join ', ' } else { 'None' })
@@ -227,7 +229,7 @@ foreach ($model in $models.Values) {
         $w.WriteStartElement('command', 'syntaxItem', $ns.command)
         $w.WriteElementString('name', $ns.maml, $cmd.Name)
         foreach ($p in $set.Parameters | Where-Object { $_.Name -in $help.Names }) {
-            $position = if ($p.Position -ge 0) { [string]($p.Position + 1) } else { 'named' }
+            $position = if ($p.Position -ge 0) { [string]$p.Position } else { 'named' }
             Write-Parameter $help.Facts[$p.Name] $help.Descriptions[$p.Name] $help.Defaults[$p.Name] $p.IsMandatory $position
         }
         $w.WriteEndElement()

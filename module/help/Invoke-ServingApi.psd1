@@ -32,7 +32,7 @@ the host sent without an errorId of its own (e.g. gRPC RESOURCE_EXHAUSTED raised
 is ApiCallFailed.
 '@
     Parameters  = @{
-        Route       = 'The API''s route, e.g. /classify; the leading / may be left out. Required; position 0. No wildcards.'
+        Route       = 'The API''s route, e.g. /classify; the leading / may be left out. Required; position 0 (the first positional argument). No wildcards.'
         Body        = 'The input; position 1. A hashtable or object is sent as JSON (ConvertTo-Json -Depth 100 -Compress), a string as it is, a byte array as application/octet-stream. Default: none (an empty input).'
         Name        = 'The name of a host of this session (exact). No wildcards. Default: none; with no -Name, -Id, -InputObject or -Url the session''s only running host is called.'
         Id          = 'The Id of a host of this session (Get-ServingHost''s Id, which is also its job''s Id). Default: none.'

@@ -16,11 +16,13 @@ sees one terminating error, the start's own (PortInUse, InvalidServiceManifest, 
 and nothing is left: no worker process, no socket directory, no job, no entry in Get-ServingHost. The
 block does not run.
 
-The block runs in the caller's scope, on the pipeline thread; what it outputs is written to the
-pipeline when it ends (its errors, warnings and Write-Host lines appear as they happen).
+The block runs on the pipeline thread in a child scope of the caller's, as & { } does: it reads the
+caller's variables, and what it sets is gone when it ends (return what you need, or use $script:).
+Its output streams to the next command as it is written; its errors, warnings and Write-Host lines
+appear as they happen.
 '@
     Parameters  = @{
-        ScriptBlock  = 'The block to run with the host; it receives the host''s HostInfo as its first argument. Required; position 0.'
+        ScriptBlock  = 'The block to run with the host; it receives the host''s HostInfo as its first argument. Required; position 0 (the first positional argument).'
         Service      = 'The service manifest (.psd1) or the directory holding it. Default: the embedded demo service (POST /echo, POST /classify). No wildcards.'
         Protocol     = 'Http or Grpc. Default Http.'
         Development  = 'Development mode: the API and every runner in one process. Default: off (production mode).'

@@ -65,12 +65,12 @@ public sealed class InvokeServingApiCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        if (Target() is not var (url, protocol)) return;
+        if (Target() is not var (url, protocol, generation)) return;
         var input = Input();
         ApiPayload output;
         try
         {
-            output = ApiClient.CallAsync(url, protocol, Route, input, TimeSpan.FromSeconds(TimeoutSec), _cancel.Token)
+            output = ApiClient.CallAsync(url, protocol, Route, input, TimeSpan.FromSeconds(TimeoutSec), _cancel.Token, generation)
                 .GetAwaiter().GetResult();
         }
         catch (ServingException e)
@@ -86,10 +86,13 @@ public sealed class InvokeServingApiCommand : PSCmdlet
         WriteOutput(output);
     }
 
-    /// <summary>The URL and protocol the parameter set names; null (an error written) for a piped object that is no host.</summary>
-    private (string Url, ServingProtocol Protocol)? Target()
+    /// <summary>
+    /// The URL, protocol and generation (0 for -Url: not known) the parameter set names; null (an error written) for
+    /// a piped object that is no host.
+    /// </summary>
+    private (string Url, ServingProtocol Protocol, int Generation)? Target()
     {
-        if (ParameterSetName == UrlSet) return (Url!.ToString().TrimEnd('/'), Protocol);
+        if (ParameterSetName == UrlSet) return (Url!.ToString().TrimEnd('/'), Protocol, 0);
         var info = ParameterSetName switch
         {
             NameSet => Single(HostSelection.ByName(new[] { Name }, out _).ToList(), $"named '{Name}'"),
@@ -97,7 +100,7 @@ public sealed class InvokeServingApiCommand : PSCmdlet
             InputSet => FromInput(InputObject),
             _ => OnlyLiveHost(),
         };
-        return info is null ? null : (info.Url, info.Protocol);
+        return info is null ? null : (info.Url, info.Protocol, info.Generation);
     }
 
     private HostInfo Single(List<ServingHost> hosts, string what)

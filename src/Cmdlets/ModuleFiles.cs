@@ -6,6 +6,9 @@ internal static class ModuleFiles
     public static string ModuleBase { get; } =
         Path.GetDirectoryName(typeof(ModuleFiles).Assembly.Location) ?? AppContext.BaseDirectory;
 
+    /// <summary>The runner contract this module's workers load, for service projects to compile against.</summary>
+    public static string Abstractions => Path.Combine(ModuleBase, "lib", "Serving.Abstractions.dll");
+
     /// <summary>The embedded demo service's manifest.</summary>
     public static string DemoManifest => Path.Combine(ModuleBase, "demo", "Demo.psd1");
 
@@ -34,7 +37,8 @@ internal static class ModuleFiles
     public static ServiceDefinition LoadService(string? service, Action<string>? buildOutput = null)
     {
         var path = ResolveManifest(service);
-        var definition = ServiceProjectBuilder.Build(ServiceManifest.Parse(PowerShellValues.ReadDataFile(path), path), buildOutput);
+        var definition = ServiceProjectBuilder.Build(ServiceManifest.Parse(PowerShellValues.ReadDataFile(path), path), buildOutput,
+            abstractions: File.Exists(Abstractions) ? Abstractions : null);
         return ServiceAssemblyInspector.Verify(definition);
     }
 }

@@ -27,8 +27,7 @@ public sealed class NewServingServiceCommand : PSCmdlet
     {
         var directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
         var name = Name ?? ServiceScaffold.NameFrom(System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(directory)));
-        var abstractions = System.IO.Path.Combine(ModuleFiles.ModuleBase, "lib", "Serving.Abstractions.dll");
-        var files = ServiceScaffold.Files(name, Runner, abstractions)
+        var files = ServiceScaffold.Files(name, Runner, ModuleFiles.Abstractions)
             .Select(f => (Full: System.IO.Path.Combine(directory, f.Path), f.Content))
             .ToList();
         var existing = files.Where(f => File.Exists(f.Full)).Select(f => f.Full).ToList();
@@ -50,7 +49,9 @@ public sealed class NewServingServiceCommand : PSCmdlet
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
             File.WriteAllText(full, content.ReplaceLineEndings());
-            WriteObject(new FileInfo(full));
+            // Through the FileSystem provider, as Get-Item gives it: with the Mode, UnixMode, User, Group and
+            // Size that its table view shows (a bare FileInfo has them blank) and the PSPath properties.
+            WriteObject(InvokeProvider.Item.Get([full], force: true, literalPath: true), enumerateCollection: true);
         }
         WriteVerbose($"Serve it with: Start-ServingHost -Service '{directory}' (builds src/*.csproj first). Test it with: Invoke-Pester '{System.IO.Path.Combine(directory, "tests")}'.");
     }

@@ -132,6 +132,11 @@ Describe 'Get-ServingHost for scripts' {
         $info.HttpVersion | Should -Be ([version]'1.1')
         ($info | Format-List | Out-String -Width 200) | Should -Match 'JobId\s+:\s+\d+'
         ($info | Format-Table | Out-String -Width 200) | Should -Match 'Uptime'
+        # The table fits an 80-column terminal whole: every column, no line longer, the count of running workers.
+        $table = @(($info | Format-Table | Out-String -Width 80) -split '\r?\n' | Where-Object { $_.Trim() })
+        $table[0] | Should -Match '^\s*Id\s+Name\s+State\s+Uptime\s+Url\s+Gen\s+Running\s*$'
+        $table[2] | Should -Match ([regex]::Escape($info.Url) + '\s+1\s+3/3\s*$')
+        $table | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 80 }
 
         $final = $job | Stop-ServingHost -PassThru
         $final.JobId | Should -Be $job.Id

@@ -23,8 +23,11 @@ internal sealed class FakeProcess : IWorkerProcess
     public bool Killed { get; private set; }
     /// <summary>What the process does when told "stop": exit 0 (default) or ignore it.</summary>
     public bool IgnoresStop { get; set; }
+    /// <summary>Whether it says "@@serving not-accepting" when told "stop-accepting" (as a worker does once its sockets are closed).</summary>
+    public bool AcknowledgesStopAccepting { get; set; } = true;
 
     public void Ready() => Output.OnLine(ServingHost.ReadyEvent, false);
+    public void NotAccepting() => Output.OnLine(ServingHost.NotAcceptingEvent, false);
     public void Print(string line) => Output.OnLine(line, false);
     public void PrintError(string line) => Output.OnLine(line, true);
     public void Exit(int code) => _exited.TrySetResult(code);
@@ -41,6 +44,7 @@ internal sealed class FakeProcess : IWorkerProcess
         var stop = line == "stop" || line.StartsWith("stop ", StringComparison.Ordinal);
         if (stop) StopSequence = Interlocked.Increment(ref _sequence);
         if (stop && !IgnoresStop) Exit(0);
+        if (line == "stop-accepting" && AcknowledgesStopAccepting) Task.Run(NotAccepting);
     }
 
     public void Kill()

@@ -67,6 +67,29 @@ public sealed partial class SupervisorTests
     }
 
     [Fact]
+    public async Task The_new_generation_is_announced_once_every_old_API_worker_said_it_stopped_accepting()
+    {
+        var host = NewHost();
+        await host.StartAsync(null, CancellationToken.None);
+        var oldApi = _launcher.Started.Where(p => p.Spec.Role == WorkerRole.Api).ToArray();
+        foreach (var api in oldApi) api.AcknowledgesStopAccepting = false;
+        var reload = host.ReloadAsync(Replan(host, Service()), "test");
+
+        await Poll.Until(() => oldApi.All(p => p.Received.Contains("stop-accepting")), "the old API workers told to stop accepting");
+        // Until they closed their sockets a new connection may still reach the old code: generation 1 it is.
+        Assert.Equal(1, host.Generation);
+        Assert.Equal(1, host.Snapshot().Generation);
+        oldApi[0].NotAccepting();
+        await Task.Delay(100); // nothing to poll for: the point is that nothing changes yet
+        Assert.Equal(1, host.Generation);
+        Assert.DoesNotContain(oldApi, p => p.Received.Any(l => l.StartsWith("stop ", StringComparison.Ordinal)));
+        oldApi[1].NotAccepting();
+        await Poll.Until(() => host.Generation == 2, "generation 2 announced");
+        await reload;
+        Assert.Equal(2, host.Snapshot().Generation);
+    }
+
+    [Fact]
     public async Task A_generation_whose_runner_fails_is_taken_down_and_generation_1_never_stops_serving()
     {
         var host = NewHost();
@@ -167,7 +190,12 @@ public sealed partial class SupervisorTests
                 Interlocked.Increment(ref replans);
                 buildOutput("  demo -> /svc/bin/demo.dll");
                 buildOutput("");
-                if (broken) throw new ServingException(ErrorIds.InvalidServiceManifest, ServingErrorKind.InvalidData, "the manifest is not valid");
+                if (broken)
+                {
+                    buildOutput("/svc/Runner.cs(3,5): error CS0103: The name 'x' does not exist in the current context");
+                    buildOutput("Build FAILED.");
+                    throw new ServingException(ErrorIds.InvalidServiceManifest, ServingErrorKind.InvalidData, "the manifest is not valid");
+                }
                 return Replan(host!, Service(directory: directory));
             },
             Exclude = ["scratch/"],
@@ -202,7 +230,22 @@ public sealed partial class SupervisorTests
         Assert.Equal(ErrorIds.ReloadFailed, failures[0].ErrorId);
         Assert.Equal(2, host.Generation);
         Assert.Equal(HostState.Running, host.Snapshot().State);
+        // Why it did not reload is an error in the host's log (Get-ServingLog -Level Warning finds it); the build's own lines keep their levels.
+        var reloader = host.RecentLog.Read(0, out _).Where(e => e.Worker == ServingHost.ReloaderName).ToArray();
+        Assert.Contains(reloader, e => e.Level == LogLevel.Error && e.Message.Contains("was not reloaded"));
+        Assert.Contains(reloader, e => e.Level == LogLevel.Error && e.Message.EndsWith("error CS0103: The name 'x' does not exist in the current context", StringComparison.Ordinal));
+        Assert.Contains(reloader, e => e.Level == LogLevel.Error && e.Message == "reloader: build: Build FAILED.");
+        Assert.Contains(reloader, e => e.Level == LogLevel.Information && e.Message == "reloader: build: demo -> /svc/bin/demo.dll");
     }
+
+    [Theory]
+    [InlineData("/svc/Runner.cs(3,5): error CS0103: The name 'x' does not exist [/svc/svc.csproj]", LogLevel.Error)]
+    [InlineData("Build FAILED.", LogLevel.Error)]
+    [InlineData("/svc/Runner.cs(9,1): warning CS8618: Non-nullable property 'Name' [/svc/svc.csproj]", LogLevel.Warning)]
+    [InlineData("  svc -> /svc/bin/Release/net8.0/svc.dll", LogLevel.Information)]
+    [InlineData("    0 Error(s)", LogLevel.Information)]
+    public void A_reload_builds_lines_keep_what_msbuild_means_by_them(string line, LogLevel level) =>
+        Assert.Equal(level, ServingHost.BuildLineLevel(line));
 
     [Fact]
     public async Task A_service_directory_that_cannot_be_watched_fails_the_start_with_nothing_left_running()

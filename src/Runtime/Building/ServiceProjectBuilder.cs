@@ -26,8 +26,12 @@ public static class ServiceProjectBuilder
     /// Builds <paramref name="service"/>'s project when it has one (else returns it as it is), writing the command,
     /// each line of the build's output and, when it built, the assembly and the time it took to <paramref name="output"/>. Throws <see cref="ServingException"/>
     /// (<see cref="ErrorIds.ServiceBuildFailed"/>) with the compiler's first errors when it does not build.
+    /// <paramref name="abstractions"/>, the running module's Serving.Abstractions.dll, is given to the build as the
+    /// <c>ServingAbstractions</c> property New-ServingService's projects reference it by: such a project compiles
+    /// against the contract its workers load, also after the module was upgraded or moved (a property the project
+    /// does not use changes nothing).
     /// </summary>
-    public static ServiceDefinition Build(ServiceDefinition service, Action<string>? output = null, TimeSpan? timeout = null)
+    public static ServiceDefinition Build(ServiceDefinition service, Action<string>? output = null, TimeSpan? timeout = null, string? abstractions = null)
     {
         if (service.Project is not { } project) return service;
         var projectDirectory = Path.GetDirectoryName(project)!;
@@ -35,7 +39,7 @@ public static class ServiceProjectBuilder
         var outputDirectory = Path.Combine(builds, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fffffff", System.Globalization.CultureInfo.InvariantCulture));
         output?.Invoke($"dotnet build {project} -c Release");
         var clock = Stopwatch.StartNew();
-        var lines = Run(project, outputDirectory, output, timeout ?? TimeSpan.FromMinutes(5), out var exitCode);
+        var lines = Run(project, outputDirectory, abstractions, output, timeout ?? TimeSpan.FromMinutes(5), out var exitCode);
         if (exitCode != 0)
         {
             var errors = lines.Where(l => ErrorLine.IsMatch(l)).Select(l => l.Trim()).Distinct().Take(ErrorsShown).ToList();
@@ -68,7 +72,7 @@ public static class ServiceProjectBuilder
         return Path.GetFileNameWithoutExtension(project);
     }
 
-    private static List<string> Run(string project, string outputDirectory, Action<string>? output, TimeSpan timeout, out int exitCode)
+    private static List<string> Run(string project, string outputDirectory, string? abstractions, Action<string>? output, TimeSpan timeout, out int exitCode)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -79,6 +83,7 @@ public static class ServiceProjectBuilder
         };
         foreach (var argument in new[] { "build", project, "-c", "Release", "-o", outputDirectory, "-nologo", "-v:m", "-clp:NoSummary" })
             start.ArgumentList.Add(argument);
+        if (abstractions is not null) start.ArgumentList.Add("-p:ServingAbstractions=" + abstractions);
         // No terminal logger or colours in captured output.
         start.Environment["MSBUILDTERMINALLOGGER"] = "off";
         start.Environment["DOTNET_CLI_UI_LANGUAGE"] = "en";

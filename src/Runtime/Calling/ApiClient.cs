@@ -11,24 +11,23 @@ namespace Serving.Runtime.Calling;
 /// </summary>
 public static class ApiClient
 {
-    // One client for the session: connections are pooled per host, and a call's timeout is its own token's.
-    private static readonly HttpClient Client = new(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
-
-    /// <summary>Calls <paramref name="route"/> at <paramref name="url"/> with <paramref name="input"/>; returns the API's output.</summary>
+    /// <summary>
+    /// Calls <paramref name="route"/> at <paramref name="url"/> with <paramref name="input"/>; returns the API's output.
+    /// <paramref name="generation"/> is the host's generation as the caller saw it (0 when unknown, for -Url): a call
+    /// that names a newer one than the last call to that URL connects anew (see <see cref="ConnectionPools"/>).
+    /// </summary>
     public static async Task<ApiPayload> CallAsync(string url, ServingProtocol protocol, string route, ApiPayload input,
-        TimeSpan timeout, CancellationToken cancellationToken)
+        TimeSpan timeout, CancellationToken cancellationToken, int generation = 0)
     {
         route = route.StartsWith('/') ? route : "/" + route;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
+        using var lease = ConnectionPools.Take(url, generation);
         try
         {
             return protocol == ServingProtocol.Grpc
-                ? await CallGrpcAsync(url, route, input, timeout, deadline.Token).ConfigureAwait(false)
-                : await CallHttpAsync(url, route, input, deadline.Token).ConfigureAwait(false);
+                ? await CallGrpcAsync(lease.Client, url, route, input, timeout, deadline.Token).ConfigureAwait(false)
+                : await CallHttpAsync(lease.Client, url, route, input, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -47,14 +46,14 @@ public static class ApiClient
         }
     }
 
-    private static async Task<ApiPayload> CallHttpAsync(string url, string route, ApiPayload input, CancellationToken cancellationToken)
+    private static async Task<ApiPayload> CallHttpAsync(HttpClient client, string url, string route, ApiPayload input, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, url.TrimEnd('/') + route)
         {
             Content = new ByteArrayContent(input.Bytes),
         };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(input.ContentType);
-        using var response = await Client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         if (response.IsSuccessStatusCode) return ApiPayload.Of(ApiPayload.KindOf(mediaType), body);
@@ -62,7 +61,7 @@ public static class ApiClient
             HeaderOf(response.Headers, "X-Request-Id")).ToException();
     }
 
-    private static async Task<ApiPayload> CallGrpcAsync(string url, string route, ApiPayload input, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<ApiPayload> CallGrpcAsync(HttpClient client, string url, string route, ApiPayload input, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, url.TrimEnd('/') + GrpcCallMessages.CallPath)
         {
@@ -76,7 +75,7 @@ public static class ApiClient
         request.Headers.TryAddWithoutValidation("te", "trailers");
         // The host's own deadline for the call (the runner's CancellationToken fires with it), in milliseconds.
         request.Headers.TryAddWithoutValidation("grpc-timeout", $"{Math.Max(1, (long)timeout.TotalMilliseconds)}m");
-        using var response = await Client.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
             throw new ServingException(ErrorIds.ApiCallFailed, ServingErrorKind.InvalidOperation,

@@ -12,13 +12,23 @@ public sealed partial class ServingHost
     /// <summary>The name reload lines are logged under (Receive-Job shows them in a child job of that name).</summary>
     public const string ReloaderName = "reloader";
 
+    // The generation new workers are started into (a respawn too): the newest, from the switch on.
     private int _generation = 1;
+    // The generation every new connection goes to: the newest, once the old API workers said they stopped accepting.
+    private int _servingGeneration = 1;
     private string _configPath = "";
     // Sockets of generations before the current one, until their workers are gone (a stop disposes what is left).
     private readonly List<Listener> _earlierListeners = new();
 
-    /// <summary>The generation serving now: 1 at start, one more per reload that went through.</summary>
-    public int Generation { get { using (Gate()) return _generation; } }
+    /// <summary>
+    /// The generation serving now: 1 at start, one more per reload that went through. It changes once every API
+    /// worker of the one before has closed its listening sockets, so from then on every new connection (a client
+    /// that connects anew, as Invoke-ServingApi does after a change) reaches the new generation's code.
+    /// </summary>
+    public int Generation { get { using (Gate()) return _servingGeneration; } }
+
+    /// <summary>How long a switch waits for an old API worker to say it stopped accepting (it takes milliseconds).</summary>
+    private static readonly TimeSpan NotAcceptingPatience = TimeSpan.FromSeconds(3);
 
     /// <summary>A reload did not go through (the old generation keeps serving): why, as the user needs it.</summary>
     public event Action<ServingException>? ReloadFailed;
@@ -181,6 +191,14 @@ public sealed partial class ServingHost
             foreach (var run in oldApi)
                 if (!run.HasExited) run.Process!.SendLine(LifelineCommands.StopAccepting);
             UpdateState();
+        }
+        // Generation N is announced once no old API worker takes a new connection any more (each says so when its
+        // listening sockets are closed; one that exited, or is too slow to say it, is not waited for).
+        await Task.WhenAll(oldApi.Select(run => Task.WhenAny(run.NotAccepting.Task, run.Process!.Exited, Task.Delay(NotAcceptingPatience))))
+            .ConfigureAwait(false);
+        using (Gate())
+        {
+            _servingGeneration = generation;
             MetricsChanged();
         }
         Reload($"generation {generation} serving; generation {generation - 1} drains");
@@ -261,14 +279,14 @@ public sealed partial class ServingHost
         {
             next = _options.Reload!.Replan(line =>
             {
-                if (!string.IsNullOrWhiteSpace(line)) Reload("build: " + line.Trim());
+                if (!string.IsNullOrWhiteSpace(line)) Reload("build: " + line.Trim(), BuildLineLevel(line));
             });
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A broken manifest or a missing runner type: nothing new starts.
             var error = NotReloaded($"{cause}, and the service cannot be loaded: {e.Message}");
-            Reload(error.Message);
+            Reload(error.Message, LogLevel.Error);
             Raise(ReloadFailed, error);
             return;
         }
@@ -351,6 +369,16 @@ public sealed partial class ServingHost
             foreach (var listener in sockets) listener.Dispose();
         }
     }
+
+    /// <summary>
+    /// The level of a line of the reload's build, as MSBuild means it: its "file(line,col): error CS0103: …"
+    /// and "Build FAILED." lines are errors, "warning CS…" lines warnings (so Get-ServingLog -Level Warning
+    /// finds why a reload did not happen), the rest information.
+    /// </summary>
+    internal static LogLevel BuildLineLevel(string line) =>
+        line.Contains(": error ", StringComparison.Ordinal) || line.Trim() == "Build FAILED." ? LogLevel.Error
+        : line.Contains(": warning ", StringComparison.Ordinal) ? LogLevel.Warning
+        : LogLevel.Information;
 
     private ServingException NotReloaded(string why) => new(ErrorIds.ReloadFailed, ServingErrorKind.InvalidOperation,
         $"Host '{Name}' was not reloaded: {why}. Generation {Generation} keeps serving.", Name);

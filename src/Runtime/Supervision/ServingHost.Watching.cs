@@ -36,6 +36,10 @@ public sealed partial class ServingHost
                 }
                 run.Ready.TrySetResult();
             }
+            else if (line == NotAcceptingEvent)
+            {
+                run.NotAccepting.TrySetResult();
+            }
             else if (line.StartsWith(StatsPrefix, StringComparison.Ordinal) && slot.Spec.Role == WorkerRole.Runner
                 && RunnerWorkerStats.Parse(line[StatsPrefix.Length..], DateTimeOffset.Now) is { } stats)
             {

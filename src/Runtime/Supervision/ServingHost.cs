@@ -17,6 +17,7 @@ public sealed partial class ServingHost : IDisposable
     public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(1);
 
     private const string ControlPrefix = "@@serving ";
+    internal const string NotAcceptingEvent = "@@serving not-accepting";
     private const string StatsPrefix = "@@serving stats ";
 
     private readonly object _gate = new();
@@ -112,7 +113,7 @@ public sealed partial class ServingHost : IDisposable
                 Transport = Plan.Transport,
                 SocketDirectory = Plan.SocketDirectory,
                 Respawn = Plan.Respawn,
-                Generation = _generation,
+                Generation = _servingGeneration,
                 Workers = _slots.Select(s => s.Snapshot()).ToArray(),
                 Runners = RunnerRows(),
                 StartedAt = _startedAt,

@@ -36,6 +36,9 @@ internal sealed class WorkerRun : IWorkerOutput
     /// <summary>Completes when this process printed "@@serving ready".</summary>
     public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Completes when this process printed "@@serving not-accepting" (after a stop-accepting): its listening sockets are closed.</summary>
+    public TaskCompletionSource NotAccepting { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>This process's latest report (<c>@@serving stats</c>); added to the slot's retired totals when it exits.</summary>
     public RunnerWorkerStats Stats { get; set; } = RunnerWorkerStats.Empty;
 

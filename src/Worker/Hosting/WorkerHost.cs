@@ -17,6 +17,8 @@ internal static class WorkerHost
 {
     private const string ReadyLine = "@@serving ready";
     private const string StoppingLine = "@@serving stopping";
+    // Said once the listening sockets are closed after stop-accepting: no new connection reaches this worker now.
+    private const string NotAcceptingLine = "@@serving not-accepting";
     private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -298,7 +300,12 @@ internal static class WorkerHost
             lock (stopAcceptingGate)
                 return stoppedAccepting ??= StopAcceptingAsync(listenSockets, drain, keepAliveClients, http2Clients, args.WorkerName);
         }
-        _ = lifeline.StopAcceptingRequested.ContinueWith(_ => StopAcceptingOnce(Lifeline.DefaultDrain),
+        _ = lifeline.StopAcceptingRequested.ContinueWith(async _ =>
+            {
+                await StopAcceptingOnce(Lifeline.DefaultDrain).ConfigureAwait(false);
+                // The supervisor announces the new generation from this line on (docs/worker-protocol.md).
+                LineLoggerProvider.WriteStdout(NotAcceptingLine);
+            },
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         var drain = await lifeline.StopRequested.ConfigureAwait(false);
