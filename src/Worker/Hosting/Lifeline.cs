@@ -41,13 +41,6 @@ internal sealed class Lifeline : IDisposable
     public bool IsStopping => _stop.Task.IsCompleted;
 
     /// <summary>
-    /// True once keep-alive clients should go elsewhere: a stop began, or the supervisor said
-    /// <c>stop-accepting</c> (new connections belong to another generation, or to the workers that stay).
-    /// Every HTTP/1.1 answer then says <c>Connection: close</c>, so a client's next request connects anew.
-    /// </summary>
-    public bool EndsConnections => _stop.Task.IsCompleted || _stopAccepting.Task.IsCompleted;
-
-    /// <summary>
     /// Completes once the supervisor said <c>stop-accepting</c>: another generation took over, so this worker
     /// closes its listening sockets now and serves only the connections it has until its <c>stop</c>.
     /// </summary>

@@ -48,10 +48,9 @@ internal sealed class ApiHandler
     {
         context.Response.Headers[WorkerHeader] = _workerName;
         RequestIds.Apply(context);
-        // Draining, or no longer accepting (a new generation took over): the answer tells a keep-alive
-        // client this connection ends, so it never sends another request into a connection about to
-        // close, and its next one connects to a worker that serves on (docs/worker-protocol.md, "Stopping").
-        if (_lifeline.EndsConnections)
+        // Draining: the answer tells a keep-alive client this connection ends, so it never sends
+        // another request into a connection about to close (docs/worker-protocol.md, "Stopping").
+        if (_lifeline.IsStopping)
             context.Response.Headers.Connection = "close";
         var request = context.Request;
         var path = request.Path.Value ?? "/";
