@@ -29,3 +29,25 @@ public enum PayloadKind { Json, Text, Bytes }
 
 /// <summary>How workers write their log lines (host.json <c>logFormat</c>; -LogFormat): plain <c>info: …</c> lines, or one JSON object per line.</summary>
 public enum LogFormat { Text, Json }
+
+/// <summary>
+/// The lines a worker prints on its stdout for the supervisor, not for the log: <c>@@serving</c> and a word
+/// (docs/worker-protocol.md). Written by the worker, read by the supervisor.
+/// </summary>
+public static class WorkerStatusLines
+{
+    /// <summary>What every such line starts with; the supervisor keeps none of them as log lines.</summary>
+    public const string Prefix = "@@serving ";
+
+    /// <summary>The worker is listening and (a runner) initialised.</summary>
+    public const string Ready = "@@serving ready";
+
+    /// <summary>A drain began.</summary>
+    public const string Stopping = "@@serving stopping";
+
+    /// <summary>After <c>stop-accepting</c>: the listening sockets are closed; no new connection reaches the worker.</summary>
+    public const string NotAccepting = "@@serving not-accepting";
+
+    /// <summary>A runner worker's counters: this, then one JSON object.</summary>
+    public const string StatsPrefix = "@@serving stats ";
+}

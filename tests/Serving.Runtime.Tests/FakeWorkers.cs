@@ -26,8 +26,8 @@ internal sealed class FakeProcess : IWorkerProcess
     /// <summary>Whether it says "@@serving not-accepting" when told "stop-accepting" (as a worker does once its sockets are closed).</summary>
     public bool AcknowledgesStopAccepting { get; set; } = true;
 
-    public void Ready() => Output.OnLine(ServingHost.ReadyEvent, false);
-    public void NotAccepting() => Output.OnLine(ServingHost.NotAcceptingEvent, false);
+    public void Ready() => Output.OnLine(WorkerStatusLines.Ready, false);
+    public void NotAccepting() => Output.OnLine(WorkerStatusLines.NotAccepting, false);
     public void Print(string line) => Output.OnLine(line, false);
     public void PrintError(string line) => Output.OnLine(line, true);
     public void Exit(int code) => _exited.TrySetResult(code);

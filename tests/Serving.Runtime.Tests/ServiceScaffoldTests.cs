@@ -72,4 +72,13 @@ public sealed class ServiceScaffoldTests : IDisposable
         noAssemblies.Remove("Project");
         Assert.Contains("Assemblies", Assert.Throws<ServingException>(() => ServiceManifest.Parse(noAssemblies, path)).Message);
     }
+
+    [Theory]
+    [InlineData("/svc/Runner.cs(3,5): error CS0103: The name 'x' does not exist [/svc/svc.csproj]", LogLevel.Error)]
+    [InlineData("Build FAILED.", LogLevel.Error)]
+    [InlineData("/svc/Runner.cs(9,1): warning CS8618: Non-nullable property 'Name' [/svc/svc.csproj]", LogLevel.Warning)]
+    [InlineData("  svc -> /svc/bin/Release/net8.0/svc.dll", LogLevel.Information)]
+    [InlineData("    0 Error(s)", LogLevel.Information)]
+    public void A_build_line_has_the_level_msbuild_means_by_it(string line, LogLevel level) =>
+        Assert.Equal(level, ServiceProjectBuilder.LineLevel(line));
 }

@@ -238,15 +238,6 @@ public sealed partial class SupervisorTests
         Assert.Contains(reloader, e => e.Level == LogLevel.Information && e.Message == "reloader: build: demo -> /svc/bin/demo.dll");
     }
 
-    [Theory]
-    [InlineData("/svc/Runner.cs(3,5): error CS0103: The name 'x' does not exist [/svc/svc.csproj]", LogLevel.Error)]
-    [InlineData("Build FAILED.", LogLevel.Error)]
-    [InlineData("/svc/Runner.cs(9,1): warning CS8618: Non-nullable property 'Name' [/svc/svc.csproj]", LogLevel.Warning)]
-    [InlineData("  svc -> /svc/bin/Release/net8.0/svc.dll", LogLevel.Information)]
-    [InlineData("    0 Error(s)", LogLevel.Information)]
-    public void A_reload_builds_lines_keep_what_msbuild_means_by_them(string line, LogLevel level) =>
-        Assert.Equal(level, ServingHost.BuildLineLevel(line));
-
     [Fact]
     public async Task A_service_directory_that_cannot_be_watched_fails_the_start_with_nothing_left_running()
     {

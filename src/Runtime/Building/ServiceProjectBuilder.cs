@@ -21,6 +21,18 @@ public static class ServiceProjectBuilder
     public const int ErrorsShown = 5;
 
     private static readonly Regex ErrorLine = new(@":\s*error\s+[A-Z]+\d+\s*:", RegexOptions.CultureInvariant);
+    private static readonly Regex WarningLine = new(@":\s*warning\s+[A-Z]+\d+\s*:", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The level of a line of a build's output, as MSBuild means it: its "file(line,col): error CS0103: …" lines (the
+    /// ones a failure names) and "Build FAILED." are errors, "…: warning CS8618: …" lines warnings, the rest
+    /// information. A reload's build lines are logged at it, so Get-ServingLog -Level Warning finds why a reload did
+    /// not happen.
+    /// </summary>
+    public static LogLevel LineLevel(string line) =>
+        ErrorLine.IsMatch(line) || line.Trim() == "Build FAILED." ? LogLevel.Error
+        : WarningLine.IsMatch(line) ? LogLevel.Warning
+        : LogLevel.Information;
 
     /// <summary>
     /// Builds <paramref name="service"/>'s project when it has one (else returns it as it is), writing the command,

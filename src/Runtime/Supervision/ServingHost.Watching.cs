@@ -21,9 +21,9 @@ public sealed partial class ServingHost
     internal void OnWorkerLine(WorkerRun run, string line, bool isError)
     {
         var slot = run.Slot;
-        if (line.StartsWith(ControlPrefix, StringComparison.Ordinal))
+        if (line.StartsWith(WorkerStatusLines.Prefix, StringComparison.Ordinal))
         {
-            if (line == ReadyEvent)
+            if (line == WorkerStatusLines.Ready)
             {
                 using (Gate())
                 {
@@ -36,12 +36,12 @@ public sealed partial class ServingHost
                 }
                 run.Ready.TrySetResult();
             }
-            else if (line == NotAcceptingEvent)
+            else if (line == WorkerStatusLines.NotAccepting)
             {
                 run.NotAccepting.TrySetResult();
             }
-            else if (line.StartsWith(StatsPrefix, StringComparison.Ordinal) && slot.Spec.Role == WorkerRole.Runner
-                && RunnerWorkerStats.Parse(line[StatsPrefix.Length..], DateTimeOffset.Now) is { } stats)
+            else if (line.StartsWith(WorkerStatusLines.StatsPrefix, StringComparison.Ordinal) && slot.Spec.Role == WorkerRole.Runner
+                && RunnerWorkerStats.Parse(line[WorkerStatusLines.StatsPrefix.Length..], DateTimeOffset.Now) is { } stats)
             {
                 using (Gate())
                     run.Stats = stats;

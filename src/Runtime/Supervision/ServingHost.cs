@@ -11,14 +11,8 @@ namespace Serving.Runtime.Supervision;
 /// </summary>
 public sealed partial class ServingHost : IDisposable
 {
-    public const string ReadyEvent = "@@serving ready";
-
     /// <summary>How long past its drain timeout a worker may take to exit before it is killed.</summary>
     public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(1);
-
-    private const string ControlPrefix = "@@serving ";
-    internal const string NotAcceptingEvent = "@@serving not-accepting";
-    private const string StatsPrefix = "@@serving stats ";
 
     private readonly object _gate = new();
     private readonly EventOutbox _events = new();

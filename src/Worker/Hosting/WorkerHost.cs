@@ -15,10 +15,6 @@ namespace Serving.Worker.Hosting;
 /// <summary>Builds and runs the web host of each role and owns its start / drain / stop sequence.</summary>
 internal static class WorkerHost
 {
-    private const string ReadyLine = "@@serving ready";
-    private const string StoppingLine = "@@serving stopping";
-    // Said once the listening sockets are closed after stop-accepting: no new connection reaches this worker now.
-    private const string NotAcceptingLine = "@@serving not-accepting";
     private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -281,7 +277,7 @@ internal static class WorkerHost
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         var where = addresses is { Count: > 0 } ? string.Join(", ", addresses) : Listening.Describe(args);
         LineLoggerProvider.Write(LogLevel.Information, $"{args.WorkerName} listening on {where}");
-        LineLoggerProvider.WriteStdout(ReadyLine);
+        LineLoggerProvider.WriteStdout(WorkerStatusLines.Ready);
 
         // 1. Stop accepting: the port refuses new connections once every copy of its socket is closed
         //    (the supervisor drops its own when a stop begins), instead of the kernel completing
@@ -304,12 +300,12 @@ internal static class WorkerHost
             {
                 await StopAcceptingOnce(Lifeline.DefaultDrain).ConfigureAwait(false);
                 // The supervisor announces the new generation from this line on (docs/worker-protocol.md).
-                LineLoggerProvider.WriteStdout(NotAcceptingLine);
+                LineLoggerProvider.WriteStdout(WorkerStatusLines.NotAccepting);
             },
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         var drain = await lifeline.StopRequested.ConfigureAwait(false);
-        LineLoggerProvider.WriteStdout(StoppingLine);
+        LineLoggerProvider.WriteStdout(WorkerStatusLines.Stopping);
         onStopping();
         var watch = Stopwatch.StartNew();
         var lateAnswers = await StopAcceptingOnce(drain).ConfigureAwait(false);

@@ -14,8 +14,6 @@ namespace Serving.Worker.Transport;
 /// </summary>
 internal sealed class RunnerStatsReporter : IDisposable
 {
-    public const string Prefix = "@@serving stats ";
-
     private readonly RunnerEndpointService _service;
     private readonly Lock _lock = new();
     private readonly Timer _timer;
@@ -34,7 +32,7 @@ internal sealed class RunnerStatsReporter : IDisposable
         string line;
         lock (_lock)
         {
-            line = Prefix + Json();
+            line = WorkerStatusLines.StatsPrefix + Json();
             if (line == _last)
                 return;
             _last = line;
